@@ -1,0 +1,130 @@
+// The data the pipeline passes around. Plain, serialisable shapes: the core turns text and numbers into
+// these and never touches a socket, a file, the clock or the environment.
+
+/** One line of `CLIENT LIST`, with the fields the analysis uses typed and every other field kept as text. */
+export interface ClientRecord {
+  readonly id: number;
+  /** `addr` as the server printed it: `127.0.0.1:5000`, `[::1]:5000`, `/tmp/redis.sock:0`. */
+  readonly addr: string;
+  /** Source of the connection: `127.0.0.1`, `::1` (no brackets), or `unix:/tmp/redis.sock`. */
+  readonly sourceIp: string;
+  /** Client-side port; null for unix sockets. */
+  readonly sourcePort: number | null;
+  /** Empty string when the client never called CLIENT SETNAME. */
+  readonly name: string;
+  readonly ageSeconds: number;
+  readonly idleSeconds: number;
+  /** Raw flags string, e.g. `N`, `P`, `b`, `x`, `S`, `M`. */
+  readonly flags: string;
+  readonly db: number;
+  /** Channel, pattern and shard-channel subscriptions (0 where the server does not report them). */
+  readonly sub: number;
+  readonly psub: number;
+  readonly ssub: number;
+  /** Commands queued in MULTI; -1 when not in a transaction. */
+  readonly multi: number;
+  /** Last command, e.g. `get`, `blpop`, `client|list`. */
+  readonly cmd: string;
+  /** ACL user (Redis 6+); `default` when the server does not report it. */
+  readonly user: string;
+  /** `lib-name` / `lib-ver` (Redis 7.2+, set by the client library); empty when unknown. */
+  readonly libName: string;
+  readonly libVer: string;
+  /** Every field of the line as printed, known or not (values may contain `=`). */
+  readonly fields: Readonly<Record<string, string>>;
+}
+
+/** Result of parsing a `CLIENT LIST` reply: malformed lines are counted and skipped, never thrown. */
+export interface ClientListParse {
+  readonly clients: ClientRecord[];
+  readonly malformedLines: number;
+  /** The first few malformed lines (truncated), to show in the report's node errors. */
+  readonly malformedExamples: string[];
+}
+
+/** `INFO` as sections of key/value text, e.g. `sections.clients.connected_clients === '12'`. */
+export interface InfoParse {
+  readonly sections: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  readonly malformedLines: number;
+}
+
+/** The INFO numbers the audit needs, read from an InfoParse; null where the server did not report them. */
+export interface ServerCounters {
+  readonly version: string | null;
+  /** `redis` or `valkey` (from `server_name`, absent on Redis). */
+  readonly serverName: string;
+  readonly mode: string | null;
+  readonly role: string | null;
+  readonly runId: string | null;
+  readonly uptimeSeconds: number | null;
+  readonly connectedClients: number | null;
+  readonly blockedClients: number | null;
+  readonly pubsubClients: number | null;
+  readonly trackingClients: number | null;
+  readonly maxClients: number | null;
+  readonly totalConnectionsReceived: number | null;
+  readonly rejectedConnections: number | null;
+}
+
+/** Server settings read with CONFIG GET where allowed (ElastiCache refuses it). */
+export interface ServerConfig {
+  readonly timeoutSeconds: number | null;
+  readonly maxClients: number | null;
+  readonly tcpKeepaliveSeconds: number | null;
+}
+
+/** Everything read from one node at one moment. */
+export interface NodeSnapshot {
+  /** `host:port` of the node as the auditor reached it. */
+  readonly node: string;
+  /** Epoch milliseconds at which the CLIENT LIST reply arrived (INFO is read just before it). */
+  readonly takenAtMs: number;
+  readonly info: InfoParse;
+  /** null when CLIENT LIST was refused (ACL, ElastiCache Serverless). */
+  readonly clientList: ClientListParse | null;
+  readonly config: ServerConfig;
+  /** Connection ids of the auditor itself on this node, excluded from the analysis. */
+  readonly auditorClientIds: readonly number[];
+  /** Problems met while collecting, as one-line messages with no credentials. */
+  readonly errors: readonly string[];
+  /** What reading this node cost (for the report's `auditor` section). */
+  readonly cost: CollectionCost;
+}
+
+export interface CollectionCost {
+  readonly commandsSent: number;
+  readonly bytesRead: number;
+  /** Wall-clock milliseconds spent waiting for replies. */
+  readonly roundTripMs: number;
+}
+
+/** Thresholds that decide findings; the CLI flags and Lambda variables map onto these. */
+export interface AuditPolicy {
+  /** A connection idle at least this long counts as idle. */
+  readonly idleSeconds: number;
+  /** New connections per minute above which churn is reported. */
+  readonly churnPerMinute: number;
+  /** A source with fewer connections than this is never a leak suspect. */
+  readonly minGroupConnections: number;
+  /** Idle subscriber connections from one source that make a pub/sub leak. */
+  readonly minPubsubConnections: number;
+  /** A source must grow by at least this many connections across the window to be reported. */
+  readonly minGrowthConnections: number;
+  /** Share of maxclients in use at which headroom is reported (0..1). */
+  readonly maxclientsWarn: number;
+  /** Share of maxclients in use at which headroom is critical (0..1). */
+  readonly maxclientsCritical: number;
+  /** How many entries the report keeps in each bounded list (groups, top idle). */
+  readonly listLimit: number;
+}
+
+export const defaultPolicy: AuditPolicy = {
+  idleSeconds: 300,
+  churnPerMinute: 100,
+  minGroupConnections: 20,
+  minPubsubConnections: 10,
+  minGrowthConnections: 5,
+  maxclientsWarn: 0.8,
+  maxclientsCritical: 0.95,
+  listLimit: 50,
+};
