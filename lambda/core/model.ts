@@ -73,7 +73,30 @@ export interface ServerConfig {
   readonly tcpKeepaliveSeconds: number | null;
 }
 
-/** Everything read from one node at one moment. */
+/**
+ * What the collector (lambda/redis) read from one node at one moment, as text: the core parses it.
+ * Keeping the I/O edge to raw replies lets the core be tested on captured text alone.
+ */
+export interface RawNodeSample {
+  /** `host:port` of the node as the auditor reached it. */
+  readonly node: string;
+  /** Epoch milliseconds at which the CLIENT LIST reply arrived (INFO is read just before it). */
+  readonly takenAtMs: number;
+  readonly infoText: string;
+  /** null when CLIENT LIST was refused (ACL, ElastiCache Serverless) or failed. */
+  readonly clientListText: string | null;
+  readonly config: ServerConfig;
+  /**
+   * The auditor's own connection as the server prints its `addr` (`127.0.0.1:51234`, `[::1]:51234`):
+   * found in CLIENT LIST and excluded from the analysis.
+   */
+  readonly auditorAddresses: readonly string[];
+  /** Problems met while collecting, as one-line messages with no credentials. */
+  readonly errors: readonly string[];
+  readonly cost: CollectionCost;
+}
+
+/** Everything read from one node at one moment, parsed. */
 export interface NodeSnapshot {
   /** `host:port` of the node as the auditor reached it. */
   readonly node: string;

@@ -1,0 +1,35 @@
+// One base class for every failure the auditor reports, a subclass per cause. Messages are one line,
+// say what to change, and never contain credentials. The core itself returns findings for expected
+// states and does not throw; these are raised by the edges (CLI flags, connection, configuration).
+
+export class AuditError extends Error {
+  override name = 'AuditError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A flag, environment variable or configuration value is missing or malformed. */
+export class ConfigError extends AuditError {
+  override name = 'ConfigError';
+}
+
+/** The server could not be reached: refused, DNS, timeout, TLS handshake. */
+export class ConnectError extends AuditError {
+  override name = 'ConnectError';
+}
+
+/** The server refused the credentials (WRONGPASS, NOAUTH, NOPERM on AUTH). */
+export class AuthError extends AuditError {
+  override name = 'AuthError';
+}
+
+/** The server refused the auditor's connection because maxclients is reached. */
+export class MaxClientsReachedError extends AuditError {
+  override name = 'MaxClientsReachedError';
+}
+
+/** A command did not answer within its timeout (a hung or overloaded server). */
+export class CommandTimeoutError extends AuditError {
+  override name = 'CommandTimeoutError';
+}
