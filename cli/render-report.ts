@@ -1,0 +1,92 @@
+// The report as a person reads it in a terminal: verdict first, then where the connections come from.
+import type { AuditReport } from '../lambda/core/report.js';
+import type { ClientGroup } from '../lambda/core/client-groups.js';
+import { palette, safeCell, table, type Palette } from './text-table.js';
+
+const GROUP_ROWS = 10;
+const IDLE_ROWS = 10;
+
+export function renderReport(report: AuditReport, color: boolean): string {
+  const p = palette(color);
+  const out: string[] = [];
+  const s = report.summary;
+  out.push(p.bold(`redis-leak-audit: ${safeCell(report.target, 200)}`) + p.dim(`  (${report.generatedAt}, ${report.status})`));
+  for (const node of report.nodes) {
+    const version = node.version === null ? '' : ` ${node.serverName} ${node.version}`;
+    out.push(p.dim(`  node ${node.address}${version}${node.role ? `, ${node.role}` : ''}`));
+    for (const error of node.errors) out.push(p.yellow(`  ! ${safeCell(error, 300)}`));
+  }
+  for (const warning of report.history.warnings) out.push(p.yellow(`  ! state: ${warning}`));
+  out.push('');
+  out.push(p.bold('Summary'));
+  const util = s.utilization === null ? 'unknown' : `${Math.round(s.utilization * 100)}%`;
+  out.push(`  connections ${fmt(s.connectedClients)} of maxclients ${fmt(s.maxClients)} (${util})`
+    + `   idle ${s.idleClients}   pub/sub ${fmt(s.pubsubClients)}   blocked ${fmt(s.blockedClients)}   in MULTI ${s.inTransactionClients}`);
+  const churn = s.newConnectionsPerMinute === null ? 'needs --samples 2+ or --state-file' : `${s.newConnectionsPerMinute}/min`;
+  const rejected = s.rejectedSinceLastAudit === null ? '' : ` (${s.rejectedSinceLastAudit} since last sample)`;
+  out.push(`  new connections ${churn}   rejected ${fmt(s.rejectedConnections)}${rejected}   suspected leaks ${s.suspectedLeaks}`);
+  out.push('');
+  out.push(...renderFindings(report, p));
+  out.push(...renderGroups('Sources (by client IP)', report.groups.bySourceIp, report.groupsOmitted.bySourceIp, p));
+  out.push(...renderGroups('By client name', report.groups.byName, report.groupsOmitted.byName, p));
+  out.push(...renderGroups('By ACL user', report.groups.byUser, report.groupsOmitted.byUser, p));
+  out.push(...renderGroups('By client library', report.groups.byLibrary, report.groupsOmitted.byLibrary, p));
+  if (report.topIdle.length > 0) {
+    out.push(p.bold('Most idle connections'));
+    out.push(table(
+      [{ header: 'id', align: 'right' }, { header: 'source' }, { header: 'name', max: 30 }, { header: 'age s', align: 'right' },
+        { header: 'idle s', align: 'right' }, { header: 'flags' }, { header: 'last cmd', max: 24 }],
+      report.topIdle.slice(0, IDLE_ROWS).map((c) => [c.id, portOf(c.sourceIp, c.sourcePort), c.name, c.ageSeconds, c.idleSeconds, c.flags, c.cmd]),
+    ));
+    out.push('');
+  }
+  const a = report.auditor;
+  out.push(p.dim(`auditor: ${a.method}, ${a.connectionsOpened} connection(s), ${a.commandsSent} commands, ${a.bytesRead} bytes read, `
+    + `${a.durationMs} ms; its own connection excluded`));
+  return out.join('\n') + '\n';
+}
+
+function renderFindings(report: AuditReport, p: Palette): string[] {
+  if (report.findings.length === 0) return [p.green('No findings: no connection leak suspected.'), ''];
+  const out = [p.bold(`Findings (${report.findings.length})`)];
+  for (const f of report.findings) {
+    const tag = f.severity === 'critical' ? p.red('CRITICAL') : f.severity === 'warning' ? p.yellow('WARNING ') : p.cyan('info    ');
+    out.push(`  ${tag} ${p.bold(f.kind)}  ${safeCell(f.message, 400)}`);
+    out.push(p.dim(`           fix: ${f.recommendation}`));
+  }
+  out.push('');
+  return out;
+}
+
+function renderGroups(title: string, groups: readonly ClientGroup[], omitted: number, p: Palette): string[] {
+  if (groups.length === 0) return [];
+  const more = groups.length > GROUP_ROWS || omitted > 0 ? p.dim(` (top ${Math.min(GROUP_ROWS, groups.length)} of ${groups.length + omitted})`) : '';
+  return [
+    p.bold(title) + more,
+    table(
+      [{ header: 'key', max: 40 }, { header: 'conns', align: 'right' }, { header: 'idle', align: 'right' },
+        { header: 'pubsub', align: 'right' }, { header: 'blocked', align: 'right' }, { header: 'multi', align: 'right' },
+        { header: 'oldest', align: 'right' }, { header: '<1m', align: 'right' }, { header: '1m-1h', align: 'right' },
+        { header: '1h-1d', align: 'right' }, { header: '>1d', align: 'right' }],
+      groups.slice(0, GROUP_ROWS).map((g) => [g.key, g.connections, g.idle, g.pubsub, g.blocked, g.inTransaction,
+        duration(g.oldestAgeSeconds), g.ageBuckets['<1m'], g.ageBuckets['1m-1h'], g.ageBuckets['1h-1d'], g.ageBuckets['>1d']]),
+    ),
+    '',
+  ];
+}
+
+function fmt(value: number | null): string {
+  return value === null ? '?' : String(value);
+}
+
+function portOf(ip: string, port: number | null): string {
+  if (port === null) return ip;
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+function duration(seconds: number): string {
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h`;
+  return `${Math.floor(seconds / 86_400)}d`;
+}

@@ -1,0 +1,151 @@
+// Turns the clients of one sample (all nodes) into groups, totals and a bounded list of the most idle
+// connections. Clients are added one at a time; nothing per client is kept beyond the bounded list.
+import { GroupCounter, type ClientGroup, type ClientTraits } from './client-groups.js';
+import type { AuditPolicy, ClientRecord } from './model.js';
+
+/** The name the auditor gives its own connections; such connections are never analysed. */
+export const AUDITOR_CLIENT_NAME = 'redis-leak-auditor';
+
+/** Connections younger than this are "young": the ones that connection churn creates. */
+export const YOUNG_CONNECTION_SECONDS = 60;
+
+export interface IdleConnection {
+  readonly node: string;
+  readonly id: number;
+  readonly sourceIp: string;
+  readonly sourcePort: number | null;
+  readonly name: string;
+  readonly user: string;
+  readonly library: string;
+  readonly ageSeconds: number;
+  readonly idleSeconds: number;
+  readonly flags: string;
+  readonly cmd: string;
+  readonly db: number;
+}
+
+export interface ClientAnalysis {
+  readonly analysedConnections: number;
+  readonly idle: number;
+  readonly pubsub: number;
+  readonly blocked: number;
+  readonly inTransaction: number;
+  readonly tracking: number;
+  readonly unnamed: number;
+  /** Connections left out: the auditor's own, and replication links (flags S/M), which are not leaks. */
+  readonly excluded: { readonly auditor: number; readonly replication: number };
+  readonly bySourceIp: ClientGroup[];
+  readonly byName: ClientGroup[];
+  readonly byUser: ClientGroup[];
+  readonly byLibrary: ClientGroup[];
+  /** The most idle connections, most idle first, at most `policy.listLimit`. */
+  readonly topIdle: IdleConnection[];
+}
+
+export function libraryKey(client: ClientRecord): string {
+  if (client.libName === '') return '(unknown)';
+  return client.libVer === '' ? client.libName : `${client.libName}@${client.libVer}`;
+}
+
+export function traitsOf(client: ClientRecord, policy: AuditPolicy): ClientTraits {
+  const idle = client.idleSeconds >= policy.idleSeconds;
+  const subscriber = client.sub + client.psub + client.ssub > 0 || client.flags.includes('P');
+  const blocked = client.flags.includes('b');
+  const inTransaction = client.multi >= 0 || client.flags.includes('x');
+  // Integer seconds and a few ms between connect and first command: allow a little slack.
+  const slack = Math.max(2, client.ageSeconds * 0.05);
+  return {
+    idle,
+    subscriber,
+    blocked,
+    inTransaction,
+    idlePlain: idle && !subscriber && !blocked && !inTransaction,
+    usedOnce: client.idleSeconds >= client.ageSeconds - slack,
+    emptySubscriber: client.flags.includes('P') && client.sub + client.psub + client.ssub === 0,
+    young: client.ageSeconds < YOUNG_CONNECTION_SECONDS,
+  };
+}
+
+export class ClientAnalyser {
+  private readonly bySourceIp = new GroupCounter(true);
+  private readonly byName = new GroupCounter();
+  private readonly byUser = new GroupCounter();
+  private readonly byLibrary = new GroupCounter();
+  private readonly topIdle: IdleConnection[] = [];
+  private totals = { analysed: 0, idle: 0, pubsub: 0, blocked: 0, inTransaction: 0, tracking: 0, unnamed: 0 };
+  private excludedAuditor = 0;
+  private excludedReplication = 0;
+
+  constructor(private readonly policy: AuditPolicy) {}
+
+  /** Adds one client seen on `node`; `auditorAddresses` are the auditor's own connections there. */
+  add(node: string, client: ClientRecord, auditorAddresses: ReadonlySet<string>): void {
+    if (auditorAddresses.has(client.addr) || client.name === AUDITOR_CLIENT_NAME) {
+      this.excludedAuditor += 1;
+      return;
+    }
+    if (client.flags.includes('S') || client.flags.includes('M')) {
+      this.excludedReplication += 1;
+      return;
+    }
+    const traits = traitsOf(client, this.policy);
+    const totals = this.totals;
+    totals.analysed += 1;
+    if (traits.idle) totals.idle += 1;
+    if (traits.subscriber) totals.pubsub += 1;
+    if (traits.blocked) totals.blocked += 1;
+    if (traits.inTransaction) totals.inTransaction += 1;
+    if (client.flags.includes('t')) totals.tracking += 1;
+    if (client.name === '') totals.unnamed += 1;
+
+    this.bySourceIp.add(client.sourceIp, client, traits);
+    this.byName.add(client.name === '' ? '(unnamed)' : client.name, client, traits);
+    this.byUser.add(client.user, client, traits);
+    this.byLibrary.add(libraryKey(client), client, traits);
+    this.keepIfAmongMostIdle(node, client);
+  }
+
+  finish(): ClientAnalysis {
+    const t = this.totals;
+    return {
+      analysedConnections: t.analysed,
+      idle: t.idle,
+      pubsub: t.pubsub,
+      blocked: t.blocked,
+      inTransaction: t.inTransaction,
+      tracking: t.tracking,
+      unnamed: t.unnamed,
+      excluded: { auditor: this.excludedAuditor, replication: this.excludedReplication },
+      bySourceIp: this.bySourceIp.sorted(),
+      byName: this.byName.sorted(),
+      byUser: this.byUser.sorted(),
+      byLibrary: this.byLibrary.sorted(),
+      topIdle: this.topIdle,
+    };
+  }
+
+  /** Keeps the list sorted, most idle first, and bounded: O(limit) per insertion, only when it qualifies. */
+  private keepIfAmongMostIdle(node: string, client: ClientRecord): void {
+    const list = this.topIdle;
+    const limit = this.policy.listLimit;
+    const last = list[list.length - 1];
+    if (list.length >= limit && (last === undefined || client.idleSeconds <= last.idleSeconds)) return;
+    let at = list.length;
+    while (at > 0 && (list[at - 1]?.idleSeconds ?? 0) < client.idleSeconds) at -= 1;
+    list.splice(at, 0, {
+      node,
+      id: client.id,
+      sourceIp: client.sourceIp,
+      sourcePort: client.sourcePort,
+      name: client.name,
+      user: client.user,
+      library: libraryKey(client),
+      ageSeconds: client.ageSeconds,
+      idleSeconds: client.idleSeconds,
+      flags: client.flags,
+      cmd: client.cmd,
+      db: client.db,
+    });
+    if (list.length > limit) list.pop();
+  }
+}

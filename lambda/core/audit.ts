@@ -1,0 +1,193 @@
+// The pipeline's pure middle: raw samples in, report and next state out. The CLI and the Lambda both
+// call this after collecting; neither decides anything about leaks itself.
+import { ClientAnalyser, type ClientAnalysis } from './analyse-clients.js';
+import { runChecks, type NodeView } from './findings/index.js';
+import { counterWindow, sourceGrowth, summariseSample, type CounterWindow, type SampleSummary } from './history.js';
+import type { AuditPolicy, ClientListParse, RawNodeSample, ServerCounters } from './model.js';
+import { parseClientList } from './parse-client-list.js';
+import { parseInfo, readCounters } from './parse-info.js';
+import { boundedGroups, countSuspectedLeaks, REPORT_SCHEMA_VERSION, type AuditReport, type NodeReport } from './report.js';
+import { nextState, type AuditState } from './state.js';
+import { buildSummary } from './summary.js';
+
+/** A node the auditor could not read at all. */
+export interface FailedNode {
+  readonly node: string;
+  readonly error: string;
+  /** The node answered "max number of clients reached": the moment users need the auditor most. */
+  readonly refusedMaxClients: boolean;
+}
+
+export interface AuditInput {
+  /** The target without credentials. */
+  readonly target: string;
+  /** Samples oldest first; each holds one raw sample per node that answered. */
+  readonly samples: ReadonlyArray<ReadonlyArray<RawNodeSample>>;
+  readonly failedNodes: readonly FailedNode[];
+  readonly previousState: AuditState | null;
+  readonly stateWarnings?: readonly string[];
+  readonly policy: AuditPolicy;
+  readonly startedAtMs: number;
+  readonly nowMs: number;
+  readonly toolVersion: string;
+}
+
+export interface AuditOutcome {
+  readonly report: AuditReport;
+  readonly state: AuditState;
+}
+
+interface ParsedNode {
+  readonly raw: RawNodeSample;
+  readonly counters: ServerCounters;
+  readonly clientList: ClientListParse | null;
+}
+
+export function assessAudit(input: AuditInput): AuditOutcome {
+  const { policy } = input;
+  const seenNodes = new Set<string>();
+  const summaries: SampleSummary[] = [];
+  let latest: { nodes: ParsedNode[]; analysis: ClientAnalysis | null } = { nodes: [], analysis: null };
+  const sampleCounts = new Map<string, number>();
+
+  for (const sample of input.samples) {
+    const nodes = sample.map(parseNode);
+    const analysis = analyse(nodes, policy);
+    summaries.push(summariseSample(
+      Math.max(...sample.map((raw) => raw.takenAtMs)),
+      nodes.map(({ raw, counters }) => {
+        // The server counted the auditor's own connection in total_connections_received once per run.
+        const auditorConnects = seenNodes.has(raw.node) ? 0 : 1;
+        seenNodes.add(raw.node);
+        sampleCounts.set(raw.node, (sampleCounts.get(raw.node) ?? 0) + 1);
+        return { node: raw.node, takenAtMs: raw.takenAtMs, counters, auditorConnects };
+      }),
+      analysis,
+    ));
+    latest = { nodes, analysis };
+  }
+
+  const previous = input.previousState?.samples ?? [];
+  const { window, source } = comparisonWindow(previous, summaries);
+  const growth = sourceGrowth([...previous, ...summaries], policy.minGrowthConnections, policy.minGroupConnections);
+  const views: NodeView[] = [
+    ...latest.nodes.map((n): NodeView => ({
+      node: n.raw.node,
+      counters: n.counters,
+      config: n.raw.config,
+      clientListAvailable: n.clientList !== null,
+      refusedMaxClients: false,
+      failed: false,
+    })),
+    ...input.failedNodes.map((f): NodeView => ({
+      node: f.node,
+      counters: readCounters(parseInfo('')),
+      config: { timeoutSeconds: null, maxClients: null, tcpKeepaliveSeconds: null },
+      clientListAvailable: false,
+      refusedMaxClients: f.refusedMaxClients,
+      failed: true,
+    })),
+  ];
+  const analysis = latest.analysis;
+  const findings = runChecks({ policy, analysis, nodes: views, window, growth });
+  const allRaw = input.samples.flat();
+
+  const report: AuditReport = {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    tool: { name: 'redis-leak-auditor', version: input.toolVersion },
+    target: input.target,
+    generatedAt: new Date(input.nowMs).toISOString(),
+    status: latest.nodes.length === 0 ? 'failed' : input.failedNodes.length > 0 ? 'partial' : 'ok',
+    policy,
+    nodes: [
+      ...latest.nodes.map((n) => nodeReport(n, sampleCounts.get(n.raw.node) ?? 0, allRaw)),
+      ...input.failedNodes.map((f) => failedNodeReport(f)),
+    ],
+    summary: buildSummary(latest.nodes.map((n) => n.counters), views, analysis, window, findings, countSuspectedLeaks(findings)),
+    ...boundedGroups(analysis, policy.listLimit),
+    topIdle: analysis?.topIdle ?? [],
+    findings,
+    history: {
+      source,
+      samplesThisRun: summaries.length,
+      samplesInState: previous.length,
+      windowSeconds: window.windowSeconds,
+      baselineResets: window.baselineResets,
+      warnings: input.stateWarnings ?? [],
+    },
+    auditor: {
+      method: latest.nodes.some((n) => n.clientList !== null) ? 'client-list' : 'info-only',
+      connectionsOpened: seenNodes.size,
+      commandsSent: sum(allRaw.map((r) => r.cost.commandsSent)),
+      bytesRead: sum(allRaw.map((r) => r.cost.bytesRead)),
+      roundTripMs: Math.round(sum(allRaw.map((r) => r.cost.roundTripMs)) * 10) / 10,
+      durationMs: Math.max(0, input.nowMs - input.startedAtMs),
+      excludedConnections: analysis?.excluded.auditor ?? 0,
+      excludedReplicationLinks: analysis?.excluded.replication ?? 0,
+    },
+  };
+  return { report, state: nextState(input.previousState, input.target, summaries, input.nowMs) };
+}
+
+/** This run's samples when there are two or more; otherwise the last run's sample against this one. */
+function comparisonWindow(previous: readonly SampleSummary[], current: readonly SampleSummary[]): { window: CounterWindow; source: AuditReport['history']['source'] } {
+  if (current.length >= 2) return { window: counterWindow(current), source: 'samples' };
+  const last = previous[previous.length - 1];
+  const now = current[0];
+  if (last !== undefined && now !== undefined) return { window: counterWindow([last, now]), source: 'state' };
+  return { window: { newConnectionsPerMinute: null, rejectedInWindow: null, windowSeconds: 0, baselineResets: 0 }, source: 'none' };
+}
+
+function parseNode(raw: RawNodeSample): ParsedNode {
+  return {
+    raw,
+    counters: readCounters(parseInfo(raw.infoText)),
+    clientList: raw.clientListText === null ? null : parseClientList(raw.clientListText),
+  };
+}
+
+function analyse(nodes: readonly ParsedNode[], policy: AuditPolicy): ClientAnalysis | null {
+  if (!nodes.some((n) => n.clientList !== null)) return null;
+  const analyser = new ClientAnalyser(policy);
+  for (const { raw, clientList } of nodes) {
+    if (clientList === null) continue;
+    const auditor = new Set(raw.auditorAddresses);
+    for (const client of clientList.clients) analyser.add(raw.node, client, auditor);
+  }
+  return analyser.finish();
+}
+
+function nodeReport(n: ParsedNode, samples: number, allRaw: readonly RawNodeSample[]): NodeReport {
+  const errors = new Set<string>();
+  for (const raw of allRaw) if (raw.node === n.raw.node) raw.errors.forEach((e) => errors.add(e));
+  const malformed = n.clientList?.malformedLines ?? 0;
+  if (malformed > 0) {
+    errors.add(`${malformed} malformed CLIENT LIST lines skipped, e.g. ${JSON.stringify(n.clientList?.malformedExamples[0] ?? '')}`);
+  }
+  return {
+    address: n.raw.node,
+    role: n.counters.role,
+    serverName: n.counters.serverName,
+    version: n.counters.version,
+    uptimeSeconds: n.counters.uptimeSeconds,
+    run_id: n.counters.runId,
+    connectedClients: n.counters.connectedClients,
+    maxClients: n.counters.maxClients ?? n.raw.config.maxClients,
+    clientListAvailable: n.clientList !== null,
+    malformedClientListLines: malformed,
+    samples,
+    errors: [...errors],
+  };
+}
+
+function failedNodeReport(f: FailedNode): NodeReport {
+  return {
+    address: f.node, role: null, serverName: 'unknown', version: null, uptimeSeconds: null, run_id: null,
+    connectedClients: null, maxClients: null, clientListAvailable: false, malformedClientListLines: 0, samples: 0,
+    errors: [f.error],
+  };
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}

@@ -1,0 +1,72 @@
+// Findings are data: a kind, a severity, who it is about, the numbers behind it and the fix.
+import type { ClientAnalysis } from '../analyse-clients.js';
+import type { CounterWindow, SourceGrowth } from '../history.js';
+import type { AuditPolicy, ServerConfig, ServerCounters } from '../model.js';
+
+export const FINDING_KINDS = [
+  'idle-connections',
+  'connection-growth',
+  'connection-churn',
+  'pubsub-leak',
+  'blocked-clients',
+  'open-transaction',
+  'maxclients-pressure',
+  'maxclients-exhausted',
+  'rejected-connections',
+  'no-idle-timeout',
+  'unnamed-clients',
+  'client-list-unavailable',
+] as const;
+export type FindingKind = (typeof FINDING_KINDS)[number];
+
+export const SEVERITIES = ['info', 'warning', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export function severityRank(severity: Severity): number {
+  return SEVERITIES.indexOf(severity);
+}
+
+export interface FindingSubject {
+  readonly sourceIp?: string;
+  readonly clientName?: string;
+  readonly user?: string;
+  readonly node?: string;
+}
+
+export interface Finding {
+  readonly kind: FindingKind;
+  readonly severity: Severity;
+  readonly subject: FindingSubject;
+  /** One sentence a person reads first: what, where, how many. */
+  readonly message: string;
+  /** The numbers behind the finding. */
+  readonly evidence: Readonly<Record<string, number>>;
+  /** The fix for this pattern. */
+  readonly recommendation: string;
+  /** Sources behind a target-wide finding (churn: where the young connections come from). */
+  readonly relatedSources?: ReadonlyArray<{ readonly sourceIp: string; readonly connections: number }>;
+}
+
+/** One node as the checks see it. */
+export interface NodeView {
+  readonly node: string;
+  readonly counters: ServerCounters;
+  readonly config: ServerConfig;
+  readonly clientListAvailable: boolean;
+  /** The node refused the auditor's connection with "max number of clients reached". */
+  readonly refusedMaxClients: boolean;
+  /** The node could not be audited at all (unreachable, auth, timeout). */
+  readonly failed: boolean;
+}
+
+export interface CheckContext {
+  readonly policy: AuditPolicy;
+  /** null when no node returned a client list. */
+  readonly analysis: ClientAnalysis | null;
+  readonly nodes: readonly NodeView[];
+  /** Counters compared across samples or runs; all-null without history. */
+  readonly window: CounterWindow;
+  readonly growth: readonly SourceGrowth[];
+}
+
+export type Check = (context: CheckContext) => Finding[];

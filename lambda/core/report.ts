@@ -1,0 +1,120 @@
+// The report contract (schemaVersion 1, described by schema/report.schema.json). Scripts and our own
+// Lambda read it: fields are only ever added, never renamed or removed.
+import type { ClientAnalysis, IdleConnection } from './analyse-clients.js';
+import type { ClientGroup } from './client-groups.js';
+import type { Finding, FindingKind } from './findings/index.js';
+import type { AuditPolicy } from './model.js';
+
+export const REPORT_SCHEMA_VERSION = 1;
+
+export interface NodeReport {
+  readonly address: string;
+  readonly role: string | null;
+  readonly serverName: string;
+  readonly version: string | null;
+  readonly uptimeSeconds: number | null;
+  readonly run_id: string | null;
+  readonly connectedClients: number | null;
+  readonly maxClients: number | null;
+  readonly clientListAvailable: boolean;
+  readonly malformedClientListLines: number;
+  readonly samples: number;
+  readonly errors: readonly string[];
+}
+
+export interface ReportSummary {
+  readonly connectedClients: number | null;
+  /** Connections analysed: connectedClients less the auditor's own and replication links. */
+  readonly analysedConnections: number;
+  readonly blockedClients: number | null;
+  readonly pubsubClients: number | null;
+  readonly trackingClients: number | null;
+  readonly idleClients: number;
+  readonly inTransactionClients: number;
+  /** Sum of maxclients over the nodes. */
+  readonly maxClients: number | null;
+  /** connected / maxclients of the fullest node (0..1). */
+  readonly utilization: number | null;
+  readonly newConnectionsPerMinute: number | null;
+  readonly rejectedConnections: number | null;
+  readonly rejectedSinceLastAudit: number | null;
+  readonly suspectedLeaks: number;
+  readonly largestSource: { readonly key: string; readonly connections: number } | null;
+  readonly findingsBySeverity: { readonly info: number; readonly warning: number; readonly critical: number };
+}
+
+export interface ReportGroups {
+  readonly bySourceIp: readonly ClientGroup[];
+  readonly byName: readonly ClientGroup[];
+  readonly byUser: readonly ClientGroup[];
+  readonly byLibrary: readonly ClientGroup[];
+}
+
+export interface AuditReport {
+  readonly schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  readonly tool: { readonly name: string; readonly version: string };
+  /** The target as given, without credentials. */
+  readonly target: string;
+  readonly generatedAt: string;
+  /** ok: every node audited; partial: some nodes failed; failed: nothing could be read. */
+  readonly status: 'ok' | 'partial' | 'failed';
+  readonly policy: AuditPolicy;
+  readonly nodes: readonly NodeReport[];
+  readonly summary: ReportSummary;
+  readonly groups: ReportGroups;
+  /** How many groups each list left out beyond `policy.listLimit`. */
+  readonly groupsOmitted: { readonly bySourceIp: number; readonly byName: number; readonly byUser: number; readonly byLibrary: number };
+  readonly topIdle: readonly IdleConnection[];
+  readonly findings: readonly Finding[];
+  readonly history: {
+    /** Where the comparison came from: samples of this run, the state of earlier runs, or nothing. */
+    readonly source: 'none' | 'samples' | 'state';
+    readonly samplesThisRun: number;
+    readonly samplesInState: number;
+    readonly windowSeconds: number;
+    readonly baselineResets: number;
+    readonly warnings: readonly string[];
+  };
+  readonly auditor: {
+    readonly method: 'client-list' | 'info-only';
+    readonly connectionsOpened: number;
+    readonly commandsSent: number;
+    readonly bytesRead: number;
+    readonly roundTripMs: number;
+    readonly durationMs: number;
+    readonly excludedConnections: number;
+    readonly excludedReplicationLinks: number;
+  };
+}
+
+/** Kinds that point at a leaking application (counted in summary.suspectedLeaks at warning or above). */
+export const LEAK_KINDS: ReadonlySet<FindingKind> = new Set<FindingKind>([
+  'idle-connections',
+  'connection-growth',
+  'pubsub-leak',
+  'blocked-clients',
+  'open-transaction',
+]);
+
+export function countSuspectedLeaks(findings: readonly Finding[]): number {
+  return findings.filter((f) => LEAK_KINDS.has(f.kind) && f.severity !== 'info').length;
+}
+
+export function boundedGroups(analysis: ClientAnalysis | null, limit: number): Pick<AuditReport, 'groups' | 'groupsOmitted'> {
+  const cut = (list: readonly ClientGroup[] | undefined) => (list ?? []).slice(0, limit);
+  const over = (list: readonly ClientGroup[] | undefined) => Math.max(0, (list?.length ?? 0) - limit);
+  return {
+    groups: {
+      bySourceIp: cut(analysis?.bySourceIp),
+      byName: cut(analysis?.byName),
+      byUser: cut(analysis?.byUser),
+      byLibrary: cut(analysis?.byLibrary),
+    },
+    groupsOmitted: {
+      bySourceIp: over(analysis?.bySourceIp),
+      byName: over(analysis?.byName),
+      byUser: over(analysis?.byUser),
+      byLibrary: over(analysis?.byLibrary),
+    },
+  };
+}

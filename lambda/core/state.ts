@@ -1,0 +1,93 @@
+// The history kept between runs (CLI --state-file, the Lambda's state object in S3): a bounded list of
+// sample summaries. Read defensively: a damaged or foreign state file starts history afresh with a
+// warning, it never stops the audit.
+import { MAX_SAMPLES_IN_STATE, type NodeCounters, type SampleSummary } from './history.js';
+
+export const STATE_SCHEMA_VERSION = 1;
+
+export interface AuditState {
+  readonly schemaVersion: typeof STATE_SCHEMA_VERSION;
+  /** The target's display form (no credentials): a state file of another target is not used. */
+  readonly target: string;
+  readonly updatedAt: string;
+  readonly samples: readonly SampleSummary[];
+  /** Free space for the delivery edges (e.g. notification fingerprints), kept as it is. */
+  readonly extensions?: Readonly<Record<string, unknown>>;
+}
+
+export interface RestoredState {
+  readonly state: AuditState | null;
+  /** Why the state was not used, when it was not. */
+  readonly warning: string | null;
+}
+
+export function restoreState(text: string | null, target: string): RestoredState {
+  if (text === null || text.trim() === '') return { state: null, warning: null };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { state: null, warning: 'the state is not valid JSON; history starts again from this run' };
+  }
+  if (!isRecord(value) || value.schemaVersion !== STATE_SCHEMA_VERSION || !Array.isArray(value.samples)) {
+    return { state: null, warning: `the state is not a schemaVersion ${STATE_SCHEMA_VERSION} state; history starts again from this run` };
+  }
+  if (value.target !== target) {
+    return { state: null, warning: 'the state belongs to another target; history starts again from this run' };
+  }
+  const samples = value.samples.filter(isSampleSummary);
+  const dropped = value.samples.length - samples.length;
+  return {
+    state: {
+      schemaVersion: STATE_SCHEMA_VERSION,
+      target,
+      updatedAt: typeof value.updatedAt === 'string' ? value.updatedAt : '',
+      samples: samples.sort((a, b) => a.takenAtMs - b.takenAtMs),
+      ...(isRecord(value.extensions) ? { extensions: value.extensions } : {}),
+    },
+    warning: dropped > 0 ? `${dropped} damaged samples in the state were ignored` : null,
+  };
+}
+
+export function nextState(
+  previous: AuditState | null,
+  target: string,
+  newSamples: readonly SampleSummary[],
+  nowMs: number,
+): AuditState {
+  const samples = [...(previous?.samples ?? []), ...newSamples].slice(-MAX_SAMPLES_IN_STATE);
+  return {
+    schemaVersion: STATE_SCHEMA_VERSION,
+    target,
+    updatedAt: new Date(nowMs).toISOString(),
+    samples,
+    ...(previous?.extensions ? { extensions: previous.extensions } : {}),
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isNumberOrNull = (v: unknown): boolean => v === null || isFiniteNumber(v);
+
+function isNodeCounters(value: unknown): value is NodeCounters {
+  return isRecord(value)
+    && typeof value.node === 'string'
+    && isFiniteNumber(value.takenAtMs)
+    && (value.runId === null || typeof value.runId === 'string')
+    && isNumberOrNull(value.uptimeSeconds)
+    && isNumberOrNull(value.totalConnectionsReceived)
+    && isNumberOrNull(value.rejectedConnections)
+    && isNumberOrNull(value.connectedClients)
+    && isFiniteNumber(value.auditorConnects);
+}
+
+function isSampleSummary(value: unknown): value is SampleSummary {
+  return isRecord(value)
+    && isFiniteNumber(value.takenAtMs)
+    && Array.isArray(value.nodes) && value.nodes.every(isNodeCounters)
+    && isRecord(value.sources) && Object.values(value.sources).every(isFiniteNumber)
+    && typeof value.sourcesComplete === 'boolean';
+}
