@@ -6,7 +6,10 @@ import type { AuditPolicy, ClientRecord } from './model.js';
 /** The name the auditor gives its own connections; such connections are never analysed. */
 export const AUDITOR_CLIENT_NAME = 'redis-leak-auditor';
 
-/** Connections younger than this are "young": the ones that connection churn creates. */
+/**
+ * Connections younger than this are "young" when no comparison window is known. With a window (samples
+ * or an earlier run), young means opened during the window: the connections churn and leaks create.
+ */
 export const YOUNG_CONNECTION_SECONDS = 60;
 
 export interface IdleConnection {
@@ -47,7 +50,7 @@ export function libraryKey(client: ClientRecord): string {
   return client.libVer === '' ? client.libName : `${client.libName}@${client.libVer}`;
 }
 
-export function traitsOf(client: ClientRecord, policy: AuditPolicy): ClientTraits {
+export function traitsOf(client: ClientRecord, policy: AuditPolicy, youngSeconds = YOUNG_CONNECTION_SECONDS): ClientTraits {
   const idle = client.idleSeconds >= policy.idleSeconds;
   const subscriber = client.sub + client.psub + client.ssub > 0 || client.flags.includes('P');
   const blocked = client.flags.includes('b');
@@ -62,7 +65,7 @@ export function traitsOf(client: ClientRecord, policy: AuditPolicy): ClientTrait
     idlePlain: idle && !subscriber && !blocked && !inTransaction,
     usedOnce: client.idleSeconds >= client.ageSeconds - slack,
     emptySubscriber: client.flags.includes('P') && client.sub + client.psub + client.ssub === 0,
-    young: client.ageSeconds < YOUNG_CONNECTION_SECONDS,
+    young: client.ageSeconds < youngSeconds,
   };
 }
 
@@ -76,7 +79,10 @@ export class ClientAnalyser {
   private excludedAuditor = 0;
   private excludedReplication = 0;
 
-  constructor(private readonly policy: AuditPolicy) {}
+  constructor(
+    private readonly policy: AuditPolicy,
+    private readonly youngSeconds = YOUNG_CONNECTION_SECONDS,
+  ) {}
 
   /** Adds one client seen on `node`; `auditorAddresses` are the auditor's own connections there. */
   add(node: string, client: ClientRecord, auditorAddresses: ReadonlySet<string>): void {
@@ -88,7 +94,7 @@ export class ClientAnalyser {
       this.excludedReplication += 1;
       return;
     }
-    const traits = traitsOf(client, this.policy);
+    const traits = traitsOf(client, this.policy, this.youngSeconds);
     const totals = this.totals;
     totals.analysed += 1;
     if (traits.idle) totals.idle += 1;

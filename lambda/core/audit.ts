@@ -1,6 +1,6 @@
 // The pipeline's pure middle: raw samples in, report and next state out. The CLI and the Lambda both
 // call this after collecting; neither decides anything about leaks itself.
-import { ClientAnalyser, type ClientAnalysis } from './analyse-clients.js';
+import { ClientAnalyser, YOUNG_CONNECTION_SECONDS, type ClientAnalysis } from './analyse-clients.js';
 import { runChecks, type NodeView } from './findings/index.js';
 import { counterWindow, sourceGrowth, summariseSample, type CounterWindow, type SampleSummary } from './history.js';
 import type { AuditPolicy, ClientListParse, RawNodeSample, ServerCounters } from './model.js';
@@ -50,9 +50,11 @@ export function assessAudit(input: AuditInput): AuditOutcome {
   let latest: { nodes: ParsedNode[]; analysis: ClientAnalysis | null } = { nodes: [], analysis: null };
   const sampleCounts = new Map<string, number>();
 
+  const previous = input.previousState?.samples ?? [];
+  const youngSeconds = youngWindowSeconds(input.samples, previous);
   for (const sample of input.samples) {
     const nodes = sample.map(parseNode);
-    const analysis = analyse(nodes, policy);
+    const analysis = analyse(nodes, policy, youngSeconds);
     summaries.push(summariseSample(
       Math.max(...sample.map((raw) => raw.takenAtMs)),
       nodes.map(({ raw, counters }) => {
@@ -67,7 +69,6 @@ export function assessAudit(input: AuditInput): AuditOutcome {
     latest = { nodes, analysis };
   }
 
-  const previous = input.previousState?.samples ?? [];
   const { window, source } = comparisonWindow(previous, summaries);
   const growth = sourceGrowth([...previous, ...summaries], policy.minGrowthConnections, policy.minGroupConnections);
   const views: NodeView[] = [
@@ -146,9 +147,22 @@ function parseNode(raw: RawNodeSample): ParsedNode {
   };
 }
 
-function analyse(nodes: readonly ParsedNode[], policy: AuditPolicy): ClientAnalysis | null {
+/**
+ * Connections opened during the comparison window are the "young" ones that churn and leaks create:
+ * the span of this run's samples, else the time since the last run's sample, else a minute.
+ */
+function youngWindowSeconds(samples: ReadonlyArray<ReadonlyArray<RawNodeSample>>, previous: readonly SampleSummary[]): number {
+  const times = samples.flat().map((raw) => raw.takenAtMs);
+  if (times.length === 0) return YOUNG_CONNECTION_SECONDS;
+  const last = Math.max(...times);
+  const first = samples.length >= 2 ? Math.min(...times) : previous[previous.length - 1]?.takenAtMs;
+  if (first === undefined || last <= first) return YOUNG_CONNECTION_SECONDS;
+  return Math.max(1, Math.round((last - first) / 1000));
+}
+
+function analyse(nodes: readonly ParsedNode[], policy: AuditPolicy, youngSeconds: number): ClientAnalysis | null {
   if (!nodes.some((n) => n.clientList !== null)) return null;
-  const analyser = new ClientAnalyser(policy);
+  const analyser = new ClientAnalyser(policy, youngSeconds);
   for (const { raw, clientList } of nodes) {
     if (clientList === null) continue;
     const auditor = new Set(raw.auditorAddresses);

@@ -95,7 +95,7 @@ export function parseTargetUrl(url: string, opts: { tlsCaFile?: string } = {}): 
  */
 export function redactUrl(url: string): string {
   // Control characters (a pasted newline) would break the one-line messages this ends up in.
-  const text = Array.from(String(url), (ch) => (ch < ' ' || ch === '\x7f' ? '?' : ch)).join('');
+  const text = Array.from(String(url), (ch) => (ch < ' ' || ch === '\x7f' ? ' ' : ch)).join('');
   const { scheme, userinfo, rest } = splitUrl(text);
   let out = scheme !== undefined ? `${scheme}://` : '';
   if (userinfo !== undefined) {

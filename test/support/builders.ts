@@ -42,7 +42,7 @@ export const emptyCounters: ServerCounters = {
   totalConnectionsReceived: null, rejectedConnections: null,
 };
 
-export function nodeView(overrides: Partial<NodeView> & { counters?: Partial<ServerCounters> } = {}): NodeView {
+export function nodeView(overrides: Omit<Partial<NodeView>, 'counters'> & { counters?: Partial<ServerCounters> } = {}): NodeView {
   return {
     node: '127.0.0.1:6379',
     config: { timeoutSeconds: 300, maxClients: 10000, tcpKeepaliveSeconds: 300 },

@@ -1,0 +1,32 @@
+// --help text. Flags and defaults here match cli/args.ts and the README.
+export const HELP = `redis-leak-audit: find Redis/Valkey client connection leaks before they exhaust maxclients
+
+Usage:
+  redis-leak-audit audit --url redis://[user[:password]@]host[:port] [flags]
+  redis-leak-audit demo [--json] [--out DIR]
+  redis-leak-audit --help | --version
+
+Audit flags:
+  --url URL                    target (or REDIS_URL); rediss:// for TLS
+  --tls-ca FILE                PEM CA for rediss:// (default: system CAs)
+  --samples N                  snapshots in this run (default 1; churn and growth need 2+)
+  --interval S                 seconds between samples (default 10)
+  --state-file PATH            keep history between runs (cron): churn and growth across runs
+  --idle-seconds N             a connection idle this long counts as idle (default 300)
+  --churn-per-minute N         new connections per minute that count as churn (default 100)
+  --min-group-connections N    a source below this is never a leak suspect (default 20)
+  --min-pubsub-connections N   idle subscribers from one source that make a pub/sub leak (default 10, at most the above)
+  --min-growth N               connections a source must gain to count as growing (default 5)
+  --maxclients-warn F          share of maxclients that is a warning (default 0.8)
+  --maxclients-critical F      share of maxclients that is critical (default 0.95)
+  --list-limit N               entries kept per group list and idle list in the report (default 50)
+  --fail-on LEVEL              exit 1 on findings at or above info|warning|critical|never (default warning)
+  --connect-timeout MS         connect + TLS handshake timeout (default 5000)
+  --command-timeout MS         per-command timeout (default 5000)
+  --json                       print the report JSON on stdout, nothing else there
+  --out DIR                    also write the report JSON into DIR
+  --color / --no-color         force colours on or off (default: on for a terminal)
+
+Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 could not audit.
+The auditor is read-only: INFO, CLIENT LIST, CONFIG GET (where allowed), CLIENT SETNAME on its own connection.
+`;

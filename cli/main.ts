@@ -1,0 +1,95 @@
+// The CLI's flow: flags -> audit (or demo) -> output -> exit code. Errors become one line on stderr.
+import { AuditError, ConfigError } from '../lambda/core/errors.js';
+import type { AuditReport } from '../lambda/core/report.js';
+import { restoreState } from '../lambda/core/state.js';
+import { runAudit } from '../lambda/run-audit.js';
+import { parseTargetUrl, redactUrl } from '../lambda/redis/target-url.js';
+import { parseCli, type AuditOptions, type DemoOptions } from './args.js';
+import { runDemo } from './demo/run-demo.js';
+import { EXIT_CANNOT_AUDIT, EXIT_OK, exitCodeFor } from './exit-code.js';
+import { readStateFile, writeReportFile, writeStateFile } from './files.js';
+import { HELP } from './help.js';
+import { renderReport } from './render-report.js';
+import { toolVersion } from './version.js';
+
+export interface CliIo {
+  readonly stdout: { write(text: string): unknown; isTTY?: boolean };
+  readonly stderr: { write(text: string): unknown };
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    const options = parseCli(argv, io.env);
+    switch (options.command) {
+      case 'help':
+        io.stdout.write(HELP);
+        return EXIT_OK;
+      case 'version':
+        io.stdout.write(`${toolVersion()}\n`);
+        return EXIT_OK;
+      case 'audit':
+        return await audit(options, io);
+      case 'demo':
+        return await demo(options, io);
+    }
+  } catch (err) {
+    io.stderr.write(`redis-leak-audit: ${oneLine(err, io.env)}\n`);
+    return EXIT_CANNOT_AUDIT;
+  }
+}
+
+async function audit(options: AuditOptions, io: CliIo): Promise<number> {
+  const target = parseTargetUrl(options.url, options.tlsCaFile ? { tlsCaFile: options.tlsCaFile } : {});
+  const restored = options.stateFile ? restoreState(readStateFile(options.stateFile), target.display) : { state: null, warning: null };
+  const result = await runAudit({
+    target,
+    samples: options.samples,
+    intervalMs: options.intervalSeconds * 1000,
+    policy: options.policy,
+    previousState: restored.state,
+    stateWarnings: restored.warning ? [restored.warning] : [],
+    connectTimeoutMs: options.connectTimeoutMs,
+    commandTimeoutMs: options.commandTimeoutMs,
+    toolVersion: toolVersion(),
+  });
+  if (options.stateFile && result.report.history.samplesThisRun > 0) {
+    try {
+      writeStateFile(options.stateFile, result.state);
+    } catch (err) {
+      io.stderr.write(`redis-leak-audit: --state-file ${options.stateFile} could not be written (${(err as NodeJS.ErrnoException).code ?? 'error'}); history was not saved\n`);
+    }
+  }
+  deliver(result.report, options, io);
+  if (result.error) io.stderr.write(`redis-leak-audit: ${result.error.message}\n`);
+  return exitCodeFor(result.report, options.failOn);
+}
+
+async function demo(options: DemoOptions, io: CliIo): Promise<number> {
+  const progress = (line: string) => io.stderr.write(`demo: ${line}\n`);
+  const report = await runDemo({ progress, toolVersion: toolVersion() });
+  deliver(report, options, io);
+  return EXIT_OK;
+}
+
+function deliver(report: AuditReport, options: { json: boolean; outDir?: string; color: boolean | undefined }, io: CliIo): void {
+  const path = options.outDir ? writeReportFile(options.outDir, report) : undefined;
+  if (options.json) {
+    io.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    if (path) io.stderr.write(`report written to ${path}\n`);
+    return;
+  }
+  const color = options.color ?? (io.stdout.isTTY === true && io.env.NO_COLOR === undefined);
+  io.stdout.write(renderReport(report, color));
+  if (path) io.stdout.write(`report written to ${path}\n`);
+}
+
+/** One line, no stack, no credentials: for AuditErrors their message; for anything else its first line. */
+function oneLine(err: unknown, env: Readonly<Record<string, string | undefined>>): string {
+  const text = err instanceof AuditError || err instanceof ConfigError ? err.message : err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  let line = text.split('\n')[0] ?? text;
+  // Belt and braces: whatever produced the message, a password from REDIS_URL never leaves.
+  const url = env.REDIS_URL;
+  if (url) line = line.split(url).join(redactUrl(url));
+  return line.replace(/(:\/\/[^:@/\s]*:)[^@\s]*@/g, '$1***@');
+}

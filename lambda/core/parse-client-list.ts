@@ -1,0 +1,191 @@
+// Parses the text of `CLIENT LIST` (Redis 6.2 to 8, Valkey 8.x) into ClientRecords.
+//
+// Format (catClientInfoString in networking.c): one client per line, `key=value` tokens separated by single spaces.
+// Values never contain spaces (CLIENT SETNAME / SETINFO refuse them) but may contain `=`, so a token is split on its
+// FIRST `=`. Fields come and go between versions, so every field is kept in `fields` and the typed ones get defaults.
+//
+// Speed matters (65k-client replies): the reply is scanned with indexOf over the whole text, no per-line split arrays,
+// no regular expressions; strings are only sliced for keys and values.
+import type { ClientListParse, ClientRecord } from './model.js';
+
+/** How many malformed lines are kept as examples, and how much of each. */
+const MAX_EXAMPLES = 5;
+const MAX_EXAMPLE_CHARS = 200;
+/** 2^53 - 1 has 16 digits: anything longer cannot be an exact client id, age or idle. */
+const MAX_INT_DIGITS = 16;
+
+/** Parses a whole `CLIENT LIST` reply. Blank lines are skipped; malformed lines are counted, never thrown. */
+export function parseClientList(text: string): ClientListParse {
+  const clients: ClientRecord[] = [];
+  const malformedExamples: string[] = [];
+  let malformedLines = 0;
+  if (typeof text !== 'string') return { clients, malformedLines, malformedExamples };
+
+  const length = text.length;
+  let lineStart = 0;
+  while (lineStart < length) {
+    let lineEnd = text.indexOf('\n', lineStart);
+    if (lineEnd < 0) lineEnd = length;
+    const from = skipSpaceForward(text, lineStart, lineEnd);
+    const to = skipSpaceBackward(text, from, lineEnd);
+    if (from < to) {
+      const record = parseTrimmedLine(text, from, to);
+      if (record) {
+        clients.push(record);
+      } else {
+        malformedLines++;
+        if (malformedExamples.length < MAX_EXAMPLES) {
+          malformedExamples.push(text.slice(from, Math.min(to, from + MAX_EXAMPLE_CHARS)));
+        }
+      }
+    }
+    lineStart = lineEnd + 1;
+  }
+  return { clients, malformedLines, malformedExamples };
+}
+
+/** Parses one `CLIENT LIST` line; null when it is malformed (or blank). */
+export function parseClientLine(line: string): ClientRecord | null {
+  if (typeof line !== 'string') return null;
+  const from = skipSpaceForward(line, 0, line.length);
+  const to = skipSpaceBackward(line, from, line.length);
+  return from < to ? parseTrimmedLine(line, from, to) : null;
+}
+
+/**
+ * Splits `addr` as Redis prints it: `10.0.0.1:5000`, `[2001:db8::1]:5000` (brackets dropped), `/tmp/redis.sock:0`
+ * (unix socket: `unix:/tmp/redis.sock`, no port). Pass `unixSocket` when the line's flags contain `U`, so that a
+ * socket path without `/` (a relative `unixsocket` setting) is still recognised.
+ */
+export function splitAddress(addr: string, unixSocket = false): { sourceIp: string; sourcePort: number | null } {
+  if (!unixSocket && addr.charCodeAt(0) === 91 /* [ */) {
+    const close = addr.indexOf(']');
+    if (close > 0) {
+      const port = addr.charCodeAt(close + 1) === 58 /* : */ ? parsePort(addr, close + 2) : null;
+      return { sourceIp: addr.slice(1, close), sourcePort: port };
+    }
+  }
+  const colon = addr.lastIndexOf(':');
+  const host = colon >= 0 ? addr.slice(0, colon) : addr;
+  // Redis prints a unix client as `<unixsocket path>:0`; only a path contains '/'.
+  if (unixSocket || host.includes('/')) return { sourceIp: `unix:${host}`, sourcePort: null };
+  if (colon < 0) return { sourceIp: addr, sourcePort: null };
+  // An unbracketed address with several colons is a bare IPv6 address: Redis never prints one, so keep it whole.
+  if (host.includes(':')) return { sourceIp: addr, sourcePort: null };
+  return { sourceIp: host, sourcePort: parsePort(addr, colon + 1) };
+}
+
+/** Parses text[from, to), already trimmed and non-empty. */
+function parseTrimmedLine(text: string, from: number, to: number): ClientRecord | null {
+  const fields: Record<string, string> = {};
+  let pos = from;
+  while (pos < to) {
+    let end = text.indexOf(' ', pos);
+    if (end < 0 || end > to) end = to;
+    if (end === pos) {
+      pos++; // tolerate doubled spaces
+      continue;
+    }
+    const eq = text.indexOf('=', pos);
+    if (eq < 0 || eq >= end || eq === pos) return null; // a token without `key=`: garbage or a cut line
+    setField(fields, text.slice(pos, eq), text.slice(eq + 1, end));
+    pos = end + 1;
+  }
+  return toRecord(fields);
+}
+
+/** Reads the typed fields; null when a required one is missing or a number is not a number. */
+function toRecord(fields: Record<string, string>): ClientRecord | null {
+  const addr = own(fields, 'addr');
+  const id = nonNegativeInt(own(fields, 'id'));
+  const ageSeconds = nonNegativeInt(own(fields, 'age'));
+  const idleSeconds = nonNegativeInt(own(fields, 'idle'));
+  // Every server since 2.8.12 prints id, addr, age and idle: without them the line cannot be analysed.
+  if (!addr || id < 0 || ageSeconds < 0 || idleSeconds < 0) return null;
+  const db = optionalCount(own(fields, 'db'));
+  const sub = optionalCount(own(fields, 'sub'));
+  const psub = optionalCount(own(fields, 'psub'));
+  const ssub = optionalCount(own(fields, 'ssub'));
+  // multi is -1 outside MULTI (and when not reported), else the number of queued commands.
+  const multiText = own(fields, 'multi');
+  const multi = multiText === undefined || multiText === '-1' ? -1 : nonNegativeInt(multiText);
+  const multiValid = multi >= 0 || multiText === undefined || multiText === '-1';
+  // A known counter that does not read as one means the line is corrupt, not that the server is new.
+  if (db < 0 || sub < 0 || psub < 0 || ssub < 0 || !multiValid) return null;
+
+  const flags = own(fields, 'flags') ?? '';
+  const { sourceIp, sourcePort } = splitAddress(addr, flags.includes('U'));
+  return {
+    id,
+    addr,
+    sourceIp,
+    sourcePort,
+    name: own(fields, 'name') ?? '',
+    ageSeconds,
+    idleSeconds,
+    flags,
+    db,
+    sub,
+    psub,
+    ssub,
+    multi,
+    cmd: own(fields, 'cmd') ?? '',
+    user: own(fields, 'user') ?? 'default',
+    libName: own(fields, 'lib-name') ?? '',
+    libVer: own(fields, 'lib-ver') ?? '',
+    fields,
+  };
+}
+
+/** An absent counter is 0 (older servers); a present one must be a non-negative integer (-1 otherwise). */
+function optionalCount(value: string | undefined): number {
+  return value === undefined ? 0 : nonNegativeInt(value);
+}
+
+/** Strict decimal: digits only, exact as a JS number; -1 for anything else. */
+function nonNegativeInt(value: string | undefined): number {
+  if (value === undefined || value.length === 0 || value.length > MAX_INT_DIGITS) return -1;
+  let n = 0;
+  for (let i = 0; i < value.length; i++) {
+    const digit = value.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    n = n * 10 + digit;
+  }
+  return n <= Number.MAX_SAFE_INTEGER ? n : -1;
+}
+
+function parsePort(text: string, from: number): number | null {
+  const length = text.length - from;
+  if (length < 1 || length > 5) return null;
+  const port = nonNegativeInt(text.slice(from));
+  return port >= 0 && port <= 65535 ? port : null;
+}
+
+/** Own properties only: a line could carry `constructor=` or `__proto__=` and must not reach Object.prototype. */
+function own(fields: Record<string, string>, key: string): string | undefined {
+  return Object.hasOwn(fields, key) ? fields[key] : undefined;
+}
+
+function setField(fields: Record<string, string>, key: string, value: string): void {
+  if (key === '__proto__') {
+    // A plain assignment would try to change the prototype and silently drop the field.
+    Object.defineProperty(fields, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    fields[key] = value;
+  }
+}
+
+/** Space, tab, CR, VT, FF: what a transport or a copy-paste may add around a line. */
+function isSpace(code: number): boolean {
+  return code === 32 || code === 9 || code === 13 || code === 11 || code === 12;
+}
+
+function skipSpaceForward(text: string, from: number, to: number): number {
+  while (from < to && isSpace(text.charCodeAt(from))) from++;
+  return from;
+}
+
+function skipSpaceBackward(text: string, from: number, to: number): number {
+  while (to > from && isSpace(text.charCodeAt(to - 1))) to--;
+  return to;
+}

@@ -1,0 +1,82 @@
+// One audit of one target, end to end: connect, take the samples, always close, then let the core
+// decide. Shared by the CLI and the Lambda; delivery (terminal, files, S3, CloudWatch, SNS) is theirs.
+import { assessAudit, type AuditOutcome, type FailedNode } from './core/audit.js';
+import { AuditError, MaxClientsReachedError } from './core/errors.js';
+import type { AuditPolicy, RawNodeSample } from './core/model.js';
+import type { AuditState } from './core/state.js';
+import { NodeCollector } from './redis/node-collector.js';
+import { hostPort, type RedisTarget } from './redis/target-url.js';
+
+export interface RunAuditOptions {
+  readonly target: RedisTarget;
+  /** Samples to take in this run (1 = one snapshot). */
+  readonly samples: number;
+  readonly intervalMs: number;
+  readonly policy: AuditPolicy;
+  readonly previousState: AuditState | null;
+  readonly stateWarnings?: readonly string[];
+  readonly connectTimeoutMs: number;
+  readonly commandTimeoutMs: number;
+  readonly toolVersion: string;
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export interface RunAuditResult extends AuditOutcome {
+  /** Why the target could not be audited (or stopped early); null when every sample was taken. */
+  readonly error: AuditError | null;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export async function runAudit(options: RunAuditOptions): Promise<RunAuditResult> {
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? defaultSleep;
+  const startedAtMs = now();
+  const samples: RawNodeSample[][] = [];
+  const failedNodes: FailedNode[] = [];
+  let error: AuditError | null = null;
+
+  let collector: NodeCollector | undefined;
+  try {
+    collector = await NodeCollector.open(options.target, options);
+    for (let i = 0; i < options.samples; i += 1) {
+      if (i > 0) await sleep(options.intervalMs);
+      samples.push([await collector.sample(now)]);
+    }
+  } catch (err) {
+    error = asAuditError(err);
+    const last = samples[samples.length - 1]?.[0];
+    if (last === undefined) {
+      failedNodes.push({
+        node: hostPort(options.target.host, options.target.port),
+        error: error.message,
+        refusedMaxClients: error instanceof MaxClientsReachedError,
+      });
+    } else {
+      // Keep what was read before the failure and say why sampling stopped.
+      samples[samples.length - 1] = [{ ...last, errors: [...last.errors, `sampling stopped early: ${error.message}`] }];
+    }
+  } finally {
+    await collector?.close();
+  }
+
+  const outcome = assessAudit({
+    target: options.target.display,
+    samples,
+    failedNodes,
+    previousState: options.previousState,
+    stateWarnings: options.stateWarnings ?? [],
+    policy: options.policy,
+    startedAtMs,
+    nowMs: now(),
+    toolVersion: options.toolVersion,
+  });
+  return { ...outcome, error };
+}
+
+function asAuditError(err: unknown): AuditError {
+  if (err instanceof AuditError) return err;
+  // Unexpected failures keep their cause but show only a generic line: their text may hold anything.
+  return new AuditError(`the audit failed unexpectedly (${err instanceof Error ? err.name : typeof err})`, { cause: err });
+}
