@@ -18,6 +18,12 @@ export function renderReport(report: AuditReport, color: boolean): string {
   }
   for (const warning of report.history.warnings) out.push(p.yellow(`  ! state: ${warning}`));
   out.push('');
+  if (report.status === 'failed') {
+    // Nothing was read: no summary or "no findings" line that could be taken for a clean bill of health.
+    if (report.findings.length > 0) out.push(...renderFindings(report, p));
+    out.push(p.red('The target could not be audited; see the error above.'));
+    return out.join('\n') + '\n';
+  }
   out.push(p.bold('Summary'));
   const util = s.utilization === null ? 'unknown' : `${Math.round(s.utilization * 100)}%`;
   out.push(`  connections ${fmt(s.connectedClients)} of maxclients ${fmt(s.maxClients)} (${util})`

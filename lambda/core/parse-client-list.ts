@@ -4,8 +4,9 @@
 // Values never contain spaces (CLIENT SETNAME / SETINFO refuse them) but may contain `=`, so a token is split on its
 // FIRST `=`. Fields come and go between versions, so every field is kept in `fields` and the typed ones get defaults.
 //
-// Speed matters (65k-client replies): the reply is scanned with indexOf over the whole text, no per-line split arrays,
-// no regular expressions; strings are only sliced for keys and values.
+// Speed matters (65k-client replies): the reply is scanned with indexOf over the whole text, with no per-line split
+// arrays and no regular expressions. Allocating ~30 strings per line is what costs most, so keys and values that repeat
+// the previous line's token at the same position (most of them: `db=0`, `flags=N`, `user=default`...) reuse its string.
 import type { ClientListParse, ClientRecord } from './model.js';
 
 /** How many malformed lines are kept as examples, and how much of each. */
@@ -21,6 +22,7 @@ export function parseClientList(text: string): ClientListParse {
   let malformedLines = 0;
   if (typeof text !== 'string') return { clients, malformedLines, malformedExamples };
 
+  const cache: TokenCache = { keys: [], values: [] };
   const length = text.length;
   let lineStart = 0;
   while (lineStart < length) {
@@ -29,7 +31,7 @@ export function parseClientList(text: string): ClientListParse {
     const from = skipSpaceForward(text, lineStart, lineEnd);
     const to = skipSpaceBackward(text, from, lineEnd);
     if (from < to) {
-      const record = parseTrimmedLine(text, from, to);
+      const record = parseTrimmedLine(text, from, to, cache);
       if (record) {
         clients.push(record);
       } else {
@@ -49,7 +51,7 @@ export function parseClientLine(line: string): ClientRecord | null {
   if (typeof line !== 'string') return null;
   const from = skipSpaceForward(line, 0, line.length);
   const to = skipSpaceBackward(line, from, line.length);
-  return from < to ? parseTrimmedLine(line, from, to) : null;
+  return from < to ? parseTrimmedLine(line, from, to, { keys: [], values: [] }) : null;
 }
 
 /**
@@ -75,10 +77,17 @@ export function splitAddress(addr: string, unixSocket = false): { sourceIp: stri
   return { sourceIp: host, sourcePort: parsePort(addr, colon + 1) };
 }
 
+/** The strings of the previous line's tokens, by position in the line. */
+interface TokenCache {
+  readonly keys: string[];
+  readonly values: string[];
+}
+
 /** Parses text[from, to), already trimmed and non-empty. */
-function parseTrimmedLine(text: string, from: number, to: number): ClientRecord | null {
+function parseTrimmedLine(text: string, from: number, to: number, cache: TokenCache): ClientRecord | null {
   const fields: Record<string, string> = {};
   let pos = from;
+  let token = 0;
   while (pos < to) {
     let end = text.indexOf(' ', pos);
     if (end < 0 || end > to) end = to;
@@ -88,10 +97,21 @@ function parseTrimmedLine(text: string, from: number, to: number): ClientRecord 
     }
     const eq = text.indexOf('=', pos);
     if (eq < 0 || eq >= end || eq === pos) return null; // a token without `key=`: garbage or a cut line
-    setField(fields, text.slice(pos, eq), text.slice(eq + 1, end));
+    const key = sliceReusing(text, pos, eq, cache.keys, token);
+    setField(fields, key, sliceReusing(text, eq + 1, end, cache.values, token));
+    token++;
     pos = end + 1;
   }
   return toRecord(fields);
+}
+
+/** text.slice(from, to), or the equal string remembered at `index` (then no allocation). */
+function sliceReusing(text: string, from: number, to: number, remembered: string[], index: number): string {
+  const previous = remembered[index];
+  if (previous !== undefined && previous.length === to - from && text.startsWith(previous, from)) return previous;
+  const fresh = text.slice(from, to);
+  remembered[index] = fresh;
+  return fresh;
 }
 
 /** Reads the typed fields; null when a required one is missing or a number is not a number. */

@@ -2,11 +2,11 @@
 // pipelined, never `INFO everything`), plus CONFIG GET once per collector. Returns the replies as raw text
 // for the core to parse. One connection per collector, closed by close() whatever happened before.
 import type { Redis } from 'ioredis';
-import { AuditError } from '../core/errors.js';
+import { AuditError, ConnectError } from '../core/errors.js';
 import type { RawNodeSample, ServerConfig } from '../core/model.js';
 import {
   closeConnection,
-  describe,
+  describeError,
   isReplyError,
   isTimeout,
   openConnection,
@@ -58,6 +58,10 @@ export class NodeCollector {
    */
   async sample(now: () => number = Date.now): Promise<RawNodeSample> {
     if (this.closing) throw new AuditError(`the collector for ${this.target.display} is already closed`);
+    if (this.redis.status !== 'ready') {
+      // No reconnect: a second connection would count as churn. Say the likely cause instead.
+      throw new ConnectError(`${this.target.display} closed the auditor's connection between samples (is the server's idle timeout shorter than the sample interval?)`);
+    }
     const meter: Meter = { commandsSent: this.unchargedCommands, bytesRead: 0, roundTripMs: 0 };
     this.unchargedCommands = 0;
     const errors: string[] = [];
@@ -78,7 +82,7 @@ export class NodeCollector {
       if (!isReplyError(err) && !isTimeout(err)) throw toAuditError(err, this.target, 'CLIENT LIST', this.opts.commandTimeoutMs);
       errors.push(isTimeout(err)
         ? `CLIENT LIST did not answer within ${this.opts.commandTimeoutMs} ms; connections are not listed`
-        : `CLIENT LIST refused (${describe(err, this.target)}); connections are not listed`);
+        : `CLIENT LIST refused (${describeError(err, this.target)}); connections are not listed`);
     }
     const takenAtMs = now();
 

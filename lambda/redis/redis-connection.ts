@@ -95,13 +95,14 @@ export async function closeConnection(redis: Redis, boundMs: number): Promise<vo
 /** Maps any failure to one of the audit's error classes, with a one-line message and no credentials. */
 export function toAuditError(err: unknown, target: RedisTarget, what: string, commandTimeoutMs: number): AuditError {
   if (err instanceof AuditError) return err;
-  const detail = describe(err, target);
+  const detail = describeError(err, target);
   const cause = { cause: safeCause(err, detail) };
   const where = target.display;
   if (isMaxClients(err)) {
     return new MaxClientsReachedError(`${where} refused the auditor's connection: maxclients is reached (${detail})`, cause);
   }
-  if (/^(WRONGPASS|NOAUTH)\b|invalid (username-)?password/i.test(detail) || (what === 'AUTH' && /^NOPERM\b/.test(detail))) {
+  // Any refused AUTH is a credentials problem (Redis < 6 answers a user name with "wrong number of arguments").
+  if (/^(WRONGPASS|NOAUTH)\b|invalid (username-)?password/i.test(detail) || (what === 'AUTH' && isReplyError(err))) {
     return new AuthError(`${where} refused the credentials (${detail}); check the user and password in the URL`, cause);
   }
   if (/^NOPERM\b/.test(detail)) {
@@ -132,7 +133,7 @@ export function isTimeout(err: unknown): boolean {
 }
 
 /** One line, at most 300 characters, with the password (if somehow echoed) replaced. */
-export function describe(err: unknown, target: RedisTarget): string {
+export function describeError(err: unknown, target: RedisTarget): string {
   const code = (err as { code?: unknown } | null)?.code;
   let text = messageOf(err);
   if (typeof code === 'string' && !text.includes(code)) text += ` (${code})`;
@@ -198,6 +199,9 @@ function tlsOptions(target: RedisTarget): ConnectionOptions {
 
 /** Drops the socket now: disconnect() alone may leave it half-open for `disconnectTimeout`. */
 function destroyConnection(redis: Redis): void {
+  // After a clean QUIT the socket is gone: ioredis's disconnect() would arm a timer that waits for a
+  // 'close' event already past, keeping a CLI process alive for another second.
+  if (redis.status === 'end' && (redis.stream as Redis['stream'] | undefined)?.destroyed !== false) return;
   redis.disconnect();
   (redis.stream as Redis['stream'] | undefined)?.destroy();
 }

@@ -1,0 +1,207 @@
+// Captures real CLIENT LIST and INFO text from a throwaway redis-server and checks that the parsers read it.
+// Clients are raw sockets speaking RESP by hand, so that the test controls exactly what each connection does
+// (and so that no client library sends CLIENT SETINFO or SETNAME behind our back).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, type NetConnectOpts, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalRedis, type LocalRedisServer } from '../../cli/demo/local-redis-server.js';
+import type { ClientListParse, ClientRecord } from '../../lambda/core/model.js';
+import { parseClientList } from '../../lambda/core/parse-client-list.js';
+import { parseInfo, readCounters } from '../../lambda/core/parse-info.js';
+
+type Reply = string | number | null | Error | Reply[];
+const REPLY_TIMEOUT_MS = 5000;
+
+/** Reads one RESP2 reply starting at `at`; null while it is incomplete. */
+function readReply(buffer: Buffer, at: number): { value: Reply; end: number } | null {
+  const lineEnd = buffer.indexOf('\r\n', at);
+  if (lineEnd < 0) return null;
+  const head = buffer.toString('utf8', at + 1, lineEnd);
+  const next = lineEnd + 2;
+  switch (String.fromCharCode(buffer[at] ?? 0)) {
+    case '+': return { value: head, end: next };
+    case '-': return { value: new Error(head), end: next };
+    case ':': return { value: Number(head), end: next };
+    case '$': {
+      const length = Number(head);
+      if (length < 0) return { value: null, end: next };
+      return buffer.length < next + length + 2 ? null : { value: buffer.toString('utf8', next, next + length), end: next + length + 2 };
+    }
+    case '*': {
+      const items: Reply[] = [];
+      let end = next;
+      for (let i = 0; i < Number(head); i++) {
+        const item = readReply(buffer, end);
+        if (!item) return null;
+        items.push(item.value);
+        end = item.end;
+      }
+      return { value: items, end };
+    }
+    default: throw new Error(`unexpected RESP reply: ${buffer.toString('utf8', at, lineEnd)}`);
+  }
+}
+
+/** A raw connection: commands are written as RESP arrays, replies matched to them in order. */
+class RawConnection {
+  private buffer = Buffer.alloc(0);
+  private readonly pending: { resolve: (reply: Reply) => void; reject: (err: Error) => void }[] = [];
+
+  private constructor(readonly socket: Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      this.buffer = Buffer.concat([this.buffer, chunk]);
+      for (let reply = readReply(this.buffer, 0); reply && this.pending.length > 0; reply = readReply(this.buffer, 0)) {
+        this.buffer = this.buffer.subarray(reply.end);
+        this.pending.shift()?.resolve(reply.value);
+      }
+    });
+    socket.on('error', (err) => this.pending.splice(0).forEach((p) => p.reject(err)));
+  }
+
+  static open(options: NetConnectOpts): Promise<RawConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(options, () => resolve(new RawConnection(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  /** Sends the commands in ONE write, so that the server runs them back to back in one event-loop pass. */
+  pipeline(...commands: string[][]): Promise<Reply[]> {
+    const wire = commands.map((args) => `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`);
+    const replies = commands.map(() => new Promise<Reply>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no reply to ${commands.join(' ')}`)), REPLY_TIMEOUT_MS);
+      this.pending.push({ resolve: (r) => { clearTimeout(timer); resolve(r); }, reject });
+    }));
+    this.socket.write(wire.join(''));
+    return Promise.all(replies);
+  }
+
+  async send(...args: string[]): Promise<Reply> {
+    const [reply] = await this.pipeline(args);
+    if (reply instanceof Error) throw reply;
+    return reply ?? null;
+  }
+}
+
+describe('parsers on text captured from a real redis-server', () => {
+  let server: LocalRedisServer | undefined;
+  let socketDir: string | undefined;
+  let socketPath = '';
+  const connections: RawConnection[] = [];
+  const opened: Record<string, RawConnection> = {};
+  let infoText = '';
+  let list: ClientListParse;
+
+  async function open(role: string, options: NetConnectOpts, ...commands: string[][]): Promise<void> {
+    const connection = await RawConnection.open(options);
+    connections.push(connection);
+    opened[role] = connection;
+    for (const command of commands) await connection.send(...command);
+  }
+
+  /** The client CLIENT LIST shows for one of our TCP sockets: same source address and port as the OS reports. */
+  function clientOf(role: string): ClientRecord | undefined {
+    const socket = opened[role]?.socket;
+    return list.clients.find((c) => c.sourceIp === socket?.localAddress && c.sourcePort === socket.localPort);
+  }
+
+  /** A value as Redis printed it, read with a regular expression independent of parseInfo. */
+  function rawInfo(key: string): string | undefined {
+    return new RegExp(`^${key}:(.*)\\r$`, 'm').exec(infoText)?.[1];
+  }
+
+  beforeAll(async () => {
+    socketDir = mkdtempSync(join(tmpdir(), 'rla-sock-'));
+    socketPath = join(socketDir, 'redis.sock');
+    server = await startLocalRedis({ args: ['--unixsocket', socketPath, '--unixsocketperm', '700', '--maxclients', '77'] });
+    const tcp = { host: '127.0.0.1', port: server.port };
+    await open('from127.0.0.2', { ...tcp, localAddress: '127.0.0.2' }, ['PING']);
+    await open('fromIpv6', { host: '::1', port: server.port }, ['PING']);
+    await open('overUnix', { path: socketPath }, ['PING']);
+    await open('named', tcp, ['CLIENT', 'SETNAME', 'a=b']);
+    await open('subscriber', tcp, ['SUBSCRIBE', 'news']);
+    await open('inMulti', tcp, ['MULTI']);
+    await open('auditor', tcp);
+    const [info, clientList] = await opened.auditor!.pipeline(['INFO'], ['CLIENT', 'LIST']);
+    if (typeof info !== 'string' || typeof clientList !== 'string') throw new Error('INFO or CLIENT LIST failed');
+    infoText = info;
+    list = parseClientList(clientList);
+  });
+
+  afterAll(async () => {
+    for (const connection of connections) connection.socket.destroy();
+    await server?.stop();
+    if (socketDir) rmSync(socketDir, { recursive: true, force: true });
+  });
+
+  it('reads every line of CLIENT LIST, one per connection INFO counts', () => {
+    expect(list.malformedLines).toBe(0);
+    expect(list.clients).toHaveLength(Number(rawInfo('connected_clients')));
+    expect(list.clients).toHaveLength(7);
+  });
+
+  it('reads the source address of a client bound to 127.0.0.2, with its port', () => {
+    expect(clientOf('from127.0.0.2')).toMatchObject({ sourceIp: '127.0.0.2', flags: 'N' });
+  });
+
+  it('reads an IPv6 client as ::1, without brackets', () => {
+    const client = clientOf('fromIpv6');
+
+    expect(client).toMatchObject({ sourceIp: '::1' });
+    expect(client?.addr).toBe(`[::1]:${opened.fromIpv6?.socket.localPort}`);
+  });
+
+  it('reads a unix socket client as unix:PATH with no port', () => {
+    const unixClients = list.clients.filter((c) => c.sourceIp.startsWith('unix:'));
+
+    expect(unixClients).toHaveLength(1);
+    expect(unixClients[0]).toMatchObject({ sourceIp: `unix:${socketPath}`, sourcePort: null, addr: `${socketPath}:0` });
+    expect(unixClients[0]?.flags).toContain('U');
+  });
+
+  it('reads a client name that contains =', () => {
+    expect(clientOf('named')).toMatchObject({ name: 'a=b', cmd: 'client|setname' });
+  });
+
+  it('reads a subscriber: one channel, flag P', () => {
+    expect(clientOf('subscriber')).toMatchObject({ sub: 1, psub: 0, cmd: 'subscribe' });
+    expect(clientOf('subscriber')?.flags).toContain('P');
+  });
+
+  it('reads a client inside MULTI: multi 0, flag x', () => {
+    expect(clientOf('inMulti')).toMatchObject({ multi: 0, cmd: 'multi' });
+    expect(clientOf('inMulti')?.flags).toContain('x');
+  });
+
+  it('reads INFO without malformed lines, in the usual sections', () => {
+    const info = parseInfo(infoText);
+
+    expect(info.malformedLines).toBe(0);
+    expect(Object.keys(info.sections)).toEqual(expect.arrayContaining(['server', 'clients', 'stats', 'replication', 'keyspace']));
+  });
+
+  it('reads the INFO counters as redis reports them', () => {
+    const counters = readCounters(parseInfo(infoText));
+    const pubsub = rawInfo('pubsub_clients'); // Redis 7.4+ only
+
+    expect(counters).toEqual({
+      version: rawInfo('redis_version'),
+      serverName: 'redis',
+      mode: 'standalone',
+      role: 'master',
+      runId: rawInfo('run_id'),
+      uptimeSeconds: Number(rawInfo('uptime_in_seconds')),
+      connectedClients: 7,
+      blockedClients: 0,
+      pubsubClients: pubsub === undefined ? null : 1,
+      trackingClients: 0,
+      maxClients: 77,
+      totalConnectionsReceived: Number(rawInfo('total_connections_received')),
+      rejectedConnections: 0,
+    });
+    expect(counters.runId).toMatch(/^[0-9a-f]{40}$/);
+    expect(counters.totalConnectionsReceived).toBeGreaterThanOrEqual(7);
+  });
+});

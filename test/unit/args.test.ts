@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { parseCli, type AuditOptions } from '../../cli/args.js';
+import { ConfigError } from '../../lambda/core/errors.js';
+import { defaultPolicy } from '../../lambda/core/model.js';
+
+const audit = (...args: string[]) => parseCli(['audit', ...args], {}) as AuditOptions;
+const failure = (args: string[], env: Record<string, string> = {}) => {
+  try {
+    parseCli(args, env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('parseCli', () => {
+  it('takes the defaults of DESIGN.md', () => {
+    const options = audit('--url', 'redis://h:1');
+    expect(options.policy).toEqual(defaultPolicy);
+    expect(options).toMatchObject({ samples: 1, failOn: 'warning', json: false });
+  });
+
+  it('reads thresholds and history flags', () => {
+    const options = audit('--url', 'redis://h', '--samples', '3', '--interval', '0.5', '--idle-seconds', '60',
+      '--churn-per-minute', '50', '--min-group-connections', '5', '--maxclients-warn', '0.7', '--state-file', 's.json', '--fail-on', 'critical');
+    expect(options).toMatchObject({ samples: 3, intervalSeconds: 0.5, stateFile: 's.json', failOn: 'critical' });
+    expect(options.policy).toMatchObject({ idleSeconds: 60, churnPerMinute: 50, minGroupConnections: 5, minPubsubConnections: 5, maxclientsWarn: 0.7 });
+  });
+
+  it('falls back to REDIS_URL', () => {
+    expect((parseCli(['audit'], { REDIS_URL: 'redis://env:6379' }) as AuditOptions).url).toBe('redis://env:6379');
+  });
+
+  it.each([
+    [['audit'], '--url is required'],
+    [['audit', '--url', 'redis://h', '--samples', '0'], "--samples expects a whole number from 1 to 1000, got '0'"],
+    [['audit', '--url', 'redis://h', '--idle-seconds', '1.5'], "--idle-seconds expects a whole number from 1 to 31536000, got '1.5'"],
+    [['audit', '--url', 'redis://h', '--maxclients-warn', '80'], "--maxclients-warn expects a number from 0 to 1, got '80'"],
+    [['audit', '--url', 'redis://h', '--fail-on', 'loud'], "--fail-on expects one of info, warning, critical, never, got 'loud'"],
+    [['audit', '--url', 'redis://h', '--bogus'], 'unknown flag --bogus'],
+    [['audit', '--url'], '--url needs a value'],
+    [['audit', '--url', 'redis://h', '--cluster'], '--cluster: auditing every node'],
+    [['audits'], "unknown command 'audits'"],
+  ])('rejects %j with a sentence naming the flag', (args, expected) => {
+    expect(failure(args)).toContain(expected);
+  });
+
+  it('never echoes a password from a stray positional URL', () => {
+    const message = failure(['audit', 'redis://user:hunter2@h:6379']);
+    expect(message).not.toContain('hunter2');
+    expect(message).toContain('redis://user:***@h:6379');
+  });
+});
