@@ -9,6 +9,17 @@
 // the previous line's token at the same position (most of them: `db=0`, `flags=N`, `user=default`...) reuse its string.
 import type { ClientListParse, ClientRecord } from './model.js';
 
+/**
+ * Every field printed by Redis 6.2 to 8.0 and Valkey 8.0/8.1 (see the fixtures for which version prints which).
+ * Keys are taken from this list when they match, because V8 stores properties much faster under these constant
+ * (internalized) strings than under fresh slices of the reply.
+ */
+const KNOWN_FIELDS = [
+  'id', 'addr', 'laddr', 'fd', 'name', 'age', 'idle', 'flags', 'capa', 'db', 'sub', 'psub', 'ssub', 'multi', 'watch',
+  'qbuf', 'qbuf-free', 'argv-mem', 'multi-mem', 'rbs', 'rbp', 'obl', 'oll', 'omem', 'tot-mem', 'events', 'cmd', 'user',
+  'redir', 'resp', 'lib-name', 'lib-ver', 'io-thread', 'tot-net-in', 'tot-net-out', 'tot-cmds',
+] as const;
+
 /** How many malformed lines are kept as examples, and how much of each. */
 const MAX_EXAMPLES = 5;
 const MAX_EXAMPLE_CHARS = 200;
@@ -22,7 +33,7 @@ export function parseClientList(text: string): ClientListParse {
   let malformedLines = 0;
   if (typeof text !== 'string') return { clients, malformedLines, malformedExamples };
 
-  const cache: TokenCache = { keys: [], values: [] };
+  const cache = newTokenCache();
   const length = text.length;
   let lineStart = 0;
   while (lineStart < length) {
@@ -51,7 +62,7 @@ export function parseClientLine(line: string): ClientRecord | null {
   if (typeof line !== 'string') return null;
   const from = skipSpaceForward(line, 0, line.length);
   const to = skipSpaceBackward(line, from, line.length);
-  return from < to ? parseTrimmedLine(line, from, to, { keys: [], values: [] }) : null;
+  return from < to ? parseTrimmedLine(line, from, to, newTokenCache()) : null;
 }
 
 /**
@@ -77,17 +88,28 @@ export function splitAddress(addr: string, unixSocket = false): { sourceIp: stri
   return { sourceIp: host, sourcePort: parsePort(addr, colon + 1) };
 }
 
-/** The strings of the previous line's tokens, by position in the line. */
+/**
+ * What the previous lines of one reply looked like: their keys and values by position (to reuse equal strings),
+ * and an object with their keys, in order, to clone. Building ~30 properties one by one is slow in V8 (every store
+ * changes the object's shape); cloning an object of the right shape and overwriting its values is not.
+ */
 interface TokenCache {
   readonly keys: string[];
   readonly values: string[];
+  template: Record<string, string> | undefined;
+  templateTokens: number;
+}
+
+function newTokenCache(): TokenCache {
+  return { keys: [], values: [], template: undefined, templateTokens: 0 };
 }
 
 /** Parses text[from, to), already trimmed and non-empty. */
 function parseTrimmedLine(text: string, from: number, to: number, cache: TokenCache): ClientRecord | null {
-  const fields: Record<string, string> = {};
+  const { keys, values } = cache;
+  let tokens = 0;
+  let sameKeys = true; // same keys, in the same order, as the line the template was made from
   let pos = from;
-  let token = 0;
   while (pos < to) {
     let end = text.indexOf(' ', pos);
     if (end < 0 || end > to) end = to;
@@ -97,18 +119,46 @@ function parseTrimmedLine(text: string, from: number, to: number, cache: TokenCa
     }
     const eq = text.indexOf('=', pos);
     if (eq < 0 || eq >= end || eq === pos) return null; // a token without `key=`: garbage or a cut line
-    const key = sliceReusing(text, pos, eq, cache.keys, token);
-    setField(fields, key, sliceReusing(text, eq + 1, end, cache.values, token));
-    token++;
+    const previousKey = keys[tokens];
+    if (keyAt(text, pos, eq, keys, tokens) !== previousKey) sameKeys = false;
+    valueAt(text, eq + 1, end, values, tokens);
+    tokens++;
     pos = end + 1;
+  }
+
+  let fields: Record<string, string>;
+  if (sameKeys && cache.template !== undefined && tokens === cache.templateTokens) {
+    fields = { ...cache.template };
+    for (let i = 0; i < tokens; i++) fields[keys[i] as string] = values[i] as string; // own properties already
+  } else {
+    fields = {};
+    for (let i = 0; i < tokens; i++) setField(fields, keys[i] as string, values[i] as string);
+    cache.template = { ...fields };
+    cache.templateTokens = tokens;
   }
   return toRecord(fields);
 }
 
-/** text.slice(from, to), or the equal string remembered at `index` (then no allocation). */
-function sliceReusing(text: string, from: number, to: number, remembered: string[], index: number): string {
+/** The key text[from, to): the one remembered at `index` when equal, else a KNOWN_FIELDS constant, else a slice. */
+function keyAt(text: string, from: number, to: number, remembered: string[], index: number): string {
   const previous = remembered[index];
-  if (previous !== undefined && previous.length === to - from && text.startsWith(previous, from)) return previous;
+  if (previous !== undefined && sameText(text, from, to, previous)) return previous;
+  let key: string | undefined;
+  for (const known of KNOWN_FIELDS) {
+    if (sameText(text, from, to, known)) {
+      key = known;
+      break;
+    }
+  }
+  key ??= text.slice(from, to);
+  remembered[index] = key;
+  return key;
+}
+
+/** The value text[from, to): the one remembered at `index` when equal (then no allocation), else a slice. */
+function valueAt(text: string, from: number, to: number, remembered: string[], index: number): string {
+  const previous = remembered[index];
+  if (previous !== undefined && sameText(text, from, to, previous)) return previous;
   const fresh = text.slice(from, to);
   remembered[index] = fresh;
   return fresh;
@@ -181,9 +231,20 @@ function parsePort(text: string, from: number): number | null {
   return port >= 0 && port <= 65535 ? port : null;
 }
 
-/** Own properties only: a line could carry `constructor=` or `__proto__=` and must not reach Object.prototype. */
+/** Whether text[from, to) equals `str`. A plain loop: for these short tokens it beats startsWith(str, from). */
+function sameText(text: string, from: number, to: number, str: string): boolean {
+  if (str.length !== to - from) return false;
+  for (let i = 0; i < str.length; i++) if (text.charCodeAt(from + i) !== str.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
+ * A field's value, or undefined. Only strings count: none of the keys read here exists on Object.prototype, and the
+ * typeof check keeps an inherited non-string (say a polluted prototype) from reaching the record.
+ */
 function own(fields: Record<string, string>, key: string): string | undefined {
-  return Object.hasOwn(fields, key) ? fields[key] : undefined;
+  const value = fields[key];
+  return typeof value === 'string' ? value : undefined;
 }
 
 function setField(fields: Record<string, string>, key: string, value: string): void {
