@@ -92,6 +92,56 @@ describe('parseClientLine on generated valid lines', () => {
   });
 });
 
+/**
+ * A reply whose lines mostly share one layout (as a real reply does), with values drawn from small pools so that they
+ * repeat. Some lines use a variant layout (two keys swapped, or a key repeated), some are damaged (cut, a token
+ * replaced by garbage), some fail validation (empty addr). parseClientList reuses what it learnt from the previous
+ * lines; parseClientLine starts from scratch on every line, so it is the reference.
+ */
+const sameLayoutReply = fc
+  .record({
+    extra: fc.uniqueArray(fc.constantFrom('laddr', 'fd', 'name', 'flags', 'db', 'sub', 'multi', 'cmd', 'user', 'lib-name', 'capa', '__proto__', 'x-y'), { maxLength: 10 }),
+    swap: fc.tuple(fc.nat(), fc.nat()),
+    repeat: fc.tuple(fc.nat(), fc.nat()),
+  })
+  .chain(({ extra, swap, repeat }) => {
+    const base = ['id', 'addr', 'age', 'idle', ...extra];
+    const swapped = [...base];
+    const [a, b] = [swap[0] % base.length, swap[1] % base.length];
+    [swapped[a], swapped[b]] = [swapped[b] as string, swapped[a] as string];
+    const repeated = [...base];
+    repeated.splice(repeat[1] % (base.length + 1), 0, base[repeat[0] % base.length] as string);
+    const layouts = [base, base, swapped, repeated, repeated];
+
+    const value = (key: string) => {
+      if (key === 'id' || key === 'age' || key === 'idle') return fc.constantFrom('0', '1', '7', '42');
+      if (key === 'addr') return fc.constantFrom('10.0.0.1:5', '10.0.0.1:5', '[::1]:6', '/s:0', '');
+      return fc.constantFrom('0', '1', '-1', '', 'N', 'a=b', 'get', 'x');
+    };
+    const line = fc.nat(layouts.length - 1).chain((which) => {
+      const keys = layouts[which] as string[];
+      return fc.tuple(fc.tuple(...keys.map(value)), fc.constantFrom('none', 'none', 'none', 'cut', 'garbage'), fc.nat()).map(([values, damage, at]) => {
+        const tokens = keys.map((key, k) => `${key}=${values[k]}`);
+        if (damage === 'garbage') tokens[at % tokens.length] = 'oops';
+        const text = tokens.join(' ');
+        return damage === 'cut' ? text.slice(0, at % (text.length + 1)) : text;
+      });
+    });
+    return fc.array(line, { maxLength: 30 });
+  });
+
+describe('parseClientList on same-layout replies', () => {
+  it('gives, line for line, what parseClientLine gives', () => {
+    fc.assert(fc.property(sameLayoutReply, (lines) => {
+      const parsed = parseClientList(lines.join('\n'));
+      const oneByOne = lines.map((line) => parseClientLine(line));
+
+      expect(parsed.clients).toEqual(oneByOne.filter((client) => client !== null));
+      expect(parsed.malformedLines).toBe(lines.filter((line, k) => line.trim() !== '' && oneByOne[k] === null).length);
+    }), { numRuns: 500 });
+  });
+});
+
 describe('parseClientList on arbitrary input', () => {
   it('never throws and accounts for every non-blank line', () => {
     fc.assert(fc.property(anyText, (text) => {
