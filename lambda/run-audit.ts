@@ -20,6 +20,8 @@ export interface RunAuditOptions {
   readonly toolVersion: string;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** A failure met before connecting (e.g. credentials): the run reports the target failed without connecting. */
+  readonly preflightError?: AuditError;
 }
 
 export interface RunAuditResult extends AuditOutcome {
@@ -39,6 +41,7 @@ export async function runAudit(options: RunAuditOptions): Promise<RunAuditResult
 
   let collector: NodeCollector | undefined;
   try {
+    if (options.preflightError) throw options.preflightError;
     collector = await NodeCollector.open(options.target, options);
     for (let i = 0; i < options.samples; i += 1) {
       if (i > 0) await sleep(options.intervalMs);

@@ -33,3 +33,8 @@ export class MaxClientsReachedError extends AuditError {
 export class CommandTimeoutError extends AuditError {
   override name = 'CommandTimeoutError';
 }
+
+/** The credentials for a target could not be obtained (secret unreadable, IAM token not signed). */
+export class CredentialsError extends AuditError {
+  override name = 'CredentialsError';
+}

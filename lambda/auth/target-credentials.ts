@@ -1,0 +1,83 @@
+// Turns a configured target into a connectable one: the URL (never with a password, the config refuses
+// that), plus the password from Secrets Manager or an IAM token. The secret's value never leaves here
+// except inside the RedisTarget handed to the connection.
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import type { TargetConfig } from '../config.js';
+import { CredentialsError } from '../core/errors.js';
+import { parseTargetUrl, type RedisTarget } from '../redis/target-url.js';
+import { iamAuthToken } from './iam-auth-token.js';
+
+export interface CredentialSources {
+  /** Reads a secret's string value (cached by the caller's provider). */
+  readonly getSecret: (arn: string) => Promise<string | undefined>;
+  readonly awsCredentials: AwsCredentialIdentityProvider;
+  readonly region: string;
+}
+
+/** The configured target without credentials: where to connect, and its display form (the state's key). */
+export function baseTarget(config: TargetConfig): RedisTarget {
+  const parsed = parseTargetUrl(config.url);
+  return config.tls === true && !parsed.tls
+    ? { ...parsed, tls: true, display: parsed.display.replace(/^redis:/, 'rediss:') }
+    : parsed;
+}
+
+export async function connectableTarget(config: TargetConfig, sources: CredentialSources): Promise<RedisTarget> {
+  const target = baseTarget(config);
+  if (config.authSecretArn !== undefined) {
+    const { username, password } = await secretCredentials(config.authSecretArn, sources);
+    return { ...target, password, ...(username ?? target.username ? { username: username ?? target.username } : {}) };
+  }
+  if (config.iamUser !== undefined && config.cacheName !== undefined) {
+    try {
+      const token = await iamAuthToken({
+        cacheName: config.cacheName,
+        userId: config.iamUser,
+        region: sources.region,
+        serverless: config.serverless === true,
+        credentials: sources.awsCredentials,
+      });
+      return { ...target, username: config.iamUser, password: token };
+    } catch (err) {
+      throw new CredentialsError(`the IAM auth token for ${target.display} could not be signed (${errorName(err)})`, { cause: err });
+    }
+  }
+  return target;
+}
+
+/**
+ * A secret holds either the bare password, or JSON with `password` (or ElastiCache's `authToken`) and an
+ * optional `username`, as CDK's generated secrets do.
+ */
+async function secretCredentials(arn: string, sources: CredentialSources): Promise<{ username?: string; password: string }> {
+  let value: string | undefined;
+  try {
+    value = await sources.getSecret(arn);
+  } catch (err) {
+    throw new CredentialsError(`the auth secret ${secretName(arn)} could not be read (${errorName(err)}); check the ARN and the role's secretsmanager:GetSecretValue permission`, { cause: err });
+  }
+  if (value === undefined || value === '') throw new CredentialsError(`the auth secret ${secretName(arn)} has no string value`);
+  if (!value.trimStart().startsWith('{')) return { password: value };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    // Not JSON after all: a password that happens to start with "{".
+    return { password: value };
+  }
+  const record = parsed as Record<string, unknown>;
+  const password = record.password ?? record.authToken ?? record.auth_token;
+  if (typeof password !== 'string' || password === '') {
+    throw new CredentialsError(`the auth secret ${secretName(arn)} is JSON without a "password" (or "authToken") string`);
+  }
+  return typeof record.username === 'string' && record.username !== '' ? { username: record.username, password } : { password };
+}
+
+/** The secret's name from its ARN: enough to find it, nothing of its value. */
+function secretName(arn: string): string {
+  return arn.split(':secret:')[1] ?? arn;
+}
+
+function errorName(err: unknown): string {
+  return err instanceof Error ? err.name : typeof err;
+}

@@ -1,0 +1,142 @@
+// The Lambda's configuration: environment variables validated once, with one schema. A bad value fails
+// with the variable's name and the form it expects; a password is never accepted from the environment.
+import { z } from 'zod';
+import { ConfigError } from './core/errors.js';
+import { defaultPolicy, type AuditPolicy } from './core/model.js';
+
+const TARGET_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+
+const targetSchema = z.strictObject({
+  name: z.string().regex(TARGET_NAME, 'expected 1-64 characters from A-Z a-z 0-9 . _ -'),
+  url: z.string().regex(/^rediss?:\/\/[^\s]+$/, 'expected redis://host:port or rediss://host:port'),
+  tls: z.boolean().optional(),
+  cluster: z.boolean().optional(),
+  authSecretArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, 'expected a Secrets Manager secret ARN').optional(),
+  iamUser: z.string().min(1, 'expected the ElastiCache user id of an IAM-enabled user').optional(),
+  cacheName: z.string().regex(/^[a-z0-9-]{1,64}$/, 'expected the replication group id or serverless cache name, lower case').optional(),
+  serverless: z.boolean().optional(),
+});
+
+export type TargetConfig = z.infer<typeof targetSchema>;
+
+export interface LambdaConfig {
+  readonly targets: readonly TargetConfig[];
+  readonly reportBucket: string;
+  readonly topicArn: string | null;
+  readonly metricNamespace: string;
+  readonly region: string;
+  readonly policy: AuditPolicy;
+  readonly samples: number;
+  readonly sampleIntervalSeconds: number;
+  readonly connectTimeoutMs: number;
+  readonly commandTimeoutMs: number;
+  readonly notifyCooldownMinutes: number;
+  readonly notifyAfterFailures: number;
+  readonly presignExpiresSeconds: number;
+  readonly reportKmsKeyArn: string | null;
+  readonly secretMaxAgeSeconds: number;
+  readonly targetConcurrency: number;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function loadConfig(env: Env): LambdaConfig {
+  const targets = parseTargets(env.AUDIT_TARGETS);
+  const minGroupConnections = int(env, 'MIN_GROUP_CONNECTIONS', defaultPolicy.minGroupConnections, 1, 1_000_000);
+  const maxclientsWarn = num(env, 'MAXCLIENTS_WARN', defaultPolicy.maxclientsWarn, 0.01, 1);
+  const maxclientsCritical = num(env, 'MAXCLIENTS_CRITICAL', Math.max(defaultPolicy.maxclientsCritical, maxclientsWarn), maxclientsWarn, 1);
+  return {
+    targets,
+    reportBucket: required(env, 'REPORT_BUCKET', /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name'),
+    topicArn: optional(env, 'TOPIC_ARN', /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'an SNS topic ARN'),
+    metricNamespace: optional(env, 'METRIC_NAMESPACE', /^[A-Za-z0-9.\-_/#:]{1,255}$/, 'a CloudWatch namespace (letters, digits, . - _ / # :)') ?? 'RedisLeakAuditor',
+    region: required(env, 'AWS_REGION', /^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1 (set by Lambda)'),
+    policy: {
+      idleSeconds: int(env, 'IDLE_SECONDS', defaultPolicy.idleSeconds, 1, 31_536_000),
+      churnPerMinute: num(env, 'CHURN_PER_MINUTE', defaultPolicy.churnPerMinute, 0, 100_000_000),
+      minGroupConnections,
+      minPubsubConnections: int(env, 'MIN_PUBSUB_CONNECTIONS', Math.min(defaultPolicy.minPubsubConnections, minGroupConnections), 1, 1_000_000),
+      minGrowthConnections: int(env, 'MIN_GROWTH', defaultPolicy.minGrowthConnections, 1, 1_000_000),
+      maxclientsWarn,
+      maxclientsCritical,
+      listLimit: int(env, 'LIST_LIMIT', defaultPolicy.listLimit, 1, 1000),
+    },
+    samples: int(env, 'SAMPLES', 1, 1, 10),
+    sampleIntervalSeconds: num(env, 'SAMPLE_INTERVAL_SECONDS', 5, 0.1, 60),
+    connectTimeoutMs: int(env, 'CONNECT_TIMEOUT_MS', 5000, 100, 60_000),
+    commandTimeoutMs: int(env, 'COMMAND_TIMEOUT_MS', 5000, 100, 60_000),
+    notifyCooldownMinutes: int(env, 'NOTIFY_COOLDOWN_MINUTES', 60, 0, 10_080),
+    notifyAfterFailures: int(env, 'NOTIFY_AFTER_FAILURES', 2, 1, 100),
+    presignExpiresSeconds: int(env, 'PRESIGN_EXPIRES_SECONDS', 3600, 60, 604_800),
+    reportKmsKeyArn: optional(env, 'REPORT_KMS_KEY_ARN', /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/.+$/, 'a KMS key ARN'),
+    secretMaxAgeSeconds: int(env, 'SECRET_MAX_AGE_SECONDS', 300, 0, 86_400),
+    targetConcurrency: int(env, 'TARGET_CONCURRENCY', 4, 1, 32),
+  };
+}
+
+function parseTargets(raw: string | undefined): TargetConfig[] {
+  const expected = 'a JSON array of { "name", "url", "tls"?, "cluster"?, "authSecretArn"?, "iamUser"?, "cacheName"?, "serverless"? }';
+  if (raw === undefined || raw.trim() === '') throw new ConfigError(`AUDIT_TARGETS is required: ${expected}`);
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(`AUDIT_TARGETS is not valid JSON: expected ${expected}`);
+  }
+  const parsed = z.array(targetSchema).min(1).max(50).safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = (issue?.path ?? []).map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+    throw new ConfigError(`AUDIT_TARGETS${path}: ${issue?.message ?? 'invalid'} (expected ${expected}, 1 to 50 targets)`);
+  }
+  const names = new Set<string>();
+  parsed.data.forEach((target, i) => {
+    const where = `AUDIT_TARGETS[${i}]`;
+    if (names.has(target.name)) throw new ConfigError(`${where}.name: '${target.name}' is used twice; target names must be unique`);
+    names.add(target.name);
+    // The password part of a URL: "//user:secret@" (a bare "//user@" is fine).
+    if (/^rediss?:\/\/[^/@]*:[^/@]*@/.test(target.url)) {
+      throw new ConfigError(`${where}.url must not contain a password: store it in Secrets Manager and set authSecretArn`);
+    }
+    if (target.cluster === true) {
+      throw new ConfigError(`${where}.cluster: auditing every node of a Redis Cluster is not available yet; list each node as its own target`);
+    }
+    if (target.iamUser !== undefined && target.cacheName === undefined) {
+      throw new ConfigError(`${where}.cacheName is required with iamUser: the replication group id or serverless cache name the token is signed for`);
+    }
+    if (target.iamUser !== undefined && target.authSecretArn !== undefined) {
+      throw new ConfigError(`${where}: give either authSecretArn or iamUser, not both`);
+    }
+  });
+  return parsed.data;
+}
+
+function required(env: Env, name: string, pattern: RegExp, form: string): string {
+  const value = optional(env, name, pattern, form);
+  if (value === null) throw new ConfigError(`${name} is required: expected ${form}`);
+  return value;
+}
+
+function optional(env: Env, name: string, pattern: RegExp, form: string): string | null {
+  const value = env[name];
+  if (value === undefined || value === '') return null;
+  if (!pattern.test(value)) throw new ConfigError(`${name} is not ${form}: got '${value.slice(0, 80)}'`);
+  return value;
+}
+
+function num(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) throw new ConfigError(`${name} expects a number from ${min} to ${max}, got '${raw}'`);
+  return value;
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(`${name} expects a whole number from ${min} to ${max}, got '${raw}'`);
+  }
+  return Number(raw);
+}

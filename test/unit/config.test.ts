@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lambda/config.js';
+import { ConfigError } from '../../lambda/core/errors.js';
+import { defaultPolicy } from '../../lambda/core/model.js';
+
+const base = {
+  AWS_REGION: 'eu-west-1',
+  REPORT_BUCKET: 'audit-reports-123',
+  TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:leaks',
+  AUDIT_TARGETS: JSON.stringify([{ name: 'orders-cache', url: 'rediss://master.orders.abc.euw1.cache.amazonaws.com:6379', authSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-auth-AbCdEf' }]),
+};
+
+function failure(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('reads the environment contract with its defaults', () => {
+    const config = loadConfig(base);
+    expect(config).toMatchObject({
+      reportBucket: 'audit-reports-123', topicArn: base.TOPIC_ARN, metricNamespace: 'RedisLeakAuditor', region: 'eu-west-1',
+      samples: 1, notifyCooldownMinutes: 60, notifyAfterFailures: 2, reportKmsKeyArn: null,
+    });
+    expect(config.policy).toEqual(defaultPolicy);
+    expect(config.targets[0]?.name).toBe('orders-cache');
+  });
+
+  it('takes the CLI thresholds from variables', () => {
+    const config = loadConfig({ ...base, IDLE_SECONDS: '120', CHURN_PER_MINUTE: '50', MIN_GROUP_CONNECTIONS: '8', MAXCLIENTS_WARN: '0.7' });
+    expect(config.policy).toMatchObject({ idleSeconds: 120, churnPerMinute: 50, minGroupConnections: 8, minPubsubConnections: 8, maxclientsWarn: 0.7 });
+  });
+
+  it.each([
+    [{ AUDIT_TARGETS: undefined }, 'AUDIT_TARGETS is required'],
+    [{ AUDIT_TARGETS: '[{' }, 'AUDIT_TARGETS is not valid JSON'],
+    [{ AUDIT_TARGETS: '[]' }, 'AUDIT_TARGETS: '],
+    [{ AUDIT_TARGETS: '[{"name":"a b","url":"redis://h:1"}]' }, 'AUDIT_TARGETS[0].name: expected 1-64 characters'],
+    [{ AUDIT_TARGETS: '[{"name":"a","url":"http://h"}]' }, 'AUDIT_TARGETS[0].url: expected redis://host:port'],
+    [{ AUDIT_TARGETS: '[{"name":"a","url":"redis://h","colour":"red"}]' }, 'AUDIT_TARGETS[0]'],
+    [{ AUDIT_TARGETS: '[{"name":"a","url":"redis://h"},{"name":"a","url":"redis://g"}]' }, "AUDIT_TARGETS[1].name: 'a' is used twice"],
+    [{ AUDIT_TARGETS: '[{"name":"a","url":"redis://h","iamUser":"auditor"}]' }, 'AUDIT_TARGETS[0].cacheName is required with iamUser'],
+    [{ REPORT_BUCKET: '' }, 'REPORT_BUCKET is required: expected an S3 bucket name'],
+    [{ TOPIC_ARN: 'my-topic' }, "TOPIC_ARN is not an SNS topic ARN: got 'my-topic'"],
+    [{ IDLE_SECONDS: 'five' }, "IDLE_SECONDS expects a whole number from 1 to 31536000, got 'five'"],
+    [{ MAXCLIENTS_WARN: '80' }, "MAXCLIENTS_WARN expects a number from 0.01 to 1, got '80'"],
+  ])('rejects %j naming the variable', (change, expected) => {
+    const env = { ...base, ...change } as Record<string, string>;
+    for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
+    expect(failure(env)).toContain(expected);
+  });
+
+  it('refuses a password in a target URL without echoing it', () => {
+    const message = failure({ ...base, AUDIT_TARGETS: '[{"name":"a","url":"redis://default:hunter2@h:6379"}]' });
+    expect(message).toBe('AUDIT_TARGETS[0].url must not contain a password: store it in Secrets Manager and set authSecretArn');
+  });
+});
