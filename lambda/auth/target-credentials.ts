@@ -78,6 +78,9 @@ function secretName(arn: string): string {
   return arn.split(':secret:')[1] ?? arn;
 }
 
+/** The innermost cause's name: Powertools wraps SDK errors (GetParameterError), the SDK's name says why. */
 function errorName(err: unknown): string {
-  return err instanceof Error ? err.name : typeof err;
+  let current = err;
+  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
+  return current instanceof Error ? current.name : typeof current;
 }

@@ -1,0 +1,329 @@
+// The SNS summary of a run, one text per protocol (MessageStructure: json): `email` plain text, `https`
+// an Amazon Q Developer in chat applications (AWS Chatbot) custom notification, `default` for the rest.
+// Finding messages carry client names, users and node errors, i.e. text chosen by applications: every
+// such value is flattened to one line, bounded, and escaped for markdown before it reaches a channel.
+import { RECOMMENDATIONS } from './findings/recommendations.js';
+import { severityRank, type Finding } from './findings/index.js';
+import { findingKey, type NotifyReason } from './notify-policy.js';
+import type { AuditReport } from './report.js';
+
+export interface NotificationMessage {
+  readonly subject: string;
+  readonly default: string;
+  readonly email: string;
+  readonly https: string;
+}
+
+export interface NotificationLinks {
+  /** S3 console page of the report (needs a console login). */
+  readonly consoleUrl: string;
+  readonly presignedUrl: string | null;
+  /** When the presigned URL really stops working (ISO 8601), null when unknown. */
+  readonly presignedExpiresAt: string | null;
+  readonly nowMs: number;
+}
+
+export interface NotificationInput {
+  readonly report: AuditReport;
+  /** The operator's name for the target (dimension and thread id), e.g. `orders-cache`. */
+  readonly targetName: string;
+  readonly reason: NotifyReason;
+  /** Finding keys (notify-policy `findingKey`) to mark as new or more severe. */
+  readonly newKeys: readonly string[];
+  readonly links: NotificationLinks;
+}
+
+/** SNS Publish: a subject is printable text without line breaks and less than 100 characters. */
+export const SUBJECT_MAX_CHARS = 99;
+/** SNS allows 256 KB per message; the whole JSON envelope stays far below it, whatever the findings. */
+export const MESSAGE_MAX_BYTES = 32 * 1024;
+/** Chatbot custom notification limits (title 250, description 8000, next step 350, keyword 75), with margin. */
+export const CHATBOT_LIMITS = { title: 200, description: 6000, nextStep: 300, nextSteps: 3, keyword: 60 } as const;
+
+const EMAIL_FINDINGS_CHARS = 9000;
+const CHAT_FINDINGS_CHARS = 2500;
+/** Room kept in the chat description for at least the first findings after summary and links. */
+const CHAT_RESERVE = 800;
+/** Findings listed per text; retried smaller when the envelope would exceed MESSAGE_MAX_BYTES. */
+const FINDING_CAPS = [20, 8, 3, 0] as const;
+// Emphasis, code and link openers. `(`, `)` and `!` are inert once `[` `]` are escaped, and no untrusted
+// value starts a line (each sits after our own prefix), so `#`, `>`, `-` need nothing.
+const MARKDOWN_SPECIAL = /[\\`*_~[\]]/;
+const TRUSTED_RECOMMENDATIONS: ReadonlySet<string> = new Set(Object.values(RECOMMENDATIONS));
+
+export function buildNotification(input: NotificationInput): NotificationMessage {
+  let message = compose(input, FINDING_CAPS[0]);
+  for (const cap of FINDING_CAPS.slice(1)) {
+    if (utf8Bytes(JSON.stringify({ default: message.default, email: message.email, https: message.https })) <= MESSAGE_MAX_BYTES) break;
+    message = compose(input, cap);
+  }
+  return message;
+}
+
+/** What every text of one notification shares, computed once. */
+interface Context {
+  readonly input: NotificationInput;
+  readonly target: string;
+  /** Most severe first (stable: within a severity the report's own order, largest first). */
+  readonly findings: readonly Finding[];
+  readonly isNew: (finding: Finding) => boolean;
+  readonly tag: string;
+  readonly headline: string;
+  readonly consoleUrl: string | null;
+  readonly presignedUrl: string | null;
+  readonly lifetime: string | null;
+  readonly unreadable: AuditReport['nodes'];
+}
+
+function compose(input: NotificationInput, cap: number): NotificationMessage {
+  const { report, reason, links } = input;
+  const fresh = new Set(input.newKeys);
+  const findings = [...report.findings].sort((a, b) => severityRank(b.severity) - severityRank(a.severity));
+  const presignedUrl = links.presignedUrl === null ? null : safeUrl(links.presignedUrl);
+  const context: Context = {
+    input,
+    target: plain(input.targetName, 60) || 'target',
+    findings,
+    isNew: (f) => fresh.has(findingKey(f)),
+    tag: reason === 'unreachable' || (report.status === 'failed' && findings.length === 0) ? 'FAILED' : (findings[0]?.severity ?? 'info').toUpperCase(),
+    headline: headlineOf(report, reason),
+    consoleUrl: safeUrl(links.consoleUrl),
+    presignedUrl,
+    lifetime: presignedUrl === null ? null : lifetimeOf(links),
+    unreadable: report.nodes.filter((n) => n.samples === 0 && n.errors.length > 0).slice(0, 5),
+  };
+  const subject = asciiLine(`[${context.tag}] redis-leak-auditor: ${asciiLine(context.target, 40) || 'target'}: ${context.headline}`, SUBJECT_MAX_CHARS);
+  const top = findings[0];
+  const defaultText = [subject, top === undefined ? '' : plain(top.message, 300), context.consoleUrl === null ? '' : `Report: ${context.consoleUrl}`]
+    .filter((line) => line !== '').join('\n');
+  return { subject, default: defaultText, email: emailText(context, cap), https: JSON.stringify(chatbotNotification(context, cap)) };
+}
+
+/** Plain text: what, where, how many, what to fix, where the report is and how long its link works. */
+function emailText(c: Context, cap: number): string {
+  const { report, reason } = c.input;
+  const perMinute = report.summary.newConnectionsPerMinute;
+  const seenFixes = new Set<string>();
+  const listed = fit(c.findings, cap, EMAIL_FINDINGS_CHARS, (f, i) => {
+    const fix = seenFixes.has(f.recommendation) ? 'as above.' : plain(f.recommendation, 600);
+    seenFixes.add(f.recommendation);
+    return `${i + 1}. ${f.severity.toUpperCase()}${c.isNew(f) ? ', NEW' : ''}: ${plain(f.message, 500)}\n   Fix: ${fix}\n`;
+  }, (n) => `... and ${n} more finding${n === 1 ? '' : 's'} in the report.\n`);
+  return [
+    introOf(reason, c.target),
+    '',
+    `Where:   ${c.target} (${plain(report.target, 200)})`,
+    `Status:  ${statusOf(report)}`,
+    `When:    ${plain(report.generatedAt, 40)}`,
+    `Clients: ${clientsOf(report)}`,
+    `New connections per minute: ${perMinute === null ? 'unknown (needs history from an earlier run)' : Math.round(perMinute * 10) / 10}`,
+    `Rejected since the last audit: ${report.summary.rejectedSinceLastAudit ?? 'unknown'}`,
+    '',
+    ...(c.findings.length === 0 ? ['No findings could be produced in this run.', ''] : [
+      `Findings, most severe first${c.input.newKeys.length > 0 ? ' (NEW: new or more severe since the last summary)' : ''}:`, '', ...listed]),
+    ...(c.unreadable.length === 0 ? [] : ['Nodes that could not be read:',
+      ...c.unreadable.map((n) => `- ${plain(n.address, 100)}: ${plain(n.errors[0] ?? '', 300)}`),
+      'Check the network path (security group, subnet), the credentials (AUTH secret or IAM token), TLS, and whether maxclients '
+      + 'is reached: the auditor needs one free connection.', '']),
+    'Report:',
+    c.consoleUrl === null ? '- S3 console link unavailable.' : `- S3 console (needs an AWS console login with read access): ${c.consoleUrl}`,
+    c.presignedUrl === null
+      ? '- No direct download link could be signed; open the report from the S3 console link above.'
+      : `- Direct download: ${c.presignedUrl}\n  This link is ${c.lifetime}. After that, use the S3 console link.`,
+    '',
+    'You get this summary when findings appear or become more severe, and as a reminder while they stay open.',
+  ].join('\n');
+}
+
+/** Amazon Q Developer in chat applications custom notification: short markdown, details stay in the report. */
+function chatbotNotification(c: Context, cap: number) {
+  const { report, reason, targetName } = c.input;
+  const threadId = threadIdOf(targetName);
+  // Summary and links first, each only if it fits, so that no list can push them out or cut a link
+  // in half; the findings get what is left.
+  const lines = [introOf(reason, md(c.target, 120)), `*Target:* ${md(report.target, 200)} · *Status:* ${statusOf(report)}`, `*Clients:* ${clientsOf(report)}`];
+  const optional = [
+    ...(c.consoleUrl === null ? [] : [`*Report:* <${c.consoleUrl}>`]),
+    c.presignedUrl === null ? '_No direct download link could be signed; use the S3 console._' : `*Download* (${c.lifetime}): <${c.presignedUrl}>`,
+    ...c.unreadable.map((n) => `• *UNREADABLE* ${md(n.address, 100)}: ${md(n.errors[0] ?? '', 200)}`),
+  ];
+  let used = lines.join('\n').length;
+  for (const line of optional) {
+    if (used + line.length + 1 > CHATBOT_LIMITS.description - CHAT_RESERVE) continue;
+    lines.push(line);
+    used += line.length + 1;
+  }
+  const listed = fit(c.findings, cap, Math.min(CHAT_FINDINGS_CHARS, CHATBOT_LIMITS.description - used - 100),
+    (f) => `• *${f.severity.toUpperCase()}*${c.isNew(f) ? ' *NEW*' : ''} ${md(f.message, 300)}`,
+    (n) => `_… and ${n} more finding${n === 1 ? '' : 's'} in the report._`);
+  const nextSteps = [...new Set(c.findings.slice(0, Math.max(cap, 1)).map((f) => f.recommendation))]
+    .slice(0, CHATBOT_LIMITS.nextSteps)
+    .map((r) => TRUSTED_RECOMMENDATIONS.has(r) ? sentences(plain(r, 2000), CHATBOT_LIMITS.nextStep) : md(r, CHATBOT_LIMITS.nextStep));
+  return {
+    version: '1.0',
+    source: 'custom',
+    id: `${threadId}:${plain(report.generatedAt, 40)}`,
+    content: {
+      textType: 'client-markdown',
+      title: truncate(`${c.tag}: ${md(c.target, 60)}: ${c.headline}`, CHATBOT_LIMITS.title),
+      description: truncate([...lines, '', ...listed].join('\n'), CHATBOT_LIMITS.description),
+      ...(nextSteps.length > 0 ? { nextSteps } : {}),
+      keywords: ['redis-leak-auditor', c.tag.toLowerCase(), keyword(targetName)],
+    },
+    metadata: {
+      threadId,
+      summary: plain(`${c.target}: ${c.headline}`, 200),
+      eventType: `redis-leak-audit-${reason}`,
+      relatedResources: [plain(report.target, 200)],
+      additionalContext: {
+        status: report.status,
+        reason,
+        generatedAt: plain(report.generatedAt, 40),
+        suspectedLeaks: String(report.summary.suspectedLeaks),
+        critical: String(report.summary.findingsBySeverity.critical),
+        warning: String(report.summary.findingsBySeverity.warning),
+      },
+    },
+  };
+}
+
+function headlineOf(report: AuditReport, reason: NotifyReason): string {
+  if (reason === 'unreachable' || (report.status === 'failed' && report.findings.length === 0)) return 'could not be audited';
+  const leaks = report.summary.suspectedLeaks;
+  const actionable = report.findings.filter((f) => f.severity !== 'info').length;
+  const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const text = leaks > 0
+    ? count(leaks, 'suspected leak') + (actionable > leaks ? `, ${count(actionable - leaks, 'other finding')}` : '')
+    : count(actionable || report.findings.length, 'finding');
+  return reason === 'reminder' ? `${text} still open` : text;
+}
+
+function introOf(reason: NotifyReason, target: string): string {
+  switch (reason) {
+    case 'new-finding': return `redis-leak-auditor found new connection problems on ${target}.`;
+    case 'escalated': return `Connection problems on ${target} became more severe.`;
+    case 'reminder': return `Reminder: connection problems on ${target} are still open.`;
+    case 'unreachable': return `redis-leak-auditor could not audit ${target}: no node could be read in the last runs.`;
+    case 'none': return `Audit summary for ${target}.`;
+  }
+}
+
+function statusOf(report: AuditReport): string {
+  const unread = report.nodes.filter((n) => n.samples === 0).length;
+  if (report.status === 'ok') return `audited (${report.nodes.length} node${report.nodes.length === 1 ? '' : 's'})`;
+  if (report.status === 'partial') return `partial: ${unread} of ${report.nodes.length} nodes could not be read`;
+  return 'failed: no node could be read';
+}
+
+function clientsOf(report: AuditReport): string {
+  const { connectedClients, maxClients, utilization } = report.summary;
+  if (connectedClients === null) return 'unknown';
+  const max = maxClients === null ? '' : ` of maxclients ${maxClients}`;
+  const fullest = utilization === null ? '' : `, fullest node at ${Math.round(utilization * 100)}%`;
+  return `${connectedClients} connected${max}${fullest}`;
+}
+
+/** The presigned URL's real remaining life, rounded down: never promise more than the signature holds. */
+function lifetimeOf(links: NotificationLinks): string {
+  const expires = links.presignedExpiresAt === null ? NaN : Date.parse(links.presignedExpiresAt);
+  if (!Number.isFinite(expires)) return 'valid for an unknown time (it may stop working within minutes)';
+  const left = expires - links.nowMs;
+  if (left <= 0) return 'already expired';
+  const until = new Date(Math.floor(expires / 60_000) * 60_000).toISOString().slice(0, 16).replace('T', ' ');
+  const minutes = Math.floor(left / 60_000);
+  const hours = Math.floor(left / 3_600_000);
+  const about = minutes < 1 ? 'less than a minute'
+    : minutes < 120 ? `${minutes} minute${minutes === 1 ? '' : 's'}`
+      : hours < 48 ? `${hours} hours` : `${Math.floor(hours / 24)} days`;
+  return `valid until ${until} UTC, about ${about}`;
+}
+
+/** As many rendered findings as fit the cap and the character budget, then a line counting the rest. */
+function fit(findings: readonly Finding[], cap: number, budget: number, render: (f: Finding, i: number) => string, more: (n: number) => string): string[] {
+  const out: string[] = [];
+  let used = 0;
+  for (const finding of findings) {
+    if (out.length >= cap) break;
+    const block = render(finding, out.length);
+    if (used + block.length > budget) break;
+    out.push(block);
+    used += block.length;
+  }
+  return findings.length > out.length ? [...out, more(findings.length - out.length)] : out;
+}
+
+/** One line of untrusted text: control, format and separator characters become spaces; bounded length. */
+function plain(text: string, max: number): string {
+  return truncate(text.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]+/gu, ' ').replace(/\s+/g, ' ').trim(), max);
+}
+
+/**
+ * Untrusted text for client-markdown: `& < >` as entities (Slack's rule, and no HTML or `<!channel>`),
+ * markdown punctuation backslash-escaped. Bounded after escaping, never cutting an escape in two.
+ */
+function md(text: string, max: number): string {
+  let out = '';
+  for (const ch of plain(text, max)) {
+    const escaped = ch === '&' ? '&amp;' : ch === '<' ? '&lt;' : ch === '>' ? '&gt;' : MARKDOWN_SPECIAL.test(ch) ? `\\${ch}` : ch;
+    if (out.length + escaped.length > max) return `${out}…`;
+    out += escaped;
+  }
+  return out;
+}
+
+/** Whole sentences up to max characters, so that a shortened fix never ends inside a code span. */
+function sentences(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let out = '';
+  for (const sentence of text.split(/(?<=\.) (?=[A-Z])/)) {
+    if (out.length + sentence.length + 1 > max) break;
+    out = out === '' ? sentence : `${out} ${sentence}`;
+  }
+  return out === '' ? truncate(text, max) : out;
+}
+
+function asciiLine(text: string, max: number): string {
+  const ascii = text.replace(/[^\x20-\x7E]+/g, '').replace(/ {2,}/g, ' ').trim();
+  return ascii.length <= max ? ascii : `${ascii.slice(0, max - 3).trimEnd()}...`;
+}
+
+/** At most max UTF-16 units (what JavaScript and most limits count), never splitting a character. */
+function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let out = '';
+  for (const ch of text) {
+    if (out.length + ch.length > max - 1) break;
+    out += ch;
+  }
+  return `${out}…`;
+}
+
+/** Only plain https URLs without characters that could close a markdown link or start a new line. */
+function safeUrl(url: string): string | null {
+  return url.length <= 4096 && /^https:\/\/[^\s<>"'`|\\]+$/.test(url) ? url : null;
+}
+
+/** One chat thread per target: a readable slug plus a hash, so names that slug alike stay apart. */
+function threadIdOf(targetName: string): string {
+  const slug = targetName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60);
+  return `redis-leak-auditor-${slug || 'target'}-${fnv1a(targetName)}`;
+}
+
+function keyword(targetName: string): string {
+  return targetName.replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, CHATBOT_LIMITS.keyword) || 'target';
+}
+
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i += 1) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return hash.toString(16).padStart(8, '0');
+}
+
+function utf8Bytes(text: string): number {
+  let bytes = 0;
+  for (const ch of text) {
+    const code = ch.codePointAt(0) ?? 0;
+    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
+  }
+  return bytes;
+}

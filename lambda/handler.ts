@@ -1,0 +1,127 @@
+// The Lambda entry: the only place where the audit pipeline and the AWS adapters meet. It reads the
+// configuration once, audits every target independently (one failing target never stops the others),
+// and fails the invocation only when a run's output could not be delivered at all.
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import middy from '@middy/core';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import type { Context } from 'aws-lambda';
+import { auditTarget, type LogSink, type TargetOutcome } from './audit-target.js';
+import { connectableTarget } from './auth/target-credentials.js';
+import { loadConfig, type LambdaConfig } from './config.js';
+import { AuditError } from './core/errors.js';
+import { createAwsClients, type AwsClients } from './publish/aws-clients.js';
+import { CloudWatchMetricSink } from './publish/cloudwatch-metric-sink.js';
+import { S3ReportStore } from './publish/s3-report-store.js';
+import { SnsNotifier } from './publish/sns-notifier.js';
+import { TOOL_VERSION } from './tool-version.js';
+
+export interface HandlerDeps {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly clients: () => AwsClients;
+  readonly getSecret: (arn: string, maxAgeSeconds: number) => Promise<string | undefined>;
+  readonly awsCredentials: AwsCredentialIdentityProvider;
+  readonly logger: Logger;
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export interface HandlerResult {
+  readonly targets: readonly TargetOutcome[];
+}
+
+const logger = new Logger({ serviceName: 'redis-leak-auditor' });
+// Created on first use and kept for warm invocations.
+let sharedClients: AwsClients | undefined;
+
+async function readSecret(arn: string, maxAgeSeconds: number): Promise<string | undefined> {
+  // Powertools caches the value for maxAge: a warm Lambda does not call Secrets Manager every run.
+  const value: unknown = await getSecret(arn, { maxAge: maxAgeSeconds });
+  if (value === undefined || typeof value === 'string') return value;
+  return value instanceof Uint8Array ? new TextDecoder().decode(value) : undefined;
+}
+
+export function createHandler(overrides: Partial<HandlerDeps> = {}) {
+  const deps: HandlerDeps = {
+    env: process.env,
+    clients: () => (sharedClients ??= createAwsClients()),
+    getSecret: readSecret,
+    awsCredentials: defaultProvider(),
+    logger,
+    ...overrides,
+  };
+  let loaded: { config: LambdaConfig } | { error: unknown } | undefined;
+
+  const audit = async (_event: unknown, _context: Context): Promise<HandlerResult> => {
+    loaded ??= loadOnce(deps.env);
+    if ('error' in loaded) {
+      deps.logger.error('configuration is invalid', { error: (loaded.error as Error).message });
+      throw loaded.error;
+    }
+    const config = loaded.config;
+    const clients = deps.clients();
+    const targetDeps = {
+      store: new S3ReportStore({
+        s3: clients.s3,
+        bucket: config.reportBucket,
+        region: config.region,
+        presignExpiresSeconds: config.presignExpiresSeconds,
+        ...(config.reportKmsKeyArn ? { kmsKeyArn: config.reportKmsKeyArn } : {}),
+        ...(deps.now ? { now: deps.now } : {}),
+        logger: deps.logger,
+      }),
+      metrics: new CloudWatchMetricSink({ cloudwatch: clients.cloudwatch, namespace: config.metricNamespace, logger: deps.logger }),
+      notifier: config.topicArn ? new SnsNotifier({ sns: clients.sns, topicArn: config.topicArn, logger: deps.logger }) : null,
+      logger: deps.logger as LogSink,
+      connectable: (target: LambdaConfig['targets'][number]) => connectableTarget(target, {
+        getSecret: (arn) => deps.getSecret(arn, config.secretMaxAgeSeconds),
+        awsCredentials: deps.awsCredentials,
+        region: config.region,
+      }),
+      toolVersion: TOOL_VERSION,
+      ...(deps.now ? { now: deps.now } : {}),
+      ...(deps.sleep ? { sleep: deps.sleep } : {}),
+    };
+    const outcomes = await mapLimited(config.targets, config.targetConcurrency, (target) =>
+      auditTarget(config, target, targetDeps).catch((err: unknown): TargetOutcome => {
+        // A bug in one target's run must not take the other targets down with it.
+        deps.logger.error('target run failed unexpectedly', { target: target.name, error: err instanceof Error ? err.name : typeof err });
+        return { target: target.name, status: 'failed', findings: 0, suspectedLeaks: 0, reportKey: null, notified: false, notifyReason: 'none', deliveryFailures: ['save-report', 'metrics'] };
+      }));
+    const lost = outcomes.filter((o) => o.deliveryFailures.includes('save-report') && o.deliveryFailures.includes('metrics'));
+    if (lost.length > 0) {
+      // Nothing of these runs reached S3 or CloudWatch: fail the invocation so the retry, the dead-letter
+      // queue and the Errors alarm see it.
+      throw new AuditError(`no report and no metrics could be delivered for ${lost.map((o) => o.target).join(', ')}`);
+    }
+    return { targets: outcomes };
+  };
+
+  return middy(audit).use(injectLambdaContext(deps.logger));
+}
+
+function loadOnce(env: HandlerDeps['env']): { config: LambdaConfig } | { error: unknown } {
+  try {
+    return { config: loadConfig(env) };
+  } catch (error) {
+    return { error };
+  }
+}
+
+/** Runs fn over items with at most `limit` at once, keeping the order of results. */
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+export const handler = createHandler();

@@ -1,0 +1,48 @@
+// The SDK clients of the publish adapters, created once per execution environment and reused by warm
+// invocations (their connection pools and resolved credentials survive between runs).
+//
+// maxAttempts 1: retries are ours alone (retry.ts): bounded, logged, and not multiplied by the SDK's own.
+// Timeouts: with no SDK retries, a hung socket must fail fast (TimeoutError, which withRetry retries)
+// instead of eating the Lambda's whole timeout.
+//
+// Endpoints: the installed SDK (@smithy/core endpoints) reads AWS_ENDPOINT_URL_<SERVICE ID> (S3, CLOUDWATCH,
+// SNS) and then AWS_ENDPOINT_URL, unless AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is set, so nothing is passed
+// here for them. Local S3 emulators only serve path-style requests, hence forcePathStyle with an override.
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
+
+export interface AwsClients {
+  readonly s3: S3Client;
+  readonly cloudwatch: CloudWatchClient;
+  readonly sns: SNSClient;
+}
+
+const REQUEST_HANDLER = { connectionTimeout: 3_000, requestTimeout: 15_000, throwOnRequestTimeout: true } as const;
+
+const created = new Map<string, AwsClients>();
+
+/** The clients for a region (default: the SDK's resolution, AWS_REGION in Lambda), created on first use. */
+export function createAwsClients(region?: string): AwsClients {
+  const cacheKey = region ?? '';
+  const existing = created.get(cacheKey);
+  if (existing) return existing;
+  const common = { maxAttempts: 1, requestHandler: REQUEST_HANDLER, ...(region ? { region } : {}) };
+  const clients: AwsClients = {
+    s3: new S3Client({ ...common, ...(s3EndpointOverridden(process.env) ? { forcePathStyle: true } : {}) }),
+    cloudwatch: new CloudWatchClient(common),
+    sns: new SNSClient(common),
+  };
+  created.set(cacheKey, clients);
+  return clients;
+}
+
+/** True when the SDK will send S3 requests to a configured endpoint (an emulator) rather than AWS. */
+export function s3EndpointOverridden(env: NodeJS.ProcessEnv): boolean {
+  if (isTrue(env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS)) return false;
+  return Boolean(env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL);
+}
+
+function isTrue(value: string | undefined): boolean {
+  return value?.toLowerCase() === 'true';
+}

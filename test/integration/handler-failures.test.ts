@@ -1,0 +1,124 @@
+// Failure semantics of the Lambda handler (docs/lambda.md): warm invocations never leak connections,
+// a failing AWS call is retried within bounds and costs only its own output, a missing secret fails only
+// its target, bad configuration names the variable.
+import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalRedis, type LocalRedisServer } from '../../cli/demo/local-redis-server.js';
+import { RespClient } from '../../cli/demo/resp-client.js';
+import { perRequestLeak, type WorkloadHandle } from '../../cli/demo/workload.js';
+import { createHandler, type HandlerResult } from '../../lambda/handler.js';
+import { CREDENTIALS, fakeAws, lambdaContext, REGION } from '../support/fake-aws.js';
+
+let redis: LocalRedisServer;
+let control: RespClient;
+let leak: WorkloadHandle;
+let aws: ReturnType<typeof fakeAws>;
+
+const silent = new Logger({ serviceName: 'redis-leak-auditor-test', logLevel: 'SILENT' });
+
+function handler(extraEnv: Record<string, string> = {}, targets?: object[]) {
+  return createHandler({
+    env: {
+      AWS_REGION: REGION, REPORT_BUCKET: 'audit-reports-test', TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:leaks',
+      AUDIT_TARGETS: JSON.stringify(targets ?? [{ name: 'cache', url: redis.url }]),
+      IDLE_SECONDS: '1', MIN_GROUP_CONNECTIONS: '10', ...extraEnv,
+    },
+    clients: aws.clients,
+    logger: silent,
+    awsCredentials: async () => CREDENTIALS,
+    sleep: async () => undefined,
+  });
+}
+const invoke = (h: ReturnType<typeof handler>) => h({}, lambdaContext()) as Promise<HandlerResult>;
+
+async function info(field: string): Promise<number> {
+  const text = String(await control.command('INFO', 'stats'));
+  return Number(new RegExp(`^${field}:(\\d+)`, 'm').exec(text)?.[1]);
+}
+
+beforeAll(async () => {
+  redis = await startLocalRedis();
+  control = await RespClient.connect({ host: redis.host, port: redis.port });
+  leak = await perRequestLeak({ host: redis.host, port: redis.port }, '127.0.0.41', { count: 20 });
+  await new Promise((resolve) => setTimeout(resolve, 1200));
+});
+afterAll(async () => {
+  await leak?.stop();
+  await control?.close();
+  await redis?.stop();
+});
+afterEach(() => aws.restore());
+
+describe('warm invocations', () => {
+  it('leave no auditor connection behind and open exactly one connection per run', async () => {
+    aws = fakeAws();
+    const warm = handler();
+    const before = await info('total_connections_received');
+    for (let i = 0; i < 20; i += 1) await invoke(warm);
+    expect(await info('total_connections_received')).toBe(before + 20);
+    const list = String(await control.command('CLIENT', 'LIST'));
+    expect(list).not.toContain('name=redis-leak-auditor');
+  }, 60_000);
+});
+
+describe('AWS failures', () => {
+  it('still publishes metrics and the summary when S3 refuses the report', async () => {
+    aws = fakeAws();
+    aws.s3Mock.on(PutObjectCommand).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+    const result = await invoke(handler());
+    expect(result.targets[0]?.deliveryFailures).toEqual(['save-report', 'save-state']);
+    expect(aws.s3Mock.commandCalls(PutObjectCommand)).toHaveLength(2); // AccessDenied is not retried
+    expect(aws.cloudwatchMock.commandCalls(PutMetricDataCommand).length).toBeGreaterThan(0);
+    expect(aws.snsMock.commandCalls(PublishCommand)).toHaveLength(1);
+  });
+
+  it('retries a throttled PutMetricData and delivers it', async () => {
+    aws = fakeAws();
+    aws.cloudwatchMock.on(PutMetricDataCommand)
+      .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } }))
+      .resolves({});
+    const result = await invoke(handler());
+    expect(result.targets[0]?.deliveryFailures).toEqual([]);
+    expect(aws.cloudwatchMock.commandCalls(PutMetricDataCommand)).toHaveLength(2);
+  });
+
+  it('keeps the run when SNS fails, and tries the notification again next run', async () => {
+    aws = fakeAws();
+    aws.snsMock.on(PublishCommand).rejects(Object.assign(new Error('Internal'), { name: 'InternalErrorException', $metadata: { httpStatusCode: 500 } }));
+    const first = await invoke(handler());
+    expect(first.targets[0]?.deliveryFailures).toEqual(['notify']);
+    expect(aws.snsMock.commandCalls(PublishCommand)).toHaveLength(3); // bounded: three attempts
+    aws.snsMock.on(PublishCommand).resolves({ MessageId: 'm' });
+    const second = await invoke(handler());
+    expect(second.targets[0]?.notified).toBe(true);
+  });
+
+  it('fails the invocation when neither the report nor the metrics could be delivered', async () => {
+    aws = fakeAws();
+    aws.s3Mock.on(PutObjectCommand).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+    aws.cloudwatchMock.on(PutMetricDataCommand).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+    await expect(invoke(handler())).rejects.toThrow('no report and no metrics could be delivered for cache');
+  });
+});
+
+describe('credentials and configuration', () => {
+  it('fails only the target whose secret cannot be read, and says why in its report', async () => {
+    aws = fakeAws();
+    const missing = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:missing-Xy12Ab';
+    const result = await invoke(handler({}, [{ name: 'locked', url: redis.url, authSecretArn: missing }, { name: 'cache', url: redis.url }]));
+    expect(result.targets.map((t) => t.status)).toEqual(['failed', 'ok']);
+    const report = JSON.parse(aws.objects.get('reports/locked/latest.json') ?? '{}') as { nodes: Array<{ errors: string[] }> };
+    expect(report.nodes[0]?.errors[0]).toMatch(/^the auth secret missing-Xy12Ab could not be read \(ResourceNotFoundException\)/);
+  });
+
+  it('rejects every invocation with the variable named when the configuration is bad', async () => {
+    aws = fakeAws();
+    const bad = handler({ REPORT_BUCKET: 'Not_A_Bucket' });
+    await expect(invoke(bad)).rejects.toThrow("REPORT_BUCKET is not an S3 bucket name: got 'Not_A_Bucket'");
+    await expect(invoke(bad)).rejects.toThrow('REPORT_BUCKET');
+    expect(aws.s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
+});
