@@ -50,7 +50,8 @@ export function loadConfig(env: Env): LambdaConfig {
     reportBucket: required(env, 'REPORT_BUCKET', /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name'),
     topicArn: optional(env, 'TOPIC_ARN', /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'an SNS topic ARN'),
     metricNamespace: optional(env, 'METRIC_NAMESPACE', /^[A-Za-z0-9.\-_/#:]{1,255}$/, 'a CloudWatch namespace (letters, digits, . - _ / # :)') ?? 'RedisLeakAuditor',
-    region: required(env, 'AWS_REGION', /^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1 (set by Lambda)'),
+    // Lambda sets AWS_REGION; a local invocation may only have AWS_DEFAULT_REGION.
+    region: required({ AWS_REGION: env.AWS_REGION || env.AWS_DEFAULT_REGION }, 'AWS_REGION', /^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1 (set by Lambda)'),
     policy: {
       idleSeconds: int(env, 'IDLE_SECONDS', defaultPolicy.idleSeconds, 1, 31_536_000),
       churnPerMinute: num(env, 'CHURN_PER_MINUTE', defaultPolicy.churnPerMinute, 0, 100_000_000),

@@ -6,6 +6,7 @@ import { RECOMMENDATIONS } from './findings/recommendations.js';
 import { severityRank, type Finding } from './findings/index.js';
 import { findingKey, type NotifyReason } from './notify-policy.js';
 import type { AuditReport } from './report.js';
+import { asciiLine, md, plain, safeUrl, sentences, truncate, utf8Bytes } from './text-safety.js';
 
 export interface NotificationMessage {
   readonly subject: string;
@@ -48,7 +49,6 @@ const CHAT_RESERVE = 800;
 const FINDING_CAPS = [20, 8, 3, 0] as const;
 // Emphasis, code and link openers. `(`, `)` and `!` are inert once `[` `]` are escaped, and no untrusted
 // value starts a line (each sits after our own prefix), so `#`, `>`, `-` need nothing.
-const MARKDOWN_SPECIAL = /[\\`*_~[\]]/;
 const TRUSTED_RECOMMENDATIONS: ReadonlySet<string> = new Set(Object.values(RECOMMENDATIONS));
 
 export function buildNotification(input: NotificationInput): NotificationMessage {
@@ -252,57 +252,6 @@ function fit(findings: readonly Finding[], cap: number, budget: number, render: 
   return findings.length > out.length ? [...out, more(findings.length - out.length)] : out;
 }
 
-/** One line of untrusted text: control, format and separator characters become spaces; bounded length. */
-function plain(text: string, max: number): string {
-  return truncate(text.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]+/gu, ' ').replace(/\s+/g, ' ').trim(), max);
-}
-
-/**
- * Untrusted text for client-markdown: `& < >` as entities (Slack's rule, and no HTML or `<!channel>`),
- * markdown punctuation backslash-escaped. Bounded after escaping, never cutting an escape in two.
- */
-function md(text: string, max: number): string {
-  let out = '';
-  for (const ch of plain(text, max)) {
-    const escaped = ch === '&' ? '&amp;' : ch === '<' ? '&lt;' : ch === '>' ? '&gt;' : MARKDOWN_SPECIAL.test(ch) ? `\\${ch}` : ch;
-    if (out.length + escaped.length > max) return `${out}…`;
-    out += escaped;
-  }
-  return out;
-}
-
-/** Whole sentences up to max characters, so that a shortened fix never ends inside a code span. */
-function sentences(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let out = '';
-  for (const sentence of text.split(/(?<=\.) (?=[A-Z])/)) {
-    if (out.length + sentence.length + 1 > max) break;
-    out = out === '' ? sentence : `${out} ${sentence}`;
-  }
-  return out === '' ? truncate(text, max) : out;
-}
-
-function asciiLine(text: string, max: number): string {
-  const ascii = text.replace(/[^\x20-\x7E]+/g, '').replace(/ {2,}/g, ' ').trim();
-  return ascii.length <= max ? ascii : `${ascii.slice(0, max - 3).trimEnd()}...`;
-}
-
-/** At most max UTF-16 units (what JavaScript and most limits count), never splitting a character. */
-function truncate(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let out = '';
-  for (const ch of text) {
-    if (out.length + ch.length > max - 1) break;
-    out += ch;
-  }
-  return `${out}…`;
-}
-
-/** Only plain https URLs without characters that could close a markdown link or start a new line. */
-function safeUrl(url: string): string | null {
-  return url.length <= 4096 && /^https:\/\/[^\s<>"'`|\\]+$/.test(url) ? url : null;
-}
-
 /** One chat thread per target: a readable slug plus a hash, so names that slug alike stay apart. */
 function threadIdOf(targetName: string): string {
   const slug = targetName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60);
@@ -317,13 +266,4 @@ function fnv1a(text: string): string {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i += 1) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
   return hash.toString(16).padStart(8, '0');
-}
-
-function utf8Bytes(text: string): number {
-  let bytes = 0;
-  for (const ch of text) {
-    const code = ch.codePointAt(0) ?? 0;
-    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
-  }
-  return bytes;
 }

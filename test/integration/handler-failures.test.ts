@@ -2,7 +2,7 @@
 // a failing AWS call is retried within bounds and costs only its own output, a missing secret fails only
 // its target, bad configuration names the variable.
 import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -73,6 +73,16 @@ describe('AWS failures', () => {
     expect(aws.s3Mock.commandCalls(PutObjectCommand)).toHaveLength(2); // AccessDenied is not retried
     expect(aws.cloudwatchMock.commandCalls(PutMetricDataCommand).length).toBeGreaterThan(0);
     expect(aws.snsMock.commandCalls(PublishCommand)).toHaveLength(1);
+  });
+
+  it('does not overwrite a state it could not read', async () => {
+    aws = fakeAws();
+    aws.s3Mock.on(GetObjectCommand).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+    const result = await invoke(handler());
+    expect(result.targets[0]?.deliveryFailures).toEqual(['load-state']);
+    const keys = aws.s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key);
+    expect(keys).toContain('reports/cache/latest.json');
+    expect(keys).not.toContain('state/cache.json');
   });
 
   it('retries a throttled PutMetricData and delivers it', async () => {
