@@ -6,7 +6,7 @@ import { PublishCommand, type PublishCommandInput } from '@aws-sdk/client-sns';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freePort, startLocalRedis, type LocalRedisServer } from '../../cli/demo/local-redis-server.js';
-import { busyPool, perRequestLeak, pubsubLeak, type WorkloadHandle } from '../../cli/demo/workload.js';
+import { perRequestLeak, pubsubLeak, type WorkloadHandle } from '../../cli/demo/workload.js';
 import { createHandler, type HandlerResult } from '../../lambda/handler.js';
 import { expectValidReport } from '../support/report-schema.js';
 import { CREDENTIALS, fakeAws, lambdaContext, REGION } from '../support/fake-aws.js';
@@ -62,7 +62,6 @@ beforeAll(async () => {
   deadPort = await freePort();
   const target = { host: redis.host, port: redis.port };
   handles.push(await perRequestLeak(target, '127.0.0.31', { count: 24, name: 'checkout' }));
-  handles.push(await busyPool(target, '127.0.0.32', { size: 12, name: 'web' }));
   await new Promise((resolve) => setTimeout(resolve, 1500));
 });
 
@@ -110,7 +109,7 @@ describe('the Lambda handler over two targets, one of them unreachable', () => {
     expect(metric('SuspectedLeaks', 'orders-cache')[0]).toBeGreaterThanOrEqual(1);
     expect(metric('AuditSucceeded', 'orders-cache')).toEqual([1]);
     expect(metric('AuditSucceeded', 'gone-cache')).toEqual([0]);
-    expect(metric('ConnectedClients', 'orders-cache')[0]).toBeGreaterThanOrEqual(36);
+    expect(metric('ConnectedClients', 'orders-cache')[0]).toBeGreaterThanOrEqual(24);
   });
 
   it('sends one summary, for the leak, as SNS JSON with email and Chatbot parts', () => {
@@ -127,9 +126,9 @@ describe('the Lambda handler over two targets, one of them unreachable', () => {
 
   it('does not repeat the same findings within the cooldown, and reports the target unreachable after two failures', async () => {
     await invoke(handler);
-    const subjects = publishes().map((p) => p.Subject ?? '');
-    expect(subjects).toHaveLength(2);
+    const subjects = publishes().map((p) => `${p.Subject ?? ''} ${JSON.parse(p.Message ?? '{}').default}`);
     expect(subjects[1]).toContain('gone-cache');
+    expect(subjects).toHaveLength(2);
   });
 
   it('notifies again when a new leak appears', async () => {

@@ -40,11 +40,12 @@ beforeAll(async () => {
     await busyPool(target, BUSY, { size: 15, name: 'web' }),
     await idlePool(target, IDLE_POOL, { size: 3, name: 'cron' }),
   );
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+  // Idle means 2 s here: a busy pool in this same process would need its event loop stalled that long to look idle.
+  await new Promise((resolve) => setTimeout(resolve, 2500));
   run = await cli([
     'audit', '--url', server.url, '--json',
     '--samples', '3', '--interval', '1.5',
-    '--idle-seconds', '1', '--min-group-connections', '8', '--churn-per-minute', '300',
+    '--idle-seconds', '2', '--min-group-connections', '8', '--churn-per-minute', '300',
   ]);
   report = JSON.parse(run.stdout) as AuditReport;
 }, 30_000);

@@ -1,0 +1,147 @@
+// The CDK app's configuration: one schema, read from a JSON config file (`-c configFile=auditor.json`), the
+// `redisLeakAuditor` object in cdk.json's context, and single `-c key=value` keys, in that order of
+// precedence (later wins). A bad or missing value fails synth with the key and the form it expects.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/** A number in a range, with one message for every way to miss it. */
+function numberIn(min: number, max: number, what: string, whole = true) {
+  const error = `expected ${what}: ${whole ? 'a whole number' : 'a number'} from ${min} to ${max}`;
+  const base = z.number({ error }).min(min, { error }).max(max, { error });
+  return whole ? base.int({ error }) : base;
+}
+
+const name = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected 1-64 characters from A-Z a-z 0-9 . _ -');
+
+const targetSchema = z.strictObject({
+  name,
+  host: z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, 'expected the cache endpoint host name'),
+  port: numberIn(1, 65535, 'a TCP port').default(6379),
+  tls: z.boolean().default(true),
+  authSecretArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, 'expected a Secrets Manager secret ARN (complete, with its 6-character suffix)').optional(),
+  iamUser: z.string().min(1).optional(),
+  cacheName: z.string().regex(/^[a-z0-9-]{1,64}$/, 'expected the replication group id or serverless cache name, lower case').optional(),
+  serverless: z.boolean().optional(),
+  securityGroupId: z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'expected the cache security group id (sg-...)'),
+});
+
+export const appConfigSchema = z.strictObject({
+  stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'expected a CloudFormation stack name').default('RedisLeakAuditor'),
+  account: z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id').optional(),
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region such as eu-west-1').optional(),
+  scheduleMinutes: numberIn(1, 1440, 'minutes between audits').default(5),
+  notificationEmails: z.array(z.string().regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'expected e-mail addresses')).default([]),
+  slack: z.strictObject({
+    workspaceId: z.string().regex(/^[A-Z0-9]{9,11}$/, 'expected a Slack workspace id such as T0123456789'),
+    channelId: z.string().regex(/^[A-Z0-9]{9,11}$/, 'expected a Slack channel id such as C0123456789'),
+  }).optional(),
+  thresholds: z.strictObject({
+    idleSeconds: numberIn(1, 31_536_000, 'seconds').optional(),
+    churnPerMinute: numberIn(0, 100_000_000, 'new connections per minute', false).optional(),
+    minGroupConnections: numberIn(1, 1_000_000, 'connections').optional(),
+    maxclientsWarn: numberIn(0.01, 1, 'a share of maxclients', false).optional(),
+  }).default({}),
+  alarms: z.strictObject({
+    connectionsUtilizationPercent: numberIn(1, 100, 'a percentage of maxclients', false).optional(),
+    rejectedConnections: numberIn(0, 1_000_000, 'rejected connections per run', false).optional(),
+    newConnectionsPerMinute: numberIn(0, 100_000_000, 'new connections per minute', false).optional(),
+    suspectedLeaks: numberIn(1, 1000, 'suspected leaks').optional(),
+  }).default({}),
+  reportRetentionDays: numberIn(1, 3650, 'days').default(90),
+  vpc: z.strictObject({
+    id: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'expected a VPC id (vpc-...)'),
+    subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'expected subnet ids (subnet-...)')).min(1, 'expected at least one private subnet id'),
+    availabilityZones: z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 'expected availability zones such as eu-west-1a')).min(1),
+  }).optional(),
+  targets: z.array(targetSchema).max(50).default([]),
+  sandbox: z.strictObject({
+    engine: z.enum(['valkey', 'redis']).default('valkey'),
+    nodeType: z.string().regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, 'expected an ElastiCache node type such as cache.t4g.micro').default('cache.t4g.micro'),
+  }).default({ engine: 'valkey', nodeType: 'cache.t4g.micro' }),
+});
+
+export type AppConfig = z.infer<typeof appConfigSchema>;
+export type TargetConfig = z.infer<typeof targetSchema>;
+
+/** Context keys that may be given alone with `-c key=value`, and how their text is read. */
+const SINGLE_KEYS: Record<string, (text: string) => unknown> = {
+  stackName: (t) => t,
+  account: (t) => t,
+  region: (t) => t,
+  scheduleMinutes: numberOrText,
+  reportRetentionDays: numberOrText,
+  notificationEmails: (t) => t.split(',').map((s) => s.trim()).filter(Boolean),
+  targets: (t) => JSON.parse(t),
+  vpc: (t) => JSON.parse(t),
+  slack: (t) => JSON.parse(t),
+  thresholds: (t) => JSON.parse(t),
+  alarms: (t) => JSON.parse(t),
+  sandbox: (t) => JSON.parse(t),
+};
+
+/** A number when the text is one; the text itself otherwise, so the error can quote what was given. */
+function numberOrText(text: string): unknown {
+  return text.trim() !== '' && Number.isFinite(Number(text)) ? Number(text) : text;
+}
+
+export class AppConfigError extends Error {
+  override name = 'AppConfigError';
+}
+
+/** `context` is what `app.node.tryGetContext` returns for each key (strings from -c, objects from cdk.json). */
+export function loadAppConfig(getContext: (key: string) => unknown, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): AppConfig {
+  let merged: Record<string, unknown> = {};
+  const file = getContext('configFile');
+  if (typeof file === 'string' && file !== '') {
+    let text: string;
+    try {
+      text = readFile(file);
+    } catch {
+      throw new AppConfigError(`configFile: cannot read '${file}'; expected the path of a JSON config file`);
+    }
+    merged = { ...objectOr(parseJson(text, `configFile ${file}`), `configFile ${file}`) };
+  }
+  const inContext = getContext('redisLeakAuditor');
+  if (inContext !== undefined) merged = { ...merged, ...objectOr(typeof inContext === 'string' ? parseJson(inContext, 'redisLeakAuditor') : inContext, 'redisLeakAuditor') };
+  for (const [key, read] of Object.entries(SINGLE_KEYS)) {
+    const value = getContext(key);
+    if (value === undefined) continue;
+    try {
+      merged[key] = typeof value === 'string' ? read(value) : value;
+    } catch {
+      throw new AppConfigError(`context key ${key}: '${String(value).slice(0, 80)}' is not valid JSON`);
+    }
+  }
+  const parsed = appConfigSchema.safeParse(merged, { reportInput: true });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = (issue?.path ?? []).map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
+    const input = issue && 'input' in issue && issue.input !== undefined && typeof issue.input !== 'object' ? `, got ${JSON.stringify(issue.input)}` : '';
+    throw new AppConfigError(`config key ${path || '(root)'}: ${issue?.message ?? 'invalid'}${input}`);
+  }
+  const config = parsed.data;
+  if (config.targets.length > 0 && config.vpc === undefined) {
+    throw new AppConfigError('config key vpc: targets are configured, so vpc is required: { "id": "vpc-...", "subnetIds": ["subnet-..."], "availabilityZones": ["eu-west-1a"] }');
+  }
+  config.targets.forEach((target, i) => {
+    if (target.iamUser !== undefined && target.cacheName === undefined) throw new AppConfigError(`config key targets[${i}].cacheName: required with iamUser (the replication group id or serverless cache name)`);
+    if (target.iamUser !== undefined && target.authSecretArn !== undefined) throw new AppConfigError(`config key targets[${i}]: give either authSecretArn or iamUser, not both`);
+  });
+  const names = config.targets.map((t) => t.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice) throw new AppConfigError(`config key targets: the name '${twice}' is used twice; target names must be unique`);
+  return config;
+}
+
+function parseJson(text: string, where: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new AppConfigError(`${where}: not valid JSON`);
+  }
+}
+
+function objectOr(value: unknown, where: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new AppConfigError(`${where}: expected a JSON object of settings`);
+  return value as Record<string, unknown>;
+}

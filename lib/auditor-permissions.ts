@@ -1,0 +1,81 @@
+// The Lambda role's permissions, each scoped to what the auditor does: write its reports and state, read
+// its state and reports (the presigned links are signed with this role), publish to its topic, put
+// metrics in its namespace only, read its secrets, connect with IAM only to the caches that use it.
+import { Arn, ArnFormat, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type { AuditTargetSpec } from './redis-leak-auditor.js';
+
+export interface AuditorGrants {
+  readonly bucket: s3.IBucket;
+  readonly topic: sns.ITopic;
+  readonly namespace: string;
+  readonly targets: readonly AuditTargetSpec[];
+}
+
+export function grantAuditorPermissions(fn: lambda.Function, grants: AuditorGrants): void {
+  const { bucket } = grants;
+  fn.addToRolePolicy(new iam.PolicyStatement({
+    sid: 'WriteReportsAndState',
+    actions: ['s3:PutObject'],
+    resources: [bucket.arnForObjects('reports/*'), bucket.arnForObjects('state/*')],
+  }));
+  fn.addToRolePolicy(new iam.PolicyStatement({
+    sid: 'ReadStateAndSignReportLinks',
+    actions: ['s3:GetObject'],
+    resources: [bucket.arnForObjects('reports/*'), bucket.arnForObjects('state/*')],
+  }));
+  // Without ListBucket a missing state object answers 403 instead of 404 and the first run would fail.
+  fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'TellMissingState', actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
+  grants.topic.grantPublish(fn);
+  fn.addToRolePolicy(new iam.PolicyStatement({
+    sid: 'PutMetricsInOwnNamespace',
+    actions: ['cloudwatch:PutMetricData'],
+    resources: ['*'],
+    conditions: { StringEquals: { 'cloudwatch:namespace': grants.namespace } },
+  }));
+  for (const target of grants.targets) {
+    target.authSecret?.grantRead(fn);
+    if (target.iamUser && target.cacheName) {
+      const stack = Stack.of(fn);
+      const resourceType = target.serverless ? 'serverlesscache' : 'replicationgroup';
+      fn.addToRolePolicy(new iam.PolicyStatement({
+        sid: `IamConnect${target.name.replace(/[^A-Za-z0-9]/g, '')}`,
+        actions: ['elasticache:Connect'],
+        resources: [
+          Arn.format({ service: 'elasticache', resource: resourceType, resourceName: target.cacheName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack),
+          Arn.format({ service: 'elasticache', resource: 'user', resourceName: target.iamUser, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack),
+        ],
+      }));
+    }
+  }
+  const role = fn.role;
+  if (role) {
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: 'The AWS managed policy for writing the function\'s own CloudWatch Logs.',
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+      reason: 'The AWS managed policy that lets a VPC Lambda manage its network interfaces; those EC2 actions take no resource scope.',
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'cloudwatch:PutMetricData supports no resource scope; it is limited to the auditor\'s namespace by the cloudwatch:namespace condition.',
+    });
+    // cdk-nag names the bucket by its logical id: resolve it, so the acknowledgement holds in any app.
+    const bucketId = Stack.of(fn).resolve(Stack.of(fn).getLogicalId(bucket.node.defaultChild as CfnElement)) as string;
+    for (const prefix of ['reports', 'state']) {
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}/*]`,
+        reason: `The auditor reads and writes one object per run and target under ${prefix}/ of its own bucket; the prefix is the narrowest scope.`,
+      });
+    }
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason: 'Publishing to the KMS-encrypted alert topic needs kms:GenerateDataKey* on that topic\'s own key, which is the only resource granted.',
+    });
+  }
+}

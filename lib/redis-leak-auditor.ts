@@ -1,0 +1,233 @@
+// The reusable construct: a scheduled Lambda in the user's VPC that audits Redis/Valkey targets for
+// connection leaks, its report bucket, its alert topic, its alarms and dashboard. Least privilege
+// throughout; every cdk-nag acknowledgement says why.
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { AuditorMonitoring, type AlarmThresholds } from './auditor-monitoring.js';
+import { AuditorNotifications, type SlackChannel } from './auditor-notifications.js';
+import { ReportBucket } from './report-bucket.js';
+import { grantAuditorPermissions } from './auditor-permissions.js';
+import { handlerEntry } from './handler-entry.js';
+
+/** One Redis/Valkey endpoint to audit. */
+export interface AuditTargetSpec {
+  /** Target name: S3 key part and metric dimension; 1-64 of A-Z a-z 0-9 . _ - */
+  readonly name: string;
+  /** Endpoint host name (the primary endpoint of a replication group, or a node address). */
+  readonly host: string;
+  /** @default 6379 */
+  readonly port?: number;
+  /** Connect with TLS (ElastiCache in-transit encryption). @default true */
+  readonly tls?: boolean;
+  /** Secret holding the AUTH password (bare, or JSON with `password` and optional `username`). @default no AUTH */
+  readonly authSecret?: secretsmanager.ISecret;
+  /** ElastiCache user id for IAM authentication (needs `cacheName`). @default no IAM authentication */
+  readonly iamUser?: string;
+  /** Replication group id or serverless cache name, for IAM authentication. @default none */
+  readonly cacheName?: string;
+  /** The cache is ElastiCache Serverless (IAM token resource type). @default false */
+  readonly serverless?: boolean;
+  /** The cache's security group: an ingress rule from the auditor on `port` is added to it. @default no rule added */
+  readonly securityGroup?: ec2.ISecurityGroup;
+}
+
+/** Thresholds that decide findings (the CLI's flags). */
+export interface AuditThresholds {
+  /** @default 300 */
+  readonly idleSeconds?: number;
+  /** @default 100 */
+  readonly churnPerMinute?: number;
+  /** @default 20 */
+  readonly minGroupConnections?: number;
+  /** @default 0.8 */
+  readonly maxclientsWarn?: number;
+}
+
+export interface RedisLeakAuditorProps {
+  /** The VPC the caches live in. */
+  readonly vpc: ec2.IVpc;
+  /** Subnets for the Lambda: they must reach the caches and the AWS APIs (NAT or VPC endpoints). @default private subnets with egress, else isolated */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** The endpoints to audit, at least one. */
+  readonly targets: readonly AuditTargetSpec[];
+  /** Minutes between runs. @default 5 */
+  readonly scheduleMinutes?: number;
+  /** @default the CLI's defaults */
+  readonly thresholds?: AuditThresholds;
+  /** Alarm thresholds (connections, rejected, churn, suspected leaks). @default see AuditorMonitoring */
+  readonly alarmThresholds?: Partial<AlarmThresholds>;
+  /** E-mail addresses subscribed to the alert topic. @default none */
+  readonly notificationEmails?: readonly string[];
+  /** Slack channel for alerts through Amazon Q Developer in chat applications. @default none */
+  readonly slack?: SlackChannel;
+  /** Days before a stored report expires. @default 90 */
+  readonly reportRetentionDays?: number;
+  /** Lambda memory. @default 256 */
+  readonly memorySizeMb?: number;
+  /** Lambda runtime. @default nodejs24.x */
+  readonly runtime?: 'nodejs22.x' | 'nodejs24.x';
+  /** Minutes before the same findings are sent again. @default 60 */
+  readonly notifyCooldownMinutes?: number;
+  /** Removal policy of the report bucket and the topic's key. @default RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+const TARGET_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+const CONNECT_TIMEOUT_MS = 5000;
+const COMMAND_TIMEOUT_MS = 5000;
+
+export class RedisLeakAuditor extends Construct {
+  readonly function: NodejsFunction;
+  readonly securityGroup: ec2.SecurityGroup;
+  readonly reports: ReportBucket;
+  readonly notifications: AuditorNotifications;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly monitoring: AuditorMonitoring;
+  readonly schedule: events.Rule;
+
+  constructor(scope: Construct, id: string, props: RedisLeakAuditorProps) {
+    super(scope, id);
+    validate(props);
+    const scheduleMinutes = props.scheduleMinutes ?? 5;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+
+    this.reports = new ReportBucket(this, 'Reports', { retentionDays: props.reportRetentionDays ?? 90, removalPolicy });
+    this.notifications = new AuditorNotifications(this, 'Notifications', {
+      emails: props.notificationEmails ?? [],
+      ...(props.slack ? { slack: props.slack } : {}),
+      removalPolicy,
+    });
+
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      allowAllOutbound: false,
+      description: 'redis-leak-auditor: egress to the audited Redis ports and to AWS APIs over HTTPS only',
+    });
+    // AWS APIs (S3, CloudWatch, SNS, Secrets Manager): through NAT or VPC endpoints; in isolated subnets
+    // this reaches nothing but the endpoints.
+    this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS APIs over HTTPS');
+    for (const target of props.targets) {
+      const port = target.port ?? 6379;
+      if (target.securityGroup) {
+        this.securityGroup.connections.allowTo(target.securityGroup, ec2.Port.tcp(port), `Redis ${target.name}`);
+      } else {
+        this.securityGroup.addEgressRule(ec2.Peer.ipv4(props.vpc.vpcCidrBlock), ec2.Port.tcp(port), `Redis ${target.name}`);
+      }
+    }
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of failed audit runs.' });
+
+    const samples = 1;
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: handlerEntry(),
+      handler: 'handler',
+      runtime: props.runtime === 'nodejs22.x' ? lambda.Runtime.NODEJS_22_X : lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySizeMb ?? 256,
+      // Connect + INFO + CLIENT LIST + CONFIG per target, bounded by their timeouts, plus delivery with retries.
+      timeout: Duration.seconds(60),
+      // One run at a time: a slow run is never overlapped by the next one.
+      reservedConcurrentExecutions: 1,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets ?? defaultSubnets(props.vpc),
+      securityGroups: [this.securityGroup],
+      deadLetterQueue: this.deadLetterQueue,
+      retryAttempts: 1,
+      logGroup: new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
+      // Everything bundled, the AWS SDK included: the runtime's SDK may differ from the one we tested with.
+      bundling: { minify: true, sourceMap: true, target: 'node22', externalModules: [] },
+      environment: {
+        AUDIT_TARGETS: Stack.of(this).toJsonString(props.targets.map(targetEnv)),
+        REPORT_BUCKET: this.reports.bucket.bucketName,
+        TOPIC_ARN: this.notifications.topic.topicArn,
+        METRIC_NAMESPACE: 'RedisLeakAuditor',
+        SAMPLES: String(samples),
+        CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS),
+        COMMAND_TIMEOUT_MS: String(COMMAND_TIMEOUT_MS),
+        NOTIFY_COOLDOWN_MINUTES: String(props.notifyCooldownMinutes ?? 60),
+        PRESIGN_EXPIRES_SECONDS: '3600',
+        POWERTOOLS_SERVICE_NAME: 'redis-leak-auditor',
+        NODE_OPTIONS: '--enable-source-maps',
+        ...thresholdEnv(props.thresholds),
+      },
+      description: 'redis-leak-auditor: audits Redis/Valkey client connections for leaks',
+    });
+    grantAuditorPermissions(this.function, {
+      bucket: this.reports.bucket,
+      topic: this.notifications.topic,
+      namespace: 'RedisLeakAuditor',
+      targets: props.targets,
+    });
+
+    this.schedule = new events.Rule(this, 'Schedule', {
+      schedule: events.Schedule.rate(Duration.minutes(scheduleMinutes)),
+      description: `redis-leak-auditor: audit every ${scheduleMinutes} min`,
+    });
+    this.schedule.addTarget(new targets.LambdaFunction(this.function, {
+      retryAttempts: 2,
+      maxEventAge: Duration.minutes(Math.max(1, scheduleMinutes)),
+      deadLetterQueue: this.deadLetterQueue,
+    }));
+
+    this.monitoring = new AuditorMonitoring(this, 'Monitoring', {
+      targets: props.targets.map((t) => t.name),
+      alarmTopic: this.notifications.topic,
+      auditFunction: this.function,
+      deadLetterQueue: this.deadLetterQueue,
+      scheduleMinutes,
+      ...(props.alarmThresholds ? { thresholds: props.alarmThresholds } : {}),
+    });
+  }
+}
+
+function targetEnv(target: AuditTargetSpec): Record<string, unknown> {
+  const tls = target.tls ?? true;
+  return {
+    name: target.name,
+    url: `${tls ? 'rediss' : 'redis'}://${target.host}:${target.port ?? 6379}`,
+    ...(tls ? { tls: true } : {}),
+    ...(target.authSecret ? { authSecretArn: target.authSecret.secretArn } : {}),
+    ...(target.iamUser ? { iamUser: target.iamUser, cacheName: target.cacheName } : {}),
+    ...(target.serverless ? { serverless: true } : {}),
+  };
+}
+
+function thresholdEnv(thresholds: AuditThresholds | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (thresholds?.idleSeconds !== undefined) env.IDLE_SECONDS = String(thresholds.idleSeconds);
+  if (thresholds?.churnPerMinute !== undefined) env.CHURN_PER_MINUTE = String(thresholds.churnPerMinute);
+  if (thresholds?.minGroupConnections !== undefined) env.MIN_GROUP_CONNECTIONS = String(thresholds.minGroupConnections);
+  if (thresholds?.maxclientsWarn !== undefined) env.MAXCLIENTS_WARN = String(thresholds.maxclientsWarn);
+  return env;
+}
+
+function defaultSubnets(vpc: ec2.IVpc): ec2.SubnetSelection {
+  return vpc.privateSubnets.length > 0 ? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } : { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
+}
+
+function validate(props: RedisLeakAuditorProps): void {
+  if (props.targets.length === 0) throw new Error('RedisLeakAuditor: give at least one target to audit (targets: [{ name, host, ... }])');
+  const names = new Set<string>();
+  for (const target of props.targets) {
+    if (!TARGET_NAME.test(target.name)) throw new Error(`RedisLeakAuditor: target name '${target.name}' must be 1-64 characters from A-Z a-z 0-9 . _ -`);
+    if (names.has(target.name)) throw new Error(`RedisLeakAuditor: target name '${target.name}' is used twice; names must be unique`);
+    names.add(target.name);
+    if (target.iamUser && !target.cacheName) throw new Error(`RedisLeakAuditor: target '${target.name}' uses iamUser and needs cacheName (the replication group id or serverless cache name)`);
+    if (target.iamUser && target.authSecret) throw new Error(`RedisLeakAuditor: target '${target.name}': give either authSecret or iamUser, not both`);
+  }
+  const minutes = props.scheduleMinutes ?? 5;
+  if (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440) throw new Error(`RedisLeakAuditor: scheduleMinutes must be a whole number from 1 to 1440, not ${minutes}`);
+}

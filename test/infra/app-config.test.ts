@@ -1,0 +1,92 @@
+// The CDK app's configuration: defaults to the sandbox, -c keys and config files, and a clear sentence for
+// every bad or missing value. The last tests run bin/app.ts as `cdk synth` does.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AppConfigError, loadAppConfig } from '../../lib/app-config.js';
+import { EXAMPLE_EXISTING } from '../support/cdk.js';
+
+const from = (context: Record<string, unknown>, files: Record<string, string> = {}) =>
+  loadAppConfig((key) => context[key], (path) => {
+    const text = files[path];
+    if (text === undefined) throw new Error('ENOENT');
+    return text;
+  });
+
+function failure(context: Record<string, unknown>, files: Record<string, string> = {}): string {
+  try {
+    from(context, files);
+  } catch (err) {
+    expect(err).toBeInstanceOf(AppConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected an AppConfigError');
+}
+
+describe('loadAppConfig', () => {
+  it('defaults to a sandbox audited every 5 minutes', () => {
+    expect(from({})).toMatchObject({ stackName: 'RedisLeakAuditor', scheduleMinutes: 5, targets: [], sandbox: { engine: 'valkey' } });
+  });
+
+  it('reads single -c keys as text', () => {
+    const config = from({ scheduleMinutes: '10', notificationEmails: 'a@example.com, b@example.com', sandbox: '{"engine":"redis"}' });
+    expect(config).toMatchObject({ scheduleMinutes: 10, notificationEmails: ['a@example.com', 'b@example.com'], sandbox: { engine: 'redis' } });
+  });
+
+  it('lets -c keys win over cdk.json, and cdk.json over the config file', () => {
+    const config = from(
+      { configFile: 'c.json', redisLeakAuditor: { scheduleMinutes: 7, reportRetentionDays: 30 }, scheduleMinutes: '15' },
+      { 'c.json': JSON.stringify({ scheduleMinutes: 3, reportRetentionDays: 10, stackName: 'FromFile' }) },
+    );
+    expect(config).toMatchObject({ scheduleMinutes: 15, reportRetentionDays: 30, stackName: 'FromFile' });
+  });
+
+  it('reads the existing-mode example', () => {
+    const config = from({ redisLeakAuditor: EXAMPLE_EXISTING });
+    expect(config.targets.map((t) => [t.name, t.port, t.tls])).toEqual([['orders-cache', 6379, true], ['sessions', 6379, true]]);
+  });
+
+  it.each([
+    [{ scheduleMinutes: 'abc' }, 'config key scheduleMinutes: expected minutes between audits: a whole number from 1 to 1440'],
+    [{ scheduleMinutes: '0' }, 'config key scheduleMinutes: expected minutes between audits: a whole number from 1 to 1440, got 0'],
+    [{ notificationEmails: 'oncall' }, 'config key notificationEmails[0]: expected e-mail addresses'],
+    [{ targets: '[{"name":"a","host":"h","securityGroupId":"sg-0a1b2c3d"}]' }, 'config key vpc: targets are configured, so vpc is required'],
+    [{ targets: '[{"name":"a","host":"h"}]' }, 'config key targets[0].securityGroupId'],
+    [{ targets: 'not json' }, "context key targets: 'not json' is not valid JSON"],
+    [{ slack: '{"workspaceId":"acme","channelId":"C0123456789"}' }, 'config key slack.workspaceId: expected a Slack workspace id such as T0123456789'],
+    [{ sandbox: '{"engine":"memcached"}' }, 'config key sandbox.engine'],
+    [{ colour: 'red', redisLeakAuditor: { colour: 'red' } }, 'config key (root): Unrecognized key: "colour"'],
+    [{ configFile: 'missing.json' }, "configFile: cannot read 'missing.json'; expected the path of a JSON config file"],
+  ])('fails on %j with a sentence naming the key', (context, expected) => {
+    expect(failure(context)).toContain(expected);
+  });
+});
+
+function synth(context: Record<string, unknown>): Promise<{ code: number; stderr: string; outdir: string }> {
+  const outdir = mkdtempSync(join(tmpdir(), 'rla-synth-'));
+  return new Promise((resolve) => {
+    execFile('node', ['--import', 'tsx', 'bin/app.ts'], {
+      cwd: new URL('../..', import.meta.url).pathname,
+      // What the CDK CLI hands the app: its context and where to write the assembly.
+      env: { PATH: process.env.PATH ?? '', CDK_CONTEXT_JSON: JSON.stringify({ 'aws:cdk:bundling-stacks': [], ...context }), CDK_OUTDIR: outdir },
+      timeout: 60_000,
+    }, (err, _stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stderr, outdir }));
+  });
+}
+
+describe('bin/app.ts', () => {
+  it('synthesizes the sandbox with no configuration at all', async () => {
+    const result = await synth({});
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(readdirSync(result.outdir)).toContain('RedisLeakAuditor.template.json');
+  }, 60_000);
+
+  it('stops with one sentence naming the key on a bad value', async () => {
+    const result = await synth({ scheduleMinutes: 'often' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('redis-leak-auditor: config key scheduleMinutes: expected minutes between audits: a whole number from 1 to 1440, got "often"\n');
+  }, 60_000);
+});

@@ -1,0 +1,218 @@
+import { App, type CfnElement, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { describe, expect, it } from 'vitest';
+import { METRIC_NAMES } from '../../lambda/core/metrics.js';
+import { AuditorMonitoring, type AuditorMonitoringProps } from '../../lib/auditor-monitoring.js';
+
+const TARGETS = ['orders-cache', 'sessions'] as const;
+
+type Overrides = Partial<Omit<AuditorMonitoringProps, 'alarmTopic' | 'auditFunction' | 'deadLetterQueue'>>;
+
+function build(overrides: Overrides = {}) {
+  const stack = new Stack(new App(), 'MonitoringTest');
+  const auditFunction = new lambda.Function(stack, 'AuditFunction', {
+    runtime: lambda.Runtime.NODEJS_22_X,
+    architecture: lambda.Architecture.ARM_64,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('exports.handler=async()=>{}'),
+  });
+  const deadLetterQueue = new sqs.Queue(stack, 'DeadLetters');
+  const alarmTopic = new sns.Topic(stack, 'Alarms');
+  const monitoring = new AuditorMonitoring(stack, 'Monitoring', {
+    targets: TARGETS,
+    scheduleMinutes: 5,
+    alarmTopic,
+    auditFunction,
+    deadLetterQueue,
+    ...overrides,
+  });
+  const ref = (construct: { node: { defaultChild?: unknown } }) => ({ Ref: stack.getLogicalId(construct.node.defaultChild as CfnElement) });
+  return { stack, monitoring, template: Template.fromStack(stack), topicRef: ref(alarmTopic), functionRef: ref(auditFunction) };
+}
+
+type Properties = Record<string, unknown>;
+
+function alarmsOf(template: Template): Properties[] {
+  return Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((resource) => resource.Properties as Properties);
+}
+
+/** The one alarm on `metricName` of `target` (fails when there are none or several). */
+function targetAlarm(template: Template, metricName: string, target: string): Properties {
+  const found = alarmsOf(template).filter((p) => p.MetricName === metricName
+    && JSON.stringify(p.Dimensions) === JSON.stringify([{ Name: 'Target', Value: target }]));
+  expect(found, `alarms on ${metricName} of ${target}`).toHaveLength(1);
+  return found[0] as Properties;
+}
+
+/** The dashboard body with each token (ARN, Ref) replaced by "<token>": the text the assertions search. */
+function dashboardBody(template: Template): string {
+  const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+  const body = (dashboard?.Properties as Properties | undefined)?.DashboardBody as { 'Fn::Join': [string, unknown[]] };
+  return body['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : '<token>')).join('');
+}
+
+interface Widget {
+  readonly type: string;
+  readonly properties: { readonly title?: string; readonly alarms?: string[]; readonly annotations?: { readonly horizontal?: { readonly value: number }[] } };
+}
+
+function dashboardWidgets(template: Template): Widget[] {
+  return (JSON.parse(dashboardBody(template)) as { widgets: Widget[] }).widgets;
+}
+
+const TARGET_ALARM_EXPECTATIONS = [
+  { kind: 'connections high', MetricName: 'MaxClientsUtilization', Statistic: 'Maximum', Unit: 'Percent', Threshold: 80, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 1, TreatMissingData: 'notBreaching' },
+  { kind: 'rejected connections', MetricName: 'RejectedConnections', Statistic: 'Sum', Unit: 'Count', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 1, TreatMissingData: 'notBreaching' },
+  { kind: 'churn high', MetricName: 'NewConnectionsPerMinute', Statistic: 'Maximum', Unit: 'None', Threshold: 100, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 1, TreatMissingData: 'notBreaching' },
+  { kind: 'suspected leaks', MetricName: 'SuspectedLeaks', Statistic: 'Maximum', Unit: 'Count', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 1, TreatMissingData: 'notBreaching' },
+  { kind: 'heartbeat', MetricName: 'AuditSucceeded', Statistic: 'Minimum', Unit: 'Count', Threshold: 1, ComparisonOperator: 'LessThanThreshold', EvaluationPeriods: 2, TreatMissingData: 'breaching' },
+] as const;
+
+describe('AuditorMonitoring alarms', () => {
+  it('creates five alarms per target plus one for Lambda errors and one for the dead-letter queue', () => {
+    const { template, monitoring } = build();
+
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 2 * 5 + 2);
+    expect(monitoring.alarms).toHaveLength(12);
+    expect(Object.keys(monitoring.alarmsByTarget)).toEqual([...TARGETS]);
+  });
+
+  describe.each(TARGETS)('for target %s', (target) => {
+    it.each(TARGET_ALARM_EXPECTATIONS)('alarms on $kind with the default threshold, period = schedule', ({ kind: _kind, ...expected }) => {
+      const { template, topicRef } = build();
+
+      const alarm = targetAlarm(template, expected.MetricName, target);
+
+      expect(alarm).toMatchObject({ ...expected, Namespace: 'RedisLeakAuditor', Period: 300 });
+      expect(alarm.Dimensions).toEqual([{ Name: 'Target', Value: target }]);
+      expect(alarm.AlarmActions).toEqual([topicRef]);
+      expect(alarm.OKActions).toEqual([topicRef]);
+    });
+
+    it('names the target and the latest report in every alarm description', () => {
+      const { template } = build();
+
+      for (const { MetricName } of TARGET_ALARM_EXPECTATIONS) {
+        const alarm = targetAlarm(template, MetricName, target);
+        expect(alarm.AlarmName).toContain(target);
+        expect(alarm.AlarmDescription).toContain(`reports/${target}/latest.json`);
+      }
+    });
+  });
+
+  it('alarms when the audit Lambda reports an error', () => {
+    const { template, topicRef, functionRef } = build();
+
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: functionRef }],
+      Statistic: 'Sum', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 1, Period: 300,
+      TreatMissingData: 'notBreaching', AlarmActions: [topicRef], OKActions: [topicRef],
+    });
+  });
+
+  it('alarms when a message waits in the dead-letter queue', () => {
+    const { template, topicRef } = build();
+
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Statistic: 'Maximum',
+      Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 1, Period: 300,
+      TreatMissingData: 'notBreaching', AlarmActions: [topicRef], OKActions: [topicRef],
+    });
+  });
+
+  it('sends every alarm and every recovery to the topic, and to nothing else', () => {
+    const { template, topicRef } = build();
+
+    for (const alarm of alarmsOf(template)) {
+      expect(alarm.AlarmActions).toEqual([topicRef]);
+      expect(alarm.OKActions).toEqual([topicRef]);
+      expect(alarm.InsufficientDataActions).toBeUndefined();
+    }
+  });
+
+  it('uses the schedule as the period of every alarm', () => {
+    const { template } = build({ scheduleMinutes: 15 });
+
+    expect(alarmsOf(template).map((alarm) => alarm.Period)).toEqual(Array(12).fill(900));
+  });
+
+  it('takes thresholds from props and keeps the defaults of the others', () => {
+    const { template, monitoring } = build({ thresholds: { connectionsUtilizationPercent: 90, newConnectionsPerMinute: 250, suspectedLeaks: 3 } });
+
+    expect(targetAlarm(template, 'MaxClientsUtilization', 'sessions').Threshold).toBe(90);
+    expect(targetAlarm(template, 'NewConnectionsPerMinute', 'sessions').Threshold).toBe(250);
+    expect(targetAlarm(template, 'SuspectedLeaks', 'sessions').Threshold).toBe(3);
+    expect(targetAlarm(template, 'RejectedConnections', 'sessions').Threshold).toBe(0);
+    expect(targetAlarm(template, 'MaxClientsUtilization', 'sessions').AlarmDescription).toContain('above 90% of maxclients');
+    expect(monitoring.thresholds).toEqual({ connectionsUtilizationPercent: 90, rejectedConnections: 0, newConnectionsPerMinute: 250, suspectedLeaks: 3 });
+  });
+
+  it('reads the auditor metrics from the namespace given in props', () => {
+    const { template } = build({ namespace: 'Staging/RedisLeakAuditor' });
+
+    const namespaces = new Set(alarmsOf(template).map((alarm) => alarm.Namespace));
+    expect(namespaces).toEqual(new Set(['Staging/RedisLeakAuditor', 'AWS/Lambda', 'AWS/SQS']));
+  });
+});
+
+describe('AuditorMonitoring dashboard', () => {
+  it('creates one dashboard with the name given in props', () => {
+    const { template } = build({ dashboardName: 'redis-leaks-prod' });
+
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'redis-leaks-prod' });
+  });
+
+  it('graphs every auditor metric of each target', () => {
+    const body = dashboardBody(build().template);
+
+    for (const target of TARGETS) {
+      for (const name of METRIC_NAMES) {
+        expect(body).toContain(`"RedisLeakAuditor","${name}","Target","${target}"`);
+      }
+    }
+  });
+
+  it('shows the status of all alarms and the Lambda errors and duration', () => {
+    const { template } = build();
+    const body = dashboardBody(template);
+
+    const statusWidgets = dashboardWidgets(template).filter((widget) => widget.type === 'alarm');
+    expect(statusWidgets.flatMap((widget) => widget.properties.alarms ?? [])).toHaveLength(12);
+    expect(body).toContain('"AWS/Lambda","Errors","FunctionName"');
+    expect(body).toContain('"AWS/Lambda","Duration","FunctionName"');
+    expect(body).toContain('"AWS/SQS","ApproximateNumberOfMessagesVisible","QueueName"');
+  });
+
+  it('draws the alarm thresholds on the graphs', () => {
+    const widgets = dashboardWidgets(build({ thresholds: { connectionsUtilizationPercent: 85, newConnectionsPerMinute: 300 } }).template);
+
+    const lines = (title: string) => widgets.filter((widget) => widget.properties.title?.startsWith(title))
+      .map((widget) => widget.properties.annotations?.horizontal?.map((line) => line.value));
+    expect(lines('Maxclients used')).toEqual([[85], [85]]);
+    expect(lines('New connections per minute')).toEqual([[300], [300]]);
+    expect(lines('Suspected leaks')).toEqual([[1], [1]]);
+  });
+});
+
+describe('AuditorMonitoring refuses props it cannot honour', () => {
+  it.each([
+    [{ targets: [] }, /targets is empty: pass the name of every audited target/],
+    [{ targets: ['orders-cache', 'orders-cache'] }, /"orders-cache" is listed twice: list each target once/],
+    [{ targets: ['orders cache'] }, /"orders cache" is not 1 to 64 of A-Z a-z 0-9 \. _ -: use the name exactly as in AUDIT_TARGETS/],
+    [{ targets: Array.from({ length: 51 }, (_, i) => `t${i}`) }, /at most 50 targets per deployment/],
+    [{ scheduleMinutes: 0 }, /scheduleMinutes is 0: set it to the audit schedule's period, a whole number of minutes from 1 to 1440/],
+    [{ scheduleMinutes: 2.5 }, /scheduleMinutes is 2\.5: set it to/],
+    [{ scheduleMinutes: 2000 }, /scheduleMinutes is 2000: set it to/],
+    [{ thresholds: { rejectedConnections: -1 } }, /thresholds\.rejectedConnections is -1: set it to a number of 0 or more/],
+    [{ thresholds: { newConnectionsPerMinute: Number.NaN } }, /thresholds\.newConnectionsPerMinute is NaN: set it to a number of 0 or more/],
+    [{ thresholds: { connectionsUtilizationPercent: 120 } }, /thresholds\.connectionsUtilizationPercent is 120: set it to a number from 1 to 100/],
+    [{ thresholds: { suspectedLeaks: 0 } }, /thresholds\.suspectedLeaks is 0: set it to a number of 1 or more/],
+    [{ namespace: 'AWS/ElastiCache' }, /namespace "AWS\/ElastiCache" is not usable: pass the Lambda's METRIC_NAMESPACE/],
+  ] as const)('throws for %j', (overrides, message) => {
+    expect(() => build(overrides as Overrides)).toThrow(message);
+  });
+});
