@@ -70,7 +70,10 @@ async function secretCredentials(arn: string, sources: CredentialSources): Promi
   if (typeof password !== 'string' || password === '') {
     throw new CredentialsError(`the auth secret ${secretName(arn)} is JSON without a "password" (or "authToken") string`);
   }
-  return typeof record.username === 'string' && record.username !== '' ? { username: record.username, password } : { password };
+  // `AUTH password` alone is the default user on every server (and the only form before Redis 6, and with
+  // ElastiCache's legacy AUTH token), so "default" is sent as the one-argument form.
+  const username = typeof record.username === 'string' && record.username !== '' && record.username !== 'default' ? record.username : undefined;
+  return username ? { username, password } : { password };
 }
 
 /** The secret's name from its ARN: enough to find it, nothing of its value. */

@@ -22,7 +22,7 @@ describe('sandbox mode (no target configured)', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
-      MemorySize: 256,
+      MemorySize: 512,
       Timeout: 60,
       ReservedConcurrentExecutions: 1,
       VpcConfig: { SubnetIds: Match.arrayWith([{ Ref: Match.stringLikeRegexp('VpcisolatedSubnet1') }]), SecurityGroupIds: Match.anyValue() },

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { connectableTarget } from '../../lambda/auth/target-credentials.js';
+import { CredentialsError } from '../../lambda/core/errors.js';
+
+const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:auth-AbCdEf';
+const sources = (value: string | undefined | Error) => ({
+  getSecret: async () => {
+    if (value instanceof Error) throw value;
+    return value;
+  },
+  awsCredentials: async () => ({ accessKeyId: 'AKID', secretAccessKey: 'secret' }),
+  region: 'eu-west-1',
+});
+const target = { name: 'c', url: 'redis://cache.internal:6380', authSecretArn: ARN };
+
+describe('connectableTarget', () => {
+  it.each([
+    ['a bare password', 's3cret', { password: 's3cret' }],
+    ['JSON with password and a user', '{"username":"auditor","password":"s3cret"}', { username: 'auditor', password: 's3cret' }],
+    ['JSON with the default user (sent as one-argument AUTH)', '{"username":"default","password":"s3cret"}', { password: 's3cret' }],
+    ["ElastiCache's authToken key", '{"authToken":"s3cret"}', { password: 's3cret' }],
+    ['a password that only looks like JSON', '{not-json', { password: '{not-json' }],
+  ])('reads %s', async (_what, secret, expected) => {
+    const result = await connectableTarget(target, sources(secret));
+    expect({ username: result.username, password: result.password }).toEqual({ username: undefined, ...expected });
+    expect(result.display).toBe('redis://cache.internal:6380');
+  });
+
+  it('says what is wrong with a JSON secret without a password, never its content', async () => {
+    const err = await connectableTarget(target, sources('{"user":"x","pass":"hunter2"}')).catch((e: unknown) => e as Error);
+    expect(err).toBeInstanceOf(CredentialsError);
+    expect(err.message).toBe('the auth secret auth-AbCdEf is JSON without a "password" (or "authToken") string');
+  });
+
+  it('names the cause when the secret cannot be read', async () => {
+    const denied = Object.assign(new Error('wrapped'), { name: 'GetParameterError', cause: Object.assign(new Error('no'), { name: 'AccessDeniedException' }) });
+    await expect(connectableTarget(target, sources(denied))).rejects.toThrow('the auth secret auth-AbCdEf could not be read (AccessDeniedException)');
+  });
+
+  it('forces TLS when asked, and shows it', async () => {
+    const result = await connectableTarget({ name: 'c', url: 'redis://cache.internal:6380', tls: true }, sources(undefined));
+    expect(result).toMatchObject({ tls: true, display: 'rediss://cache.internal:6380' });
+  });
+
+  it('authenticates IAM targets with the user id and a fresh token', async () => {
+    const result = await connectableTarget({ name: 'c', url: 'rediss://cache.internal:6379', iamUser: 'auditor', cacheName: 'orders' }, sources(undefined));
+    expect(result.username).toBe('auditor');
+    expect(result.password).toMatch(/^orders\/\?Action=connect&User=auditor&X-Amz-Algorithm=AWS4-HMAC-SHA256/);
+  });
+});
