@@ -27,7 +27,7 @@ describe('connectableTarget', () => {
   });
 
   it('says what is wrong with a JSON secret without a password, never its content', async () => {
-    const err = await connectableTarget(target, sources('{"user":"x","pass":"hunter2"}')).catch((e: unknown) => e as Error);
+    const err = (await connectableTarget(target, sources('{"user":"x","pass":"hunter2"}')).catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(CredentialsError);
     expect(err.message).toBe('the auth secret auth-AbCdEf is JSON without a "password" (or "authToken") string');
   });
