@@ -74,6 +74,11 @@ export class RespClient {
     });
   }
 
+  /** This end of the connection, as the server prints it in CLIENT LIST `addr` (without brackets). */
+  get local(): { readonly address: string | undefined; readonly port: number | undefined } {
+    return { address: this.socket.localAddress, port: this.socket.localPort };
+  }
+
   /** True until the socket has closed. */
   get open(): boolean {
     return !this.closed;

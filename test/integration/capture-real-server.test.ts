@@ -1,110 +1,34 @@
 // Captures real CLIENT LIST and INFO text from a throwaway redis-server and checks that the parsers read it.
-// Clients are raw sockets speaking RESP by hand, so that the test controls exactly what each connection does
-// (and so that no client library sends CLIENT SETINFO or SETNAME behind our back).
+// Clients are the demo's minimal RESP client, so that the test controls exactly what each connection does
+// (and no client library sends CLIENT SETINFO or SETNAME behind our back).
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, type NetConnectOpts, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRedis, type LocalRedisServer } from '../../cli/demo/local-redis-server.js';
+import { RespClient, type RespConnectOptions } from '../../cli/demo/resp-client.js';
 import type { ClientListParse, ClientRecord } from '../../lambda/core/model.js';
 import { parseClientList } from '../../lambda/core/parse-client-list.js';
 import { parseInfo, readCounters } from '../../lambda/core/parse-info.js';
-
-type Reply = string | number | null | Error | Reply[];
-const REPLY_TIMEOUT_MS = 5000;
-
-/** Reads one RESP2 reply starting at `at`; null while it is incomplete. */
-function readReply(buffer: Buffer, at: number): { value: Reply; end: number } | null {
-  const lineEnd = buffer.indexOf('\r\n', at);
-  if (lineEnd < 0) return null;
-  const head = buffer.toString('utf8', at + 1, lineEnd);
-  const next = lineEnd + 2;
-  switch (String.fromCharCode(buffer[at] ?? 0)) {
-    case '+': return { value: head, end: next };
-    case '-': return { value: new Error(head), end: next };
-    case ':': return { value: Number(head), end: next };
-    case '$': {
-      const length = Number(head);
-      if (length < 0) return { value: null, end: next };
-      return buffer.length < next + length + 2 ? null : { value: buffer.toString('utf8', next, next + length), end: next + length + 2 };
-    }
-    case '*': {
-      const items: Reply[] = [];
-      let end = next;
-      for (let i = 0; i < Number(head); i++) {
-        const item = readReply(buffer, end);
-        if (!item) return null;
-        items.push(item.value);
-        end = item.end;
-      }
-      return { value: items, end };
-    }
-    default: throw new Error(`unexpected RESP reply: ${buffer.toString('utf8', at, lineEnd)}`);
-  }
-}
-
-/** A raw connection: commands are written as RESP arrays, replies matched to them in order. */
-class RawConnection {
-  private buffer = Buffer.alloc(0);
-  private readonly pending: { resolve: (reply: Reply) => void; reject: (err: Error) => void }[] = [];
-
-  private constructor(readonly socket: Socket) {
-    socket.on('data', (chunk: Buffer) => {
-      this.buffer = Buffer.concat([this.buffer, chunk]);
-      for (let reply = readReply(this.buffer, 0); reply && this.pending.length > 0; reply = readReply(this.buffer, 0)) {
-        this.buffer = this.buffer.subarray(reply.end);
-        this.pending.shift()?.resolve(reply.value);
-      }
-    });
-    socket.on('error', (err) => this.pending.splice(0).forEach((p) => p.reject(err)));
-  }
-
-  static open(options: NetConnectOpts): Promise<RawConnection> {
-    return new Promise((resolve, reject) => {
-      const socket = connect(options, () => resolve(new RawConnection(socket)));
-      socket.once('error', reject);
-    });
-  }
-
-  /** Sends the commands in ONE write, so that the server runs them back to back in one event-loop pass. */
-  pipeline(...commands: string[][]): Promise<Reply[]> {
-    const wire = commands.map((args) => `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`);
-    const replies = commands.map(() => new Promise<Reply>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no reply to ${commands.join(' ')}`)), REPLY_TIMEOUT_MS);
-      this.pending.push({ resolve: (r) => { clearTimeout(timer); resolve(r); }, reject });
-    }));
-    this.socket.write(wire.join(''));
-    return Promise.all(replies);
-  }
-
-  async send(...args: string[]): Promise<Reply> {
-    const [reply] = await this.pipeline(args);
-    if (reply instanceof Error) throw reply;
-    return reply ?? null;
-  }
-}
 
 describe('parsers on text captured from a real redis-server', () => {
   let server: LocalRedisServer | undefined;
   let socketDir: string | undefined;
   let socketPath = '';
-  const connections: RawConnection[] = [];
-  const opened: Record<string, RawConnection> = {};
+  const opened: Record<string, RespClient> = {};
   let infoText = '';
   let list: ClientListParse;
 
-  async function open(role: string, options: NetConnectOpts, ...commands: string[][]): Promise<void> {
-    const connection = await RawConnection.open(options);
-    connections.push(connection);
+  async function open(role: string, options: RespConnectOptions, ...commands: string[][]): Promise<void> {
+    const connection = await RespClient.connect(options);
     opened[role] = connection;
-    for (const command of commands) await connection.send(...command);
+    for (const command of commands) await connection.command(...command);
   }
 
   /** The client CLIENT LIST shows for one of our TCP sockets: same source address and port as the OS reports. */
   function clientOf(role: string): ClientRecord | undefined {
-    const socket = opened[role]?.socket;
-    return list.clients.find((c) => c.sourceIp === socket?.localAddress && c.sourcePort === socket.localPort);
+    const local = opened[role]?.local;
+    return list.clients.find((c) => c.sourceIp === local?.address && c.sourcePort === local.port);
   }
 
   /** A value as Redis printed it, read with a regular expression independent of parseInfo. */
@@ -124,14 +48,15 @@ describe('parsers on text captured from a real redis-server', () => {
     await open('subscriber', tcp, ['SUBSCRIBE', 'news']);
     await open('inMulti', tcp, ['MULTI']);
     await open('auditor', tcp);
-    const [info, clientList] = await opened.auditor!.pipeline(['INFO'], ['CLIENT', 'LIST']);
+    // Sent back to back without waiting, so that nothing changes between the two replies.
+    const [info, clientList] = await Promise.all([opened.auditor!.command('INFO'), opened.auditor!.command('CLIENT', 'LIST')]);
     if (typeof info !== 'string' || typeof clientList !== 'string') throw new Error('INFO or CLIENT LIST failed');
     infoText = info;
     list = parseClientList(clientList);
   });
 
   afterAll(async () => {
-    for (const connection of connections) connection.socket.destroy();
+    await Promise.all(Object.values(opened).map((connection) => connection.destroy()));
     await server?.stop();
     if (socketDir) rmSync(socketDir, { recursive: true, force: true });
   });
@@ -150,7 +75,7 @@ describe('parsers on text captured from a real redis-server', () => {
     const client = clientOf('fromIpv6');
 
     expect(client).toMatchObject({ sourceIp: '::1' });
-    expect(client?.addr).toBe(`[::1]:${opened.fromIpv6?.socket.localPort}`);
+    expect(client?.addr).toBe(`[::1]:${opened.fromIpv6?.local.port}`);
   });
 
   it('reads a unix socket client as unix:PATH with no port', () => {
