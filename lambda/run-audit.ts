@@ -3,7 +3,7 @@
 import { assessAudit, type AuditOutcome, type FailedNode } from './core/audit.js';
 import { AuditError, MaxClientsReachedError } from './core/errors.js';
 import type { AuditPolicy, RawNodeSample } from './core/model.js';
-import type { AuditState } from './core/state.js';
+import { memoryOf, type AuditState } from './core/state.js';
 import { NodeCollector } from './redis/node-collector.js';
 import { hostPort, type RedisTarget } from './redis/target-url.js';
 
@@ -40,9 +40,10 @@ export async function runAudit(options: RunAuditOptions): Promise<RunAuditResult
   let error: AuditError | null = null;
 
   let collector: NodeCollector | undefined;
+  const node = hostPort(options.target.host, options.target.port);
   try {
     if (options.preflightError) throw options.preflightError;
-    collector = await NodeCollector.open(options.target, options);
+    collector = await NodeCollector.open(options.target, options, { memory: memoryOf(options.previousState, node) });
     for (let i = 0; i < options.samples; i += 1) {
       if (i > 0) await sleep(options.intervalMs);
       samples.push([await collector.sample(now)]);
@@ -52,7 +53,7 @@ export async function runAudit(options: RunAuditOptions): Promise<RunAuditResult
     const last = samples[samples.length - 1]?.[0];
     if (last === undefined) {
       failedNodes.push({
-        node: hostPort(options.target.host, options.target.port),
+        node,
         error: error.message,
         refusedMaxClients: error instanceof MaxClientsReachedError,
       });
@@ -74,6 +75,8 @@ export async function runAudit(options: RunAuditOptions): Promise<RunAuditResult
     startedAtMs,
     nowMs: now(),
     toolVersion: options.toolVersion,
+    // Only what this run actually listed is remembered; a failed run keeps the previous memory.
+    ...(collector && samples.length > 0 ? { collectionMemory: { [node]: collector.memory } } : {}),
   });
   return { ...outcome, error };
 }

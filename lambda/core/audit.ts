@@ -3,8 +3,9 @@
 import { ClientAnalyser, YOUNG_CONNECTION_SECONDS, type ClientAnalysis } from './analyse-clients.js';
 import { runChecks, type NodeView } from './findings/index.js';
 import { counterWindow, sourceGrowth, summariseSample, type CounterWindow, type SampleSummary } from './history.js';
-import type { AuditPolicy, ClientListParse, RawNodeSample, ServerCounters } from './model.js';
-import { parseClientList } from './parse-client-list.js';
+import type { CollectionMemory } from './collection-plan.js';
+import type { AuditPolicy, RawNodeSample, ServerCounters } from './model.js';
+import { scanClientList, type ClientListScan } from './parse-client-list.js';
 import { parseInfo, readCounters } from './parse-info.js';
 import { boundedGroups, countSuspectedLeaks, REPORT_SCHEMA_VERSION, type AuditReport, type NodeReport } from './report.js';
 import { nextState, type AuditState } from './state.js';
@@ -30,6 +31,8 @@ export interface AuditInput {
   readonly startedAtMs: number;
   readonly nowMs: number;
   readonly toolVersion: string;
+  /** Per node, the client ids of this run's last sample, kept in the state for the next run's listing. */
+  readonly collectionMemory?: Readonly<Record<string, CollectionMemory | null>>;
 }
 
 export interface AuditOutcome {
@@ -40,7 +43,8 @@ export interface AuditOutcome {
 interface ParsedNode {
   readonly raw: RawNodeSample;
   readonly counters: ServerCounters;
-  readonly clientList: ClientListParse | null;
+  /** What scanning the client list found besides the clients (which went straight into the analysis). */
+  readonly clientList: ClientListScan | null;
 }
 
 export function assessAudit(input: AuditInput): AuditOutcome {
@@ -53,8 +57,7 @@ export function assessAudit(input: AuditInput): AuditOutcome {
   const previous = input.previousState?.samples ?? [];
   const youngSeconds = youngWindowSeconds(input.samples, previous);
   for (const sample of input.samples) {
-    const nodes = sample.map(parseNode);
-    const analysis = analyse(nodes, policy, youngSeconds);
+    const { nodes, analysis } = parseAndAnalyse(sample, policy, youngSeconds);
     summaries.push(summariseSample(
       Math.max(...sample.map((raw) => raw.takenAtMs)),
       nodes.map(({ raw, counters }) => {
@@ -117,7 +120,9 @@ export function assessAudit(input: AuditInput): AuditOutcome {
       warnings: input.stateWarnings ?? [],
     },
     auditor: {
-      method: latest.nodes.some((n) => n.clientList !== null) ? 'client-list' : 'info-only',
+      method: auditorMethod(latest.nodes),
+      clientListCommands: sum(allRaw.map((r) => r.collection?.clientListCommands ?? 0)),
+      longestClientListMs: Math.max(0, ...allRaw.map((r) => r.collection?.longestClientListMs ?? 0)),
       connectionsOpened: seenNodes.size,
       commandsSent: sum(allRaw.map((r) => r.cost.commandsSent)),
       bytesRead: sum(allRaw.map((r) => r.cost.bytesRead)),
@@ -127,7 +132,7 @@ export function assessAudit(input: AuditInput): AuditOutcome {
       excludedReplicationLinks: analysis?.excluded.replication ?? 0,
     },
   };
-  return { report, state: nextState(input.previousState, input.target, summaries, input.nowMs) };
+  return { report, state: nextState(input.previousState, input.target, summaries, input.nowMs, input.collectionMemory ?? {}) };
 }
 
 /** This run's samples when there are two or more; otherwise the last run's sample against this one. */
@@ -139,13 +144,6 @@ function comparisonWindow(previous: readonly SampleSummary[], current: readonly 
   return { window: { newConnectionsPerMinute: null, rejectedInWindow: null, windowSeconds: 0, baselineResets: 0 }, source: 'none' };
 }
 
-function parseNode(raw: RawNodeSample): ParsedNode {
-  return {
-    raw,
-    counters: readCounters(parseInfo(raw.infoText)),
-    clientList: raw.clientListText === null ? null : parseClientList(raw.clientListText),
-  };
-}
 
 /**
  * Connections opened during the comparison window are the "young" ones that churn and leaks create:
@@ -160,15 +158,21 @@ function youngWindowSeconds(samples: ReadonlyArray<ReadonlyArray<RawNodeSample>>
   return Math.max(1, Math.round((last - first) / 1000));
 }
 
-function analyse(nodes: readonly ParsedNode[], policy: AuditPolicy, youngSeconds: number): ClientAnalysis | null {
-  if (!nodes.some((n) => n.clientList !== null)) return null;
+/**
+ * Parses one sample and analyses its clients in the same pass: each client goes into the analyser as its
+ * line is read and is not kept, so memory stays bounded by the report's lists, not by the client count.
+ */
+function parseAndAnalyse(sample: ReadonlyArray<RawNodeSample>, policy: AuditPolicy, youngSeconds: number): { nodes: ParsedNode[]; analysis: ClientAnalysis | null } {
   const analyser = new ClientAnalyser(policy, youngSeconds);
-  for (const { raw, clientList } of nodes) {
-    if (clientList === null) continue;
+  let listed = false;
+  const nodes = sample.map((raw): ParsedNode => {
+    const counters = readCounters(parseInfo(raw.infoText));
+    if (raw.clientListText === null) return { raw, counters, clientList: null };
+    listed = true;
     const auditor = new Set(raw.auditorAddresses);
-    for (const client of clientList.clients) analyser.add(raw.node, client, auditor);
-  }
-  return analyser.finish();
+    return { raw, counters, clientList: scanClientList(raw.clientListText, (client) => analyser.add(raw.node, client, auditor)) };
+  });
+  return { nodes, analysis: listed ? analyser.finish() : null };
 }
 
 function nodeReport(n: ParsedNode, samples: number, allRaw: readonly RawNodeSample[]): NodeReport {
@@ -200,6 +204,12 @@ function failedNodeReport(f: FailedNode): NodeReport {
     connectedClients: null, maxClients: null, clientListAvailable: false, malformedClientListLines: 0, samples: 0,
     errors: [f.error],
   };
+}
+
+/** How the latest sample listed clients: by id when any node was read that way. */
+function auditorMethod(nodes: readonly ParsedNode[]): AuditReport['auditor']['method'] {
+  if (!nodes.some((n) => n.clientList !== null)) return 'info-only';
+  return nodes.some((n) => n.raw.collection?.method === 'client-list-by-id') ? 'client-list-by-id' : 'client-list';
 }
 
 function sum(values: readonly number[]): number {

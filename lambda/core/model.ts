@@ -91,9 +91,19 @@ export interface RawNodeSample {
    * found in CLIENT LIST and excluded from the analysis.
    */
   readonly auditorAddresses: readonly string[];
+  /** How the client list was read; null when it was not (refused, failed). */
+  readonly collection?: ClientListCollection | null;
   /** Problems met while collecting, as one-line messages with no credentials. */
   readonly errors: readonly string[];
   readonly cost: CollectionCost;
+}
+
+export interface ClientListCollection {
+  readonly method: 'client-list' | 'client-list-by-id';
+  readonly reason: string;
+  readonly clientListCommands: number;
+  /** The longest single CLIENT LIST round trip, ms: an upper bound of the longest server stall it caused. */
+  readonly longestClientListMs: number;
 }
 
 /** Everything read from one node at one moment, parsed. */

@@ -15,12 +15,20 @@ const MAX_EXAMPLE_CHARS = 200;
 /** 2^53 - 1 has 16 digits: anything longer cannot be an exact client id, age or idle. */
 const MAX_INT_DIGITS = 16;
 
-/** Parses a whole `CLIENT LIST` reply. Blank lines are skipped; malformed lines are counted, never thrown. */
-export function parseClientList(text: string): ClientListParse {
-  const clients: ClientRecord[] = [];
+/** What scanning a reply found besides the clients themselves. */
+export interface ClientListScan {
+  readonly malformedLines: number;
+  readonly malformedExamples: string[];
+}
+
+/**
+ * Streams a whole `CLIENT LIST` reply: `visit` gets each client as its line is parsed and nothing is kept,
+ * so the caller decides what to remember. Blank lines are skipped; malformed lines are counted, never thrown.
+ */
+export function scanClientList(text: string, visit: (client: ClientRecord) => void): ClientListScan {
   const malformedExamples: string[] = [];
   let malformedLines = 0;
-  if (typeof text !== 'string') return { clients, malformedLines, malformedExamples };
+  if (typeof text !== 'string') return { malformedLines, malformedExamples };
 
   const cache = newTokenCache();
   const length = text.length;
@@ -33,7 +41,7 @@ export function parseClientList(text: string): ClientListParse {
     if (from < to) {
       const record = parseTrimmedLine(text, from, to, cache);
       if (record) {
-        clients.push(record);
+        visit(record);
       } else {
         malformedLines++;
         if (malformedExamples.length < MAX_EXAMPLES) {
@@ -43,7 +51,14 @@ export function parseClientList(text: string): ClientListParse {
     }
     lineStart = lineEnd + 1;
   }
-  return { clients, malformedLines, malformedExamples };
+  return { malformedLines, malformedExamples };
+}
+
+/** Parses a whole `CLIENT LIST` reply into records (keeps them all: for tests and small replies). */
+export function parseClientList(text: string): ClientListParse {
+  const clients: ClientRecord[] = [];
+  const scan = scanClientList(text, (client) => clients.push(client));
+  return { clients, ...scan };
 }
 
 /** Parses one `CLIENT LIST` line; null when it is malformed (or blank). */

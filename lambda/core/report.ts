@@ -76,7 +76,12 @@ export interface AuditReport {
     readonly warnings: readonly string[];
   };
   readonly auditor: {
-    readonly method: 'client-list' | 'info-only';
+    /** client-list: one plain CLIENT LIST; client-list-by-id: CLIENT LIST ID in bounded batches; info-only: no list. */
+    readonly method: 'client-list' | 'client-list-by-id' | 'info-only';
+    /** CLIENT LIST commands sent in this run (all samples). */
+    readonly clientListCommands: number;
+    /** The longest single CLIENT LIST round trip, ms: an upper bound of the longest stall the audit caused. */
+    readonly longestClientListMs: number;
     readonly connectionsOpened: number;
     readonly commandsSent: number;
     readonly bytesRead: number;

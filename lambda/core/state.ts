@@ -1,6 +1,7 @@
 // The history kept between runs (CLI --state-file, the Lambda's state object in S3): a bounded list of
 // sample summaries. Read defensively: a damaged or foreign state file starts history afresh with a
 // warning, it never stops the audit.
+import { decodeIds, encodeIds, type CollectionMemory } from './collection-plan.js';
 import { MAX_SAMPLES_IN_STATE, type NodeCounters, type SampleSummary } from './history.js';
 
 export const STATE_SCHEMA_VERSION = 1;
@@ -11,8 +12,29 @@ export interface AuditState {
   readonly target: string;
   readonly updatedAt: string;
   readonly samples: readonly SampleSummary[];
+  /** Per node: the client ids of the last sample, so the next run can list clients by id (ids delta-encoded). */
+  readonly collection?: Readonly<Record<string, StoredCollectionMemory>>;
   /** Free space for the delivery edges (e.g. notification fingerprints), kept as it is. */
   readonly extensions?: Readonly<Record<string, unknown>>;
+}
+
+export interface StoredCollectionMemory {
+  readonly runId: string;
+  readonly totalConnectionsReceived: number;
+  readonly maxId: number;
+  readonly ids: string;
+}
+
+export function storeMemory(memory: CollectionMemory): StoredCollectionMemory {
+  return { runId: memory.runId, totalConnectionsReceived: memory.totalConnectionsReceived, maxId: memory.maxId, ids: encodeIds(memory.ids) };
+}
+
+/** The memory of a node from the state; null when absent or damaged (the next listing is then plain or a full id scan). */
+export function memoryOf(state: AuditState | null, node: string): CollectionMemory | null {
+  const stored = state?.collection?.[node];
+  if (stored === undefined) return null;
+  const ids = decodeIds(stored.ids);
+  return ids === null ? null : { runId: stored.runId, totalConnectionsReceived: stored.totalConnectionsReceived, maxId: stored.maxId, ids };
 }
 
 export interface RestoredState {
@@ -43,6 +65,7 @@ export function restoreState(text: string | null, target: string): RestoredState
       target,
       updatedAt: typeof value.updatedAt === 'string' ? value.updatedAt : '',
       samples: samples.sort((a, b) => a.takenAtMs - b.takenAtMs),
+      ...(isRecord(value.collection) ? { collection: validCollection(value.collection) } : {}),
       ...(isRecord(value.extensions) ? { extensions: value.extensions } : {}),
     },
     warning: dropped > 0 ? `${dropped} damaged samples in the state were ignored` : null,
@@ -54,15 +77,33 @@ export function nextState(
   target: string,
   newSamples: readonly SampleSummary[],
   nowMs: number,
+  memories: Readonly<Record<string, CollectionMemory | null>> = {},
 ): AuditState {
   const samples = [...(previous?.samples ?? []), ...newSamples].slice(-MAX_SAMPLES_IN_STATE);
+  const collection: Record<string, StoredCollectionMemory> = { ...(previous?.collection ?? {}) };
+  for (const [node, memory] of Object.entries(memories)) {
+    if (memory === null) delete collection[node];
+    else collection[node] = storeMemory(memory);
+  }
   return {
     schemaVersion: STATE_SCHEMA_VERSION,
     target,
     updatedAt: new Date(nowMs).toISOString(),
     samples,
+    ...(Object.keys(collection).length > 0 ? { collection } : {}),
     ...(previous?.extensions ? { extensions: previous.extensions } : {}),
   };
+}
+
+function validCollection(value: Record<string, unknown>): Record<string, StoredCollectionMemory> {
+  const valid: Record<string, StoredCollectionMemory> = {};
+  for (const [node, entry] of Object.entries(value)) {
+    if (isRecord(entry) && typeof entry.runId === 'string' && isFiniteNumber(entry.totalConnectionsReceived)
+      && isFiniteNumber(entry.maxId) && typeof entry.ids === 'string') {
+      valid[node] = { runId: entry.runId, totalConnectionsReceived: entry.totalConnectionsReceived, maxId: entry.maxId, ids: entry.ids };
+    }
+  }
+  return valid;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

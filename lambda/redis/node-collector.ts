@@ -1,9 +1,13 @@
-// Reads one node, cheaply: per sample one INFO and one CLIENT LIST, sent one after the other (never
-// pipelined, never `INFO everything`), plus CONFIG GET once per collector. Returns the replies as raw text
-// for the core to parse. One connection per collector, closed by close() whatever happened before.
+// Reads one node, cheaply: per sample one INFO, then the client list (plain, or by id in bounded batches:
+// see core/collection-plan.ts), sent one after the other (never pipelined, never `INFO everything`), plus
+// CONFIG GET once per collector. Returns the replies as raw text for the core to parse. One connection per
+// collector, closed by close() whatever happened before.
 import type { Redis } from 'ioredis';
 import { AuditError, ConnectError } from '../core/errors.js';
+import { DEFAULT_PLAN_OPTIONS, planClientList, rememberClients, type CollectionMemory, type PlanOptions } from '../core/collection-plan.js';
 import type { RawNodeSample, ServerConfig } from '../core/model.js';
+import { parseInfo, readCounters } from '../core/parse-info.js';
+import { readClientList } from './client-list-reader.js';
 import {
   closeConnection,
   describeError,
@@ -26,6 +30,12 @@ interface Meter {
   roundTripMs: number;
 }
 
+export interface CollectorOptions {
+  /** What the previous run's last sample of this node left (from the state), to list clients by id. */
+  readonly memory?: CollectionMemory | null;
+  readonly planOptions?: PlanOptions;
+}
+
 export class NodeCollector {
   /** `host:port` of the node as the auditor reached it (`[::1]:6379` for IPv6). */
   readonly node: string;
@@ -35,12 +45,16 @@ export class NodeCollector {
   /** AUTH and CLIENT SETNAME sent by open(): charged to the first sample so the footprint is complete. */
   private unchargedCommands: number;
   private closing: Promise<void> | undefined;
+  private memoryOfLastSample: CollectionMemory | null;
+  private byIdUnsupported = false;
 
   private constructor(
     private readonly redis: Redis,
     private readonly target: RedisTarget,
     private readonly opts: ConnectionTimeouts,
+    private readonly options: CollectorOptions,
   ) {
+    this.memoryOfLastSample = options.memory ?? null;
     this.node = hostPort(target.host, target.port);
     const { localAddress, localPort } = redis.stream;
     this.auditorAddresses = localAddress && localPort ? [serverStyleAddr(localAddress, localPort)] : [];
@@ -48,8 +62,13 @@ export class NodeCollector {
   }
 
   /** Connects, authenticates and names the connection; throws an AuditError subclass on failure. */
-  static async open(target: RedisTarget, opts: ConnectionTimeouts): Promise<NodeCollector> {
-    return new NodeCollector(await openConnection(target, opts), target, opts);
+  static async open(target: RedisTarget, opts: ConnectionTimeouts, options: CollectorOptions = {}): Promise<NodeCollector> {
+    return new NodeCollector(await openConnection(target, opts), target, opts, options);
+  }
+
+  /** The client ids of the last sample, for the next one (and the next run, through the state). */
+  get memory(): CollectionMemory | null {
+    return this.memoryOfLastSample;
   }
 
   /**
@@ -74,8 +93,16 @@ export class NodeCollector {
     }
 
     let clientListText: string | null = null;
+    let collection: RawNodeSample['collection'] = null;
+    const counters = readCounters(parseInfo(infoText));
     try {
-      clientListText = asText(await this.send(['CLIENT', 'LIST'], meter));
+      const plan = this.byIdUnsupported
+        ? { method: 'client-list' as const, reason: 'CLIENT LIST ID is not supported by this server' }
+        : planClientList(this.memoryOfLastSample, counters, this.options.planOptions ?? DEFAULT_PLAN_OPTIONS);
+      const read = await readClientList((args) => this.send(args, meter), plan, counters.connectedClients);
+      clientListText = read.text;
+      if (read.byIdUnsupported) this.byIdUnsupported = true;
+      collection = { method: read.method, reason: read.reason, clientListCommands: read.commands, longestClientListMs: read.longestMs };
     } catch (err) {
       // Refused by ACL or by the service (ElastiCache Serverless), or too slow: INFO alone still tells
       // the counts, so report what is missing instead of failing the node.
@@ -85,6 +112,7 @@ export class NodeCollector {
         : `CLIENT LIST refused (${describeError(err, this.target)}); connections are not listed`);
     }
     const takenAtMs = now();
+    this.memoryOfLastSample = clientListText === null ? null : rememberClients(clientListText, counters);
 
     this.config ??= await this.readConfig(infoText, meter, errors);
     return {
@@ -94,6 +122,7 @@ export class NodeCollector {
       clientListText,
       config: this.config,
       auditorAddresses: this.auditorAddresses,
+      collection,
       errors,
       cost: { ...meter, roundTripMs: Math.round(meter.roundTripMs * 1000) / 1000 },
     };

@@ -1,0 +1,104 @@
+// The low-stall method (CLIENT LIST ID in bounded batches) against a plain CLIENT LIST on the same server
+// state: the same report, sample after sample, and picked up across runs through the state file.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalRedis, type LocalRedisServer } from '../../cli/demo/local-redis-server.js';
+import { idlePool, perRequestLeak, pubsubLeak, type WorkloadHandle } from '../../cli/demo/workload.js';
+import { assessAudit } from '../../lambda/core/audit.js';
+import { defaultPolicy, type RawNodeSample } from '../../lambda/core/model.js';
+import type { AuditReport } from '../../lambda/core/report.js';
+import { NodeCollector } from '../../lambda/redis/node-collector.js';
+import { parseTargetUrl } from '../../lambda/redis/target-url.js';
+import { cli } from '../support/run-cli.js';
+
+let server: LocalRedisServer;
+const handles: WorkloadHandle[] = [];
+const collectors: NodeCollector[] = [];
+const timeouts = { connectTimeoutMs: 2000, commandTimeoutMs: 5000 };
+const PLAIN = { batchSize: 1000, plainUpTo: Number.MAX_SAFE_INTEGER, maxBatches: 300, idSlack: 256 };
+const BY_ID = { batchSize: 50, plainUpTo: 0, maxBatches: 300, idSlack: 256 };
+
+/** One sample by a collector of its own, closed right after (so that collectors never see each other). */
+async function sampleOnce(planOptions: typeof PLAIN): Promise<RawNodeSample> {
+  const once = await collector(planOptions);
+  try {
+    return await once.sample();
+  } finally {
+    await once.close();
+  }
+}
+
+async function collector(planOptions: typeof PLAIN): Promise<NodeCollector> {
+  const opened = await NodeCollector.open(parseTargetUrl(server.url), timeouts, { planOptions });
+  collectors.push(opened);
+  return opened;
+}
+
+/** The report of one sample, without what depends on the second it was taken in or on how it was read. */
+function comparable(raw: RawNodeSample): unknown {
+  const { report } = assessAudit({
+    target: server.url, samples: [[raw]], failedNodes: [], previousState: null, policy: { ...defaultPolicy, idleSeconds: 3600, minGroupConnections: 5 },
+    startedAtMs: 0, nowMs: 0, toolVersion: 'test',
+  });
+  const strip = (key: string, value: unknown) =>
+    ['oldestAgeSeconds', 'maxIdleSeconds', 'ageSeconds', 'idleSeconds', 'ageBuckets', 'auditor', 'topIdle', 'connectedClients', 'analysedConnections', 'idle', 'young'].includes(key) ? undefined : value;
+  return JSON.parse(JSON.stringify({ groups: report.groups, findings: report.findings, summary: report.summary }, strip));
+}
+
+beforeAll(async () => {
+  server = await startLocalRedis();
+  const target = { host: server.host, port: server.port };
+  handles.push(
+    await perRequestLeak(target, '127.0.0.51', { count: 120, name: 'orders' }),
+    await pubsubLeak(target, '127.0.0.52', { count: 30 }),
+    await idlePool(target, '::1', { size: 8, name: 'cron' }),
+  );
+});
+
+afterAll(async () => {
+  await Promise.allSettled(collectors.map((c) => c.close()));
+  await Promise.allSettled(handles.map((h) => h.stop()));
+  await server?.stop();
+});
+
+describe('listing clients by id in bounded batches', () => {
+  it('yields the same report as a plain CLIENT LIST on the same server state, in several commands', async () => {
+    const plain = await sampleOnce(PLAIN);
+    const byId = await sampleOnce(BY_ID);
+    expect(plain.collection?.method).toBe('client-list');
+    expect(byId.collection?.method).toBe('client-list-by-id');
+    expect(byId.collection?.clientListCommands).toBeGreaterThan(2);
+    const expected = comparable(plain) as { groups: { bySourceIp: Array<{ key: string; connections: number }> } };
+    expect(expected.groups.bySourceIp.map((g) => [g.key, g.connections])).toEqual([['127.0.0.51', 120], ['127.0.0.52', 30], ['::1', 8]]);
+    expect(comparable(byId)).toEqual(expected);
+  });
+
+  it('finds connections opened and misses none closed since the previous sample', async () => {
+    const byIdCollector = await collector(BY_ID);
+    await byIdCollector.sample();
+    const opened = await perRequestLeak({ host: server.host, port: server.port }, '127.0.0.53', { count: 40, name: 'late' });
+    await handles.shift()?.stop(); // the 120 connections of 127.0.0.51 close
+    handles.push(opened);
+    const next = await byIdCollector.sample();
+    await byIdCollector.close();
+    const plain = await sampleOnce(PLAIN);
+    expect(next.collection).toMatchObject({ method: 'client-list-by-id', reason: expect.stringMatching(/known ids and \d+ new/) });
+    expect(comparable(next)).toEqual(comparable(plain));
+    expect(next.clientListText).toContain('name=late');
+    expect(next.clientListText).not.toContain('addr=127.0.0.51');
+  });
+});
+
+describe('across runs', () => {
+  it('lists by id on the second CLI run, from the ids kept in the state file', async () => {
+    // Above the plain threshold (1,000 clients) so that the default plan batches.
+    const crowd = await idlePool({ host: server.host, port: server.port }, '127.0.0.54', { size: 1100, name: 'crowd' });
+    handles.push(crowd);
+    const stateFile = `${server.dir}/state.json`;
+    const args = ['audit', '--url', server.url, '--json', '--state-file', stateFile, '--fail-on', 'never'];
+    const first = JSON.parse((await cli(args)).stdout) as AuditReport;
+    const second = JSON.parse((await cli(args)).stdout) as AuditReport;
+    expect(first.auditor.method).toBe('client-list-by-id');
+    expect(second.auditor).toMatchObject({ method: 'client-list-by-id', clientListCommands: 2 });
+    expect(second.groups.byName.find((g) => g.key === 'crowd')?.connections).toBe(1100);
+  }, 30_000);
+});
