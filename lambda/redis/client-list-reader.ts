@@ -19,7 +19,11 @@ export interface ClientListRead {
 
 type Send = (args: [string, ...string[]]) => Promise<unknown>;
 
-export async function readClientList(send: Send, plan: ClientListPlan, connectedClients: number | null): Promise<ClientListRead> {
+/**
+ * `auditorAddresses`: the auditor's own connection, the newest client when the sample starts: a by-id
+ * listing that misses it missed newer ids too, and is replaced by a plain one.
+ */
+export async function readClientList(send: Send, plan: ClientListPlan, connectedClients: number | null, auditorAddresses: readonly string[] = []): Promise<ClientListRead> {
   let commands = 0;
   let longestMs = 0;
   const timed = async (args: [string, ...string[]]): Promise<string> => {
@@ -53,6 +57,10 @@ export async function readClientList(send: Send, plan: ClientListPlan, connected
   const listed = countLines(text);
   if (connectedClients !== null && listed < connectedClients - Math.max(5, Math.ceil(connectedClients * 0.02))) {
     return plain(`by id found ${listed} of ${connectedClients} clients; listed them all instead`);
+  }
+  const self = auditorAddresses[0];
+  if (self !== undefined && !text.includes(` addr=${self} `)) {
+    return plain('by id missed the auditor\'s own (newest) connection; listed them all instead');
   }
   return { text, method: 'client-list-by-id', reason: plan.reason, commands, longestMs: round(longestMs), byIdUnsupported: false };
 }

@@ -99,7 +99,7 @@ export class NodeCollector {
       const plan = this.byIdUnsupported
         ? { method: 'client-list' as const, reason: 'CLIENT LIST ID is not supported by this server' }
         : planClientList(this.memoryOfLastSample, counters, this.options.planOptions ?? DEFAULT_PLAN_OPTIONS);
-      const read = await readClientList((args) => this.send(args, meter), plan, counters.connectedClients);
+      const read = await readClientList((args) => this.send(args, meter), plan, counters.connectedClients, this.auditorAddresses);
       clientListText = read.text;
       if (read.byIdUnsupported) this.byIdUnsupported = true;
       collection = { method: read.method, reason: read.reason, clientListCommands: read.commands, longestClientListMs: read.longestMs };

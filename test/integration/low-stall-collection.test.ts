@@ -98,7 +98,8 @@ describe('across runs', () => {
     const first = JSON.parse((await cli(args)).stdout) as AuditReport;
     const second = JSON.parse((await cli(args)).stdout) as AuditReport;
     expect(first.auditor.method).toBe('client-list-by-id');
-    expect(second.auditor).toMatchObject({ method: 'client-list-by-id', clientListCommands: 2 });
+    expect(second.auditor.method).toBe('client-list-by-id');
+    expect(second.auditor.clientListCommands).toBeGreaterThan(1);
     expect(second.groups.byName.find((g) => g.key === 'crowd')?.connections).toBe(1100);
   }, 30_000);
 });

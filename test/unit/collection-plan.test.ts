@@ -28,8 +28,8 @@ describe('planClientList', () => {
     expect(plan.reason).toMatch(/would take \d+ commands/);
   });
 
-  it('scans from id 1 when counters went backwards (stats reset)', () => {
-    expect(planClientList(memory, counters(5, 3), options)).toMatchObject({ method: 'client-list-by-id', batches: [[1, 2, 3, 4], [5]] });
+  it('lists plainly when the counters went backwards (CONFIG RESETSTAT): the new ids cannot be bounded', () => {
+    expect(planClientList(memory, counters(5, 3), options)).toMatchObject({ method: 'client-list', reason: expect.stringMatching(/reset/) });
   });
 });
 
