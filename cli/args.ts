@@ -2,6 +2,7 @@
 // flag and the form it expects; nothing is guessed.
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../lambda/core/errors.js';
+import { redactUrlsIn } from '../lambda/redis/target-url.js';
 import { defaultPolicy, type AuditPolicy } from '../lambda/core/model.js';
 import type { Severity } from '../lambda/core/findings/index.js';
 
@@ -153,7 +154,7 @@ function shareFlag(values: Record<string, unknown>, name: string, fallback: numb
 
 function describeParseError(err: unknown): string {
   // An argument may be a URL with a password in it: never echo that.
-  const message = (err instanceof Error ? err.message : String(err)).replace(/(:\/\/[^:@/\s]*:)[^@\s]*@/g, '$1***@');
+  const message = redactUrlsIn(err instanceof Error ? err.message : String(err));
   const unknown = /Unknown option '([^']+)'/.exec(message);
   if (unknown) return `unknown flag ${unknown[1]} (see redis-leak-audit --help)`;
   const missing = /Option '([^']+?)(?: <value>)?' argument missing/.exec(message);

@@ -3,7 +3,7 @@ import { AuditError, ConfigError } from '../lambda/core/errors.js';
 import type { AuditReport } from '../lambda/core/report.js';
 import { restoreState } from '../lambda/core/state.js';
 import { runAudit } from '../lambda/run-audit.js';
-import { parseTargetUrl, redactUrl } from '../lambda/redis/target-url.js';
+import { parseTargetUrl, redactUrl, redactUrlsIn } from '../lambda/redis/target-url.js';
 import { parseCli, type AuditOptions, type DemoOptions } from './args.js';
 import { runDemo } from './demo/run-demo.js';
 import { EXIT_CANNOT_AUDIT, EXIT_OK, exitCodeFor } from './exit-code.js';
@@ -91,5 +91,5 @@ function oneLine(err: unknown, env: Readonly<Record<string, string | undefined>>
   // Belt and braces: whatever produced the message, a password from REDIS_URL never leaves.
   const url = env.REDIS_URL;
   if (url) line = line.split(url).join(redactUrl(url));
-  return line.replace(/(:\/\/[^:@/\s]*:)[^@\s]*@/g, '$1***@');
+  return redactUrlsIn(line);
 }

@@ -69,6 +69,7 @@ export async function runAudit(options: RunAuditOptions): Promise<RunAuditResult
     target: options.target.display,
     samples,
     failedNodes,
+    interruptedNodes: error !== null && samples.length > 0 ? [node] : [],
     previousState: options.previousState,
     stateWarnings: options.stateWarnings ?? [],
     policy: options.policy,

@@ -25,6 +25,8 @@ export interface AuditInput {
   /** Samples oldest first; each holds one raw sample per node that answered. */
   readonly samples: ReadonlyArray<ReadonlyArray<RawNodeSample>>;
   readonly failedNodes: readonly FailedNode[];
+  /** Nodes whose sampling stopped before the planned samples were taken (hung, restarted): the run is partial. */
+  readonly interruptedNodes?: readonly string[];
   readonly previousState: AuditState | null;
   readonly stateWarnings?: readonly string[];
   readonly policy: AuditPolicy;
@@ -101,7 +103,7 @@ export function assessAudit(input: AuditInput): AuditOutcome {
     tool: { name: 'redis-leak-auditor', version: input.toolVersion },
     target: input.target,
     generatedAt: new Date(input.nowMs).toISOString(),
-    status: latest.nodes.length === 0 ? 'failed' : input.failedNodes.length > 0 ? 'partial' : 'ok',
+    status: latest.nodes.length === 0 ? 'failed' : input.failedNodes.length > 0 || (input.interruptedNodes?.length ?? 0) > 0 ? 'partial' : 'ok',
     policy,
     nodes: [
       ...latest.nodes.map((n) => nodeReport(n, sampleCounts.get(n.raw.node) ?? 0, allRaw)),

@@ -56,7 +56,7 @@ export interface AuditReport {
   /** The target as given, without credentials. */
   readonly target: string;
   readonly generatedAt: string;
-  /** ok: every node audited; partial: some nodes failed; failed: nothing could be read. */
+  /** ok: every node audited; partial: some nodes failed or stopped answering between samples; failed: nothing could be read. */
   readonly status: 'ok' | 'partial' | 'failed';
   readonly policy: AuditPolicy;
   readonly nodes: readonly NodeReport[];

@@ -113,6 +113,20 @@ export function redactUrl(url: string): string {
   return out + shown;
 }
 
+/**
+ * Redacts every URL with credentials inside free text (an error message, a stray argument): each
+ * `scheme://...` run up to whitespace goes through redactUrl, which splits at the LAST `@` (a raw password
+ * may contain `@`). Text that merely describes the form (`redis://[user[:password]@]host`) is left alone.
+ */
+export function redactUrlsIn(text: string): string {
+  return text.replace(/[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s'"]+/g, (match) => {
+    if (/^[^:]+:\/\/\[/.test(match)) return match;
+    // Sentence punctuation after a URL ("...:6379: refused") is not part of it.
+    const tail = /[:,.;)]+$/.exec(match)?.[0] ?? '';
+    return redactUrl(match.slice(0, match.length - tail.length)) + tail;
+  });
+}
+
 /** Splits at `scheme://` and at the LAST `@`: a raw password may itself contain `@`, `/` or `:`. */
 function splitUrl(url: string): { scheme?: string; userinfo?: string; rest: string } {
   const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url);

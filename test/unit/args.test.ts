@@ -46,6 +46,12 @@ describe('parseCli', () => {
     expect(failure(args)).toContain(expected);
   });
 
+  it('never echoes a password with a raw @ from a stray positional URL', () => {
+    const message = failure(['audit', 'redis://:Sekr3t@Tail-99@h:6379']);
+    expect(message).not.toContain('Tail-99');
+    expect(message).toContain('redis://:***@h:6379');
+  });
+
   it('never echoes a password from a stray positional URL', () => {
     const message = failure(['audit', 'redis://user:hunter2@h:6379']);
     expect(message).not.toContain('hunter2');

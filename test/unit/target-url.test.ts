@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lambda/core/errors.js';
-import { hostPort, parseTargetUrl, redactUrl } from '../../lambda/redis/target-url.js';
+import { hostPort, parseTargetUrl, redactUrl, redactUrlsIn } from '../../lambda/redis/target-url.js';
 
 describe('parseTargetUrl', () => {
   it.each([
@@ -117,5 +117,16 @@ describe('hostPort', () => {
     ['cache.example.com', 1, 'cache.example.com:1'],
   ])('formats %s and %d as %s', (host, port, expected) => {
     expect(hostPort(host, port)).toBe(expected);
+  });
+});
+
+describe('redactUrlsIn', () => {
+  it.each([
+    ["unexpected argument 'redis://:Sekr3t@Tail-99@127.0.0.1:6379'", "unexpected argument 'redis://:***@127.0.0.1:6379'"],
+    ['x rediss://user:p@ss:w/rd@h:6380/0 y', 'x rediss://user:***@h:6380/0 y'],
+    ['cannot connect to redis://127.0.0.1:1: ECONNREFUSED', 'cannot connect to redis://127.0.0.1:1: ECONNREFUSED'],
+    ['expected redis://[user[:password]@]host[:port][/db]', 'expected redis://[user[:password]@]host[:port][/db]'],
+  ])('redacts %j', (text, expected) => {
+    expect(redactUrlsIn(text)).toBe(expected);
   });
 });
