@@ -106,24 +106,6 @@ export interface ClientListCollection {
   readonly longestClientListMs: number;
 }
 
-/** Everything read from one node at one moment, parsed. */
-export interface NodeSnapshot {
-  /** `host:port` of the node as the auditor reached it. */
-  readonly node: string;
-  /** Epoch milliseconds at which the CLIENT LIST reply arrived (INFO is read just before it). */
-  readonly takenAtMs: number;
-  readonly info: InfoParse;
-  /** null when CLIENT LIST was refused (ACL, ElastiCache Serverless). */
-  readonly clientList: ClientListParse | null;
-  readonly config: ServerConfig;
-  /** Connection ids of the auditor itself on this node, excluded from the analysis. */
-  readonly auditorClientIds: readonly number[];
-  /** Problems met while collecting, as one-line messages with no credentials. */
-  readonly errors: readonly string[];
-  /** What reading this node cost (for the report's `auditor` section). */
-  readonly cost: CollectionCost;
-}
-
 export interface CollectionCost {
   readonly commandsSent: number;
   readonly bytesRead: number;
