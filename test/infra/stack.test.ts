@@ -4,6 +4,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { functionTimeoutSeconds } from '../../lib/redis-leak-auditor.js';
 import { buildStack, EXAMPLE_EXISTING, templateFor } from '../support/cdk.js';
 
 type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown };
@@ -23,7 +24,7 @@ describe('sandbox mode (no target configured)', () => {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       MemorySize: 512,
-      Timeout: 60,
+      Timeout: 50,
       ReservedConcurrentExecutions: 1,
       VpcConfig: { SubnetIds: Match.arrayWith([{ Ref: Match.stringLikeRegexp('VpcisolatedSubnet1') }]), SecurityGroupIds: Match.anyValue() },
       DeadLetterConfig: { TargetArn: Match.anyValue() },
@@ -131,6 +132,12 @@ describe('existing mode (examples/existing.json)', () => {
 
   it('has five alarms per target plus two health alarms', () => {
     template.resourceCountIs('AWS::CloudWatch::Alarm', 12);
+  });
+
+  it('sizes the function timeout for hung targets, four at a time', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('^redis-leak-auditor'), Timeout: 50 });
+    expect(functionTimeoutSeconds(9)).toBe(90);
+    expect(functionTimeoutSeconds(500)).toBe(900);
   });
 });
 
