@@ -8,6 +8,7 @@ import { startLocalRedis, type LocalRedisServer } from '../../cli/demo/local-red
 import { RespClient } from '../../cli/demo/resp-client.js';
 import { perRequestLeak, type WorkloadHandle } from '../../cli/demo/workload.js';
 import type { AuditReport } from '../../lambda/core/report.js';
+import { fillUp } from '../support/fill-up.js';
 import { cli } from '../support/run-cli.js';
 import { expectValidReport } from '../support/report-schema.js';
 
@@ -30,22 +31,6 @@ async function auditWithState(url: string, stateFile: string, extra: string[] = 
   const report = JSON.parse(run.stdout) as AuditReport;
   expectValidReport(report);
   return report;
-}
-
-/** Opens connections until the server refuses one (at most 10), and returns the ones it accepted. */
-async function fillUp(redis: LocalRedisServer): Promise<RespClient[]> {
-  const held: RespClient[] = [];
-  for (let i = 0; i < 10; i += 1) {
-    const next = await RespClient.connect({ host: redis.host, port: redis.port });
-    try {
-      await next.command('PING');
-      held.push(next);
-    } catch {
-      await next.destroy();
-      return held;
-    }
-  }
-  throw new Error('the server never refused a connection');
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -7,37 +7,23 @@ import { PublishCommand, type PublishCommandInput } from '@aws-sdk/client-sns';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRedisServer } from '../../cli/demo/local-redis-server.js';
-import { RespClient } from '../../cli/demo/resp-client.js';
+import type { RespClient } from '../../cli/demo/resp-client.js';
 import { createHandler, type HandlerResult } from '../../lambda/handler.js';
 import type { AuditReport } from '../../lambda/core/report.js';
+import { fillUp } from '../support/fill-up.js';
 import { expectValidReport } from '../support/report-schema.js';
 import { CREDENTIALS, fakeAws, lambdaContext, REGION } from '../support/fake-aws.js';
 import { serverPool } from './server-probe.js';
 
 const servers = serverPool();
 let server: LocalRedisServer;
-const held: RespClient[] = [];
+let held: RespClient[] = [];
 let aws: ReturnType<typeof fakeAws>;
 let result: HandlerResult;
 
-/** Opens connections until the server refuses one (at most 10). */
-async function fillUp(): Promise<void> {
-  for (let i = 0; i < 10; i += 1) {
-    const next = await RespClient.connect({ host: server.host, port: server.port });
-    try {
-      await next.command('PING');
-      held.push(next);
-    } catch {
-      await next.destroy();
-      return;
-    }
-  }
-  throw new Error('the server never refused a connection');
-}
-
 beforeAll(async () => {
   server = await servers.start({ args: ['--maxclients', '4'] });
-  await fillUp();
+  held = await fillUp(server);
   aws = fakeAws();
   const handler = createHandler({
     env: {
