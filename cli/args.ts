@@ -12,6 +12,8 @@ export interface AuditOptions {
   readonly command: 'audit';
   readonly url: string;
   readonly tlsCaFile?: string;
+  /** Audit every node of a Redis Cluster; auto-detected from the seed's INFO when false. */
+  readonly cluster: boolean;
   readonly samples: number;
   readonly intervalSeconds: number;
   readonly stateFile?: string;
@@ -80,9 +82,6 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
 
   const url = stringFlag(values, 'url') ?? env.REDIS_URL;
   if (url === undefined || url === '') throw new ConfigError('--url is required: give redis://host:port (or rediss:// for TLS), or set REDIS_URL');
-  if (values.cluster === true) {
-    throw new ConfigError('--cluster: auditing every node of a Redis Cluster is not available yet; audit each node with its own --url');
-  }
   const samples = intFlag(values, 'samples', 1, 1, 1000);
   const minGroupConnections = intFlag(values, 'min-group-connections', defaultPolicy.minGroupConnections, 1, 1_000_000);
   const maxclientsWarn = shareFlag(values, 'maxclients-warn', defaultPolicy.maxclientsWarn);
@@ -98,6 +97,7 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
     command: 'audit',
     url,
     ...(tlsCaFile ? { tlsCaFile } : {}),
+    cluster: values.cluster === true,
     samples,
     intervalSeconds: numberFlag(values, 'interval', 10, 0.1, 3600),
     ...(stateFile ? { stateFile } : {}),

@@ -9,6 +9,8 @@ Usage:
 Audit flags:
   --url URL                    target (or REDIS_URL); rediss:// for TLS
   --tls-ca FILE                PEM CA for rediss:// (default: system CAs)
+  --cluster                    audit every primary and replica of a Redis Cluster from this seed node
+                               (CLUSTER NODES; one connection per node); detected from INFO without it
   --samples N                  snapshots in this run (default 1; churn and growth need 2+)
   --interval S                 seconds between samples (default 10)
   --state-file PATH            keep history between runs (cron): churn and growth across runs
@@ -28,5 +30,6 @@ Audit flags:
   --color / --no-color         force colours on or off (default: on for a terminal)
 
 Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 could not audit.
-The auditor is read-only: INFO, CLIENT LIST, CONFIG GET (where allowed), CLIENT SETNAME on its own connection.
+The auditor is read-only: INFO, CLIENT LIST, CONFIG GET (where allowed), CLUSTER NODES (clusters),
+CLIENT SETNAME on its own connection.
 `;

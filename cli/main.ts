@@ -52,6 +52,7 @@ async function audit(options: AuditOptions, io: CliIo): Promise<number> {
     connectTimeoutMs: options.connectTimeoutMs,
     commandTimeoutMs: options.commandTimeoutMs,
     toolVersion: toolVersion(),
+    cluster: options.cluster,
   });
   if (options.stateFile && result.report.history.samplesThisRun > 0) {
     try {

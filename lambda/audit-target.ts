@@ -82,6 +82,8 @@ export async function auditTarget(config: LambdaConfig, target: TargetConfig, de
     connectTimeoutMs: config.connectTimeoutMs,
     commandTimeoutMs: config.commandTimeoutMs,
     toolVersion: deps.toolVersion,
+    // Every node of a cluster; a cluster is also detected from the seed's INFO without it.
+    ...(target.cluster === true ? { cluster: true } : {}),
     now,
     ...(deps.sleep ? { sleep: deps.sleep } : {}),
     ...(preflightError ? { preflightError } : {}),

@@ -99,9 +99,6 @@ function parseTargets(raw: string | undefined): TargetConfig[] {
     if (/^rediss?:\/\/[^/@]*:[^/@]*@/.test(target.url)) {
       throw new ConfigError(`${where}.url must not contain a password: store it in Secrets Manager and set authSecretArn`);
     }
-    if (target.cluster === true) {
-      throw new ConfigError(`${where}.cluster: auditing every node of a Redis Cluster is not available yet; list each node as its own target`);
-    }
     if (target.iamUser !== undefined && target.cacheName === undefined) {
       throw new ConfigError(`${where}.cacheName is required with iamUser: the replication group id or serverless cache name the token is signed for`);
     }

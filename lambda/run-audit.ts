@@ -1,6 +1,8 @@
 // One audit of one target, end to end: connect, take the samples, always close, then let the core
 // decide. Shared by the CLI and the Lambda; delivery (terminal, files, S3, CloudWatch, SNS) is theirs.
+import { asAuditError, runClusterAudit } from './cluster-audit.js';
 import { assessAudit, type AuditOutcome, type FailedNode } from './core/audit.js';
+import { isClusterMode } from './core/cluster-nodes.js';
 import { AuditError, MaxClientsReachedError } from './core/errors.js';
 import type { AuditPolicy, RawNodeSample } from './core/model.js';
 import { memoryOf, type AuditState } from './core/state.js';
@@ -18,6 +20,11 @@ export interface RunAuditOptions {
   readonly connectTimeoutMs: number;
   readonly commandTimeoutMs: number;
   readonly toolVersion: string;
+  /**
+   * Audit every node of a Redis Cluster (CLI `--cluster`, Lambda `cluster: true`). Without it a cluster is
+   * still detected from the seed's INFO; with it, a seed that is not in cluster mode is audited alone and says so.
+   */
+  readonly cluster?: boolean;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
   /** A failure met before connecting (e.g. credentials): the run reports the target failed without connecting. */
@@ -46,7 +53,14 @@ export async function runAudit(options: RunAuditOptions): Promise<RunAuditResult
     collector = await NodeCollector.open(options.target, options, { memory: memoryOf(options.previousState, node) });
     for (let i = 0; i < options.samples; i += 1) {
       if (i > 0) await sleep(options.intervalMs);
-      samples.push([await collector.sample(now)]);
+      const raw = await collector.sample(now);
+      if (i === 0 && isClusterMode(raw.infoText)) {
+        // The cluster path owns the seed's connection from here on, and closes it.
+        const seed = collector;
+        collector = undefined;
+        return await runClusterAudit({ options, seed, firstSample: raw, startedAtMs, now, sleep });
+      }
+      samples.push([i === 0 && options.cluster === true ? notACluster(raw, options.target.display) : raw]);
     }
   } catch (err) {
     error = asAuditError(err);
@@ -82,8 +96,6 @@ export async function runAudit(options: RunAuditOptions): Promise<RunAuditResult
   return { ...outcome, error };
 }
 
-function asAuditError(err: unknown): AuditError {
-  if (err instanceof AuditError) return err;
-  // Unexpected failures keep their cause but show only a generic line: their text may hold anything.
-  return new AuditError(`the audit failed unexpectedly (${err instanceof Error ? err.name : typeof err})`, { cause: err });
+function notACluster(raw: RawNodeSample, display: string): RawNodeSample {
+  return { ...raw, errors: [...raw.errors, `cluster mode was asked for, but ${display} is not in cluster mode (cluster_enabled:0): audited as a single node`] };
 }

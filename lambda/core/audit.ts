@@ -55,6 +55,8 @@ export function assessAudit(input: AuditInput): AuditOutcome {
   const summaries: SampleSummary[] = [];
   let latest: { nodes: ParsedNode[]; analysis: ClientAnalysis | null } = { nodes: [], analysis: null };
   const sampleCounts = new Map<string, number>();
+  /** Each node's last parsed sample: a node whose sampling stopped early is reported from it. */
+  const lastOfNode = new Map<string, ParsedNode>();
 
   const previous = input.previousState?.samples ?? [];
   const youngSeconds = youngWindowSeconds(input.samples, previous);
@@ -72,7 +74,11 @@ export function assessAudit(input: AuditInput): AuditOutcome {
       analysis,
     ));
     latest = { nodes, analysis };
+    for (const n of nodes) lastOfNode.set(n.raw.node, n);
   }
+  const inLatest = new Set(latest.nodes.map((n) => n.raw.node));
+  // Sampled earlier in this run but missing from the last sample (several nodes: one stopped early).
+  const stoppedEarly = [...lastOfNode.values()].filter((n) => !inLatest.has(n.raw.node));
 
   const { window, source } = comparisonWindow(previous, summaries);
   const growth = sourceGrowth([...previous, ...summaries], policy.minGrowthConnections, policy.minGroupConnections);
@@ -106,7 +112,7 @@ export function assessAudit(input: AuditInput): AuditOutcome {
     status: latest.nodes.length === 0 ? 'failed' : input.failedNodes.length > 0 || (input.interruptedNodes?.length ?? 0) > 0 ? 'partial' : 'ok',
     policy,
     nodes: [
-      ...latest.nodes.map((n) => nodeReport(n, sampleCounts.get(n.raw.node) ?? 0, allRaw)),
+      ...[...latest.nodes, ...stoppedEarly].map((n) => nodeReport(n, sampleCounts.get(n.raw.node) ?? 0, allRaw)),
       ...input.failedNodes.map((f) => failedNodeReport(f)),
     ],
     summary: buildSummary(latest.nodes.map((n) => n.counters), views, analysis, window, findings, countSuspectedLeaks(findings)),

@@ -5,7 +5,7 @@
 import type { Redis } from 'ioredis';
 import { AuditError, ConnectError } from '../core/errors.js';
 import { DEFAULT_PLAN_OPTIONS, planClientList, rememberClients, type CollectionMemory, type PlanOptions } from '../core/collection-plan.js';
-import type { RawNodeSample, ServerConfig } from '../core/model.js';
+import type { CollectionCost, RawNodeSample, ServerConfig } from '../core/model.js';
 import { parseInfo, readCounters } from '../core/parse-info.js';
 import { readClientList } from './client-list-reader.js';
 import {
@@ -126,6 +126,21 @@ export class NodeCollector {
       errors,
       cost: { ...meter, roundTripMs: Math.round(meter.roundTripMs * 1000) / 1000 },
     };
+  }
+
+  /**
+   * CLUSTER NODES on this connection (the auditor's ACL allows `cluster|nodes`), with what it cost, for the
+   * caller to charge to this node's sample. Throws an AuditError subclass when refused or unanswered.
+   */
+  async clusterNodes(): Promise<{ text: string; cost: CollectionCost }> {
+    if (this.closing) throw new AuditError(`the collector for ${this.target.display} is already closed`);
+    const meter: Meter = { commandsSent: 0, bytesRead: 0, roundTripMs: 0 };
+    try {
+      const text = asText(await this.send(['CLUSTER', 'NODES'], meter));
+      return { text, cost: { ...meter, roundTripMs: Math.round(meter.roundTripMs * 1000) / 1000 } };
+    } catch (err) {
+      throw toAuditError(err, this.target, 'CLUSTER NODES', this.opts.commandTimeoutMs);
+    }
   }
 
   /** QUIT (bounded), then drop the socket. Idempotent, never throws: safe in any `finally`. */

@@ -5,11 +5,9 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Redis } from 'ioredis';
+import { AUDITOR_CLIENT_NAME } from '../core/analyse-clients.js';
 import { AuditError, AuthError, CommandTimeoutError, ConfigError, ConnectError, MaxClientsReachedError } from '../core/errors.js';
 import type { RedisTarget } from './target-url.js';
-
-/** The name the auditor gives its connection (CLIENT SETNAME), so operators see who it is in CLIENT LIST. */
-export const AUDITOR_CONNECTION_NAME = 'redis-leak-auditor';
 
 export interface ConnectionTimeouts {
   /** TCP connect plus TLS handshake. */
@@ -59,7 +57,7 @@ export async function openConnection(target: RedisTarget, opts: ConnectionTimeou
       await authenticate(redis, target);
     }
     step = 'CLIENT SETNAME';
-    await redis.call('CLIENT', 'SETNAME', AUDITOR_CONNECTION_NAME).catch((err: unknown) => {
+    await redis.call('CLIENT', 'SETNAME', AUDITOR_CLIENT_NAME).catch((err: unknown) => {
       // A user without +client|setname can still audit: the connection is found by its address.
       if (!isRefusal(err)) throw err;
     });
@@ -193,7 +191,7 @@ function tlsOptions(target: RedisTarget): ConnectionOptions {
   return {
     ...(ca ? { ca } : {}),
     // SNI must be a host name (RFC 6066); Node warns when given an IP, and checks IP SANs without it.
-    ...(isIP(target.host) === 0 ? { servername: target.host } : {}),
+    ...(target.tlsServername !== undefined ? { servername: target.tlsServername } : isIP(target.host) === 0 ? { servername: target.host } : {}),
   };
 }
 

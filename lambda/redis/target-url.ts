@@ -18,6 +18,11 @@ export interface RedisTarget {
   readonly tls: boolean;
   /** PEM file of the CA that signed the server certificate; the system CAs when absent. */
   readonly tlsCaFile?: string;
+  /**
+   * TLS server name (SNI and certificate check) when it differs from `host`: a cluster node reached by its
+   * announced IP keeps the host name of the seed URL (see redis/cluster-topology.ts).
+   */
+  readonly tlsServername?: string;
   /** `redis://host:port`, with no credentials: safe for logs, reports and errors. */
   readonly display: string;
 }

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startLocalRedis, type LocalRedisServer } from '../../cli/demo/local-redis-server.js';
-import { RespClient } from '../../cli/demo/resp-client.js';
 import { perRequestLeak, type WorkloadHandle } from '../../cli/demo/workload.js';
 import type { AuditReport } from '../../lambda/core/report.js';
 import { fillUp } from '../support/fill-up.js';

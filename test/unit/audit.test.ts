@@ -88,6 +88,17 @@ describe('assessAudit', () => {
     expect(report.findings).toEqual([]);
   });
 
+  it('reports a node of several whose sampling stopped early from its last sample, with the reason (partial)', () => {
+    const other = '127.0.0.1:7001';
+    const first = [raw(), raw({ node: other, infoText: info({ connected_clients: 9, role: 'slave' }), errors: ['sampling stopped early: no answer'] })];
+    const { report } = audit({ samples: [first, [raw({ takenAtMs: 1_700_000_001_000 })]], interruptedNodes: [other] });
+    expect(report.status).toBe('partial');
+    expect(report.nodes.map((n) => [n.address, n.role, n.samples, n.errors])).toEqual([
+      [NODE, 'master', 2, []],
+      [other, 'slave', 1, ['sampling stopped early: no answer']],
+    ]);
+  });
+
   it('degrades to INFO-only when CLIENT LIST was refused', () => {
     const { report } = audit({ samples: [[raw({ clientListText: null, errors: ['CLIENT LIST refused (NOPERM)'] })]] });
     expect(report.auditor.method).toBe('info-only');

@@ -55,6 +55,11 @@ describe('loadConfig', () => {
     expect(failure(env)).toContain(expected);
   });
 
+  it('accepts a cluster target (every node is audited from this seed)', () => {
+    const config = loadConfig({ ...base, AUDIT_TARGETS: '[{"name":"sessions","url":"rediss://clustercfg.sessions.abc123.euw1.cache.amazonaws.com:6379","cluster":true}]' });
+    expect(config.targets[0]).toMatchObject({ name: 'sessions', cluster: true });
+  });
+
   it('refuses a password in a target URL without echoing it', () => {
     const message = failure({ ...base, AUDIT_TARGETS: '[{"name":"a","url":"redis://default:hunter2@h:6379"}]' });
     expect(message).toBe('AUDIT_TARGETS[0].url must not contain a password: store it in Secrets Manager and set authSecretArn');

@@ -1,0 +1,183 @@
+// One audit of a Redis Cluster: the seed's connection lists the nodes (CLUSTER NODES), then one connection
+// per other node is opened in parallel (each bounded by its own timeouts), every sample is taken on all
+// nodes in parallel, and every connection is closed whatever happened. A node that cannot be opened or
+// fails while sampling is reported with its error (a partial report); it never fails the whole run.
+import { assessAudit, type FailedNode } from './core/audit.js';
+import type { CollectionMemory } from './core/collection-plan.js';
+import { AuditError, MaxClientsReachedError } from './core/errors.js';
+import type { CollectionCost, RawNodeSample } from './core/model.js';
+import { memoryOf } from './core/state.js';
+import { discoverCluster, type ClusterTopology } from './redis/cluster-topology.js';
+import { NodeCollector } from './redis/node-collector.js';
+import type { RunAuditOptions, RunAuditResult } from './run-audit.js';
+
+export interface ClusterAuditInput {
+  readonly options: RunAuditOptions;
+  /** The seed's collector, already open; this function owns it from now on and closes it. */
+  readonly seed: NodeCollector;
+  /** The seed's first sample (its INFO said cluster mode). */
+  readonly firstSample: RawNodeSample;
+  readonly startedAtMs: number;
+  readonly now: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+/** One node of the run: its collector while it is sampled, and where its samples are. */
+interface NodeRun {
+  /** The seed's is renamed from its URL's `host:port` to its announced address once the cluster is listed. */
+  label: string;
+  collector: NodeCollector | null;
+  /** Index in `rounds` of this node's last sample; -1 before the first. */
+  lastRound: number;
+  error: AuditError | null;
+}
+
+export async function runClusterAudit(input: ClusterAuditInput): Promise<RunAuditResult> {
+  const { options, seed } = input;
+  const rounds: RawNodeSample[][] = [];
+  const failedNodes: FailedNode[] = [];
+  const runs: NodeRun[] = [];
+  let unexpected: AuditError | null = null;
+
+  const stop = (run: NodeRun, error: AuditError): void => {
+    run.error = error;
+    void run.collector?.close(); // free the node now; the finally below awaits the same close
+    if (run.lastRound < 0) {
+      failedNodes.push({ node: run.label, error: error.message, refusedMaxClients: error instanceof MaxClientsReachedError });
+      return;
+    }
+    // Keep what was read before the failure and say why sampling stopped.
+    const round = rounds[run.lastRound] ?? [];
+    const at = round.findIndex((raw) => raw.node === run.label);
+    const last = round[at];
+    if (last !== undefined) round[at] = { ...last, errors: [...last.errors, `sampling stopped early: ${error.message}`] };
+  };
+
+  const seedRun: NodeRun = { label: seed.node, collector: seed, lastRound: 0, error: null };
+  runs.push(seedRun);
+  try {
+    let topology: ClusterTopology;
+    let first = input.firstSample;
+    try {
+      const discovered = await discoverCluster(seed, options.target);
+      topology = discovered.topology;
+      first = { ...first, errors: [...first.errors, ...topology.errors], cost: addCost(first.cost, discovered.cost) };
+    } catch (err) {
+      // The seed alone is still worth a report; the run is partial because the other nodes are unknown.
+      const error = asAuditError(err);
+      rounds.push([{ ...first, errors: [...first.errors, `the other cluster nodes are unknown: ${error.message}`] }]);
+      await sampleRounds(input, rounds, [seedRun], 1, stop);
+      return finish(input, rounds, failedNodes, runs, [seed.node], error);
+    }
+    seedRun.label = topology.seedLabel;
+    rounds.push([{ ...first, node: topology.seedLabel }]);
+    for (const { label, reason } of topology.skipped) failedNodes.push({ node: label, error: reason, refusedMaxClients: false });
+
+    const others = topology.members.map((m): NodeRun => ({ label: m.label, collector: null, lastRound: -1, error: null }));
+    runs.push(...others);
+    const opened = await Promise.allSettled(topology.members.map((m) =>
+      NodeCollector.open(m.target, options, { memory: memoryOf(options.previousState, m.label) })));
+    opened.forEach((result, i) => {
+      const run = others[i];
+      if (run === undefined) return;
+      if (result.status === 'fulfilled') run.collector = result.value;
+      else stop(run, asAuditError(result.reason));
+    });
+    // The seed's first sample is taken; the others take theirs now, into the same round.
+    await sampleRound(input, rounds, 0, others, stop);
+    await sampleRounds(input, rounds, runs, 1, stop);
+  } catch (err) {
+    unexpected = asAuditError(err);
+  } finally {
+    await Promise.all(runs.map((run) => run.collector?.close()));
+  }
+  const interrupted = runs.filter((run) => run.error !== null && run.lastRound >= 0).map((run) => run.label);
+  return finish(input, rounds, failedNodes, runs, interrupted, unexpected);
+}
+
+/** Rounds `from` .. samples-1 on every node still sampling, `intervalMs` apart. */
+async function sampleRounds(input: ClusterAuditInput, rounds: RawNodeSample[][], runs: readonly NodeRun[], from: number, stop: (run: NodeRun, error: AuditError) => void): Promise<void> {
+  for (let i = from; i < input.options.samples; i += 1) {
+    const active = runs.filter((run) => run.collector !== null && run.error === null);
+    if (active.length === 0) return;
+    await input.sleep(input.options.intervalMs);
+    rounds.push([]);
+    await sampleRound(input, rounds, rounds.length - 1, active, stop);
+  }
+}
+
+/** One sample on each given node, in parallel, into `rounds[index]`; a node that fails is stopped. */
+async function sampleRound(input: ClusterAuditInput, rounds: RawNodeSample[][], index: number, runs: readonly NodeRun[], stop: (run: NodeRun, error: AuditError) => void): Promise<void> {
+  const active = runs.filter((run) => run.collector !== null && run.error === null);
+  const results = await Promise.allSettled(active.map((run) => (run.collector as NodeCollector).sample(input.now)));
+  const round = rounds[index] ?? [];
+  results.forEach((result, i) => {
+    const run = active[i];
+    if (run === undefined) return;
+    if (result.status === 'rejected') {
+      stop(run, asAuditError(result.reason));
+      return;
+    }
+    round.push({ ...result.value, node: run.label });
+    run.lastRound = index;
+  });
+}
+
+function finish(
+  input: ClusterAuditInput, rounds: RawNodeSample[][], failedNodes: readonly FailedNode[], runs: readonly NodeRun[],
+  interruptedNodes: readonly string[], error: AuditError | null,
+): RunAuditResult {
+  const { options } = input;
+  const collectionMemory: Record<string, CollectionMemory | null> = {};
+  for (const run of runs) {
+    if (run.collector === null || run.lastRound < 0) continue;
+    collectionMemory[run.label] = run.collector.memory;
+  }
+  // The seed's first sample is planned before the run knows the seed's announced name, from the memory
+  // kept under the URL's `host:port`: keep it there too (the plan checks run_id, so a configuration
+  // endpoint that lands on another node next time only costs a plain listing).
+  const seed = runs[0];
+  if (seed?.collector && seed.lastRound >= 0 && seed.collector.node !== seed.label) collectionMemory[seed.collector.node] = seed.collector.memory;
+
+  const notAudited = failedNodes.length + interruptedNodes.length;
+  const known = new Set([...runs.map((run) => run.label), ...failedNodes.map((f) => f.node)]).size;
+  const summary = error ?? (notAudited > 0
+    ? new AuditError(`${notAudited} of ${known} cluster nodes were not fully audited (${firstError(failedNodes, runs)})`)
+    : null);
+  const outcome = assessAudit({
+    target: options.target.display,
+    samples: rounds.filter((round) => round.length > 0),
+    failedNodes,
+    interruptedNodes,
+    previousState: options.previousState,
+    stateWarnings: options.stateWarnings ?? [],
+    policy: options.policy,
+    startedAtMs: input.startedAtMs,
+    nowMs: input.now(),
+    toolVersion: options.toolVersion,
+    collectionMemory,
+  });
+  return { ...outcome, error: summary };
+}
+
+function firstError(failedNodes: readonly FailedNode[], runs: readonly NodeRun[]): string {
+  const failed = failedNodes[0];
+  if (failed !== undefined) return `${failed.node}: ${failed.error}`;
+  const run = runs.find((r) => r.error !== null);
+  return run?.error ? `${run.label}: ${run.error.message}` : 'unknown';
+}
+
+function addCost(a: CollectionCost, b: CollectionCost): CollectionCost {
+  return {
+    commandsSent: a.commandsSent + b.commandsSent,
+    bytesRead: a.bytesRead + b.bytesRead,
+    roundTripMs: Math.round((a.roundTripMs + b.roundTripMs) * 1000) / 1000,
+  };
+}
+
+/** Any failure as an AuditError; unexpected ones keep their cause but show only a generic line. */
+export function asAuditError(err: unknown): AuditError {
+  if (err instanceof AuditError) return err;
+  // Their text may hold anything.
+  return new AuditError(`the audit failed unexpectedly (${err instanceof Error ? err.name : typeof err})`, { cause: err });
+}
