@@ -2,9 +2,10 @@
 //
 // The bundle is built as lib/redis-leak-auditor.ts has NodejsFunction build it: esbuild --bundle of
 // lambda/handler.ts with --platform=node --target=node22 --minify --sourcemap (a linked index.js.map, sources
-// included) and no externals (`externalModules: []`: the AWS SDK is bundled too), CommonJS output (index.js).
+// included) and the externals of lib/lambda-bundling.ts (only the EC2 client), CommonJS output (index.js).
 // Cold load: `require` of the bundle in a fresh `node` per run, as deployed (NODE_OPTIONS=--enable-source-maps,
 // which the construct sets) and without source maps, interleaved, median of 10.
+import { LAMBDA_BUNDLING } from '../lib/lambda-bundling.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,7 +46,7 @@ export interface ColdLoadVariant {
 }
 
 export interface BundleResult {
-  readonly esbuild: Readonly<Record<string, string | boolean | readonly string[]>>;
+  readonly esbuild: Readonly<Record<string, string | boolean | readonly string[] | Readonly<Record<string, string>>>>;
   readonly bundleBytes: number;
   readonly gzipBytes: number;
   readonly sourceMapBytes: number;
@@ -81,11 +82,12 @@ export interface CostEstimate {
 
 async function buildBundle(dir: string): Promise<{ outfile: string; metafile: Metafile; options: BundleResult['esbuild'] }> {
   const outfile = join(dir, 'index.js');
-  // lib/redis-leak-auditor.ts: bundling { minify: true, sourceMap: true, target: 'node22', externalModules: [] };
-  // NodejsFunction adds --platform=node and writes index.js (CommonJS, its default format).
+  // As lib/lambda-bundling.ts has NodejsFunction bundle it; NodejsFunction adds --platform=node and writes
+  // index.js (CommonJS, its default format).
   const options = {
-    entryPoints: ['lambda/handler.ts'], bundle: true, platform: 'node', target: 'node22', format: 'cjs', minify: true,
-    sourcemap: true, sourcesContent: true, external: [],
+    entryPoints: ['lambda/handler.ts'], bundle: true, platform: 'node', target: LAMBDA_BUNDLING.target, format: 'cjs',
+    minify: LAMBDA_BUNDLING.minify, sourcemap: LAMBDA_BUNDLING.sourceMap, sourcesContent: true, external: [...LAMBDA_BUNDLING.externalModules],
+    define: { ...LAMBDA_BUNDLING.define }, banner: { js: LAMBDA_BUNDLING.banner },
   } satisfies BuildOptions;
   const result = await build({ ...options, absWorkingDir: ROOT, outfile, metafile: true, logLevel: 'error' });
   return { outfile, metafile: result.metafile, options };
@@ -113,7 +115,11 @@ const LOAD_SCRIPT = [
 ].join('\n');
 
 function coldLoadOnce(bundle: string, nodeOptions: string): { requireMs: number; sinceStartMs: number } {
-  const env: Record<string, string | undefined> = { ...process.env, BENCH_BUNDLE: bundle, AWS_REGION: 'us-east-1', NODE_OPTIONS: nodeOptions };
+  // The Lambda runtime resolves the bundle's externals (the EC2 client) through NODE_PATH, from its own copy
+  // of the SDK; here the project's node_modules plays that part.
+  const env: Record<string, string | undefined> = {
+    ...process.env, BENCH_BUNDLE: bundle, AWS_REGION: 'us-east-1', NODE_OPTIONS: nodeOptions, NODE_PATH: join(ROOT, 'node_modules'),
+  };
   const child = spawnSync(process.execPath, ['-e', LOAD_SCRIPT], { env, encoding: 'utf8', timeout: 30_000 });
   if (child.status !== 0) throw new Error(`loading the bundle failed (status ${child.status}): ${child.stderr.slice(0, 1000)}`);
   return JSON.parse(child.stdout) as { requireMs: number; sinceStartMs: number };

@@ -20,6 +20,8 @@ export interface AuditOptions {
   readonly policy: AuditPolicy;
   readonly json: boolean;
   readonly outDir?: string;
+  /** Also write the report as one self-contained HTML page here. */
+  readonly htmlFile?: string;
   readonly failOn: FailOn;
   readonly connectTimeoutMs: number;
   readonly commandTimeoutMs: number;
@@ -30,6 +32,8 @@ export interface DemoOptions {
   readonly command: 'demo';
   readonly json: boolean;
   readonly outDir?: string;
+  /** Where the demo writes its HTML report (a temporary file when absent). */
+  readonly htmlFile?: string;
   readonly color: boolean | undefined;
 }
 
@@ -52,6 +56,7 @@ const AUDIT_FLAGS = {
   'list-limit': { type: 'string' },
   json: { type: 'boolean' },
   out: { type: 'string' },
+  html: { type: 'string' },
   'fail-on': { type: 'string' },
   'connect-timeout': { type: 'string' },
   'command-timeout': { type: 'string' },
@@ -78,7 +83,8 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
   if (values.help === true) return { command: 'help', topic: command };
   const color = values['no-color'] === true ? false : values.color === true ? true : undefined;
   const outDir = stringFlag(values, 'out');
-  if (command === 'demo') return { command: 'demo', json: values.json === true, color, ...(outDir ? { outDir } : {}) };
+  const htmlFile = stringFlag(values, 'html');
+  if (command === 'demo') return { command: 'demo', json: values.json === true, color, ...(outDir ? { outDir } : {}), ...(htmlFile ? { htmlFile } : {}) };
 
   const url = stringFlag(values, 'url') ?? env.REDIS_URL;
   if (url === undefined || url === '') throw new ConfigError('--url is required: give redis://host:port (or rediss:// for TLS), or set REDIS_URL');
@@ -114,6 +120,7 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
     },
     json: values.json === true,
     ...(outDir ? { outDir } : {}),
+    ...(htmlFile ? { htmlFile } : {}),
     failOn,
     connectTimeoutMs: intFlag(values, 'connect-timeout', 5000, 100, 120_000),
     commandTimeoutMs: intFlag(values, 'command-timeout', 5000, 100, 120_000),

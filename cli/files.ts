@@ -30,3 +30,10 @@ export function writeReportFile(dir: string, report: AuditReport): string {
   writeFileSync(path, JSON.stringify(report, null, 2) + '\n');
   return path;
 }
+
+/** Writes the HTML page of a report (creating its folder) and returns the path. */
+export function writeHtmlFile(path: string, html: string): string {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, html);
+  return path;
+}

@@ -3,7 +3,7 @@ export const HELP = `redis-leak-audit: find Redis/Valkey client connection leaks
 
 Usage:
   redis-leak-audit audit --url redis://[user[:password]@]host[:port] [flags]
-  redis-leak-audit demo [--json] [--out DIR]
+  redis-leak-audit demo [--json] [--out DIR] [--html FILE]
   redis-leak-audit --help | --version
 
 Audit flags:
@@ -27,6 +27,7 @@ Audit flags:
   --command-timeout MS         per-command timeout (default 5000)
   --json                       print the report JSON on stdout, nothing else there
   --out DIR                    also write the report JSON into DIR
+  --html FILE                  also write the report as one self-contained HTML page
   --color / --no-color         force colours on or off (default: on for a terminal)
 
 Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 could not audit.

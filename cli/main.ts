@@ -1,5 +1,9 @@
 // The CLI's flow: flags -> audit (or demo) -> output -> exit code. Errors become one line on stderr.
 import { AuditError, ConfigError } from '../lambda/core/errors.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { renderHtmlReport } from '../lambda/core/html-report.js';
+import type { SampleSummary } from '../lambda/core/history.js';
 import type { AuditReport } from '../lambda/core/report.js';
 import { restoreState } from '../lambda/core/state.js';
 import { runAudit } from '../lambda/run-audit.js';
@@ -7,7 +11,7 @@ import { parseTargetUrl, redactUrl, redactUrlsIn } from '../lambda/redis/target-
 import { parseCli, type AuditOptions, type DemoOptions } from './args.js';
 import { runDemo } from './demo/run-demo.js';
 import { EXIT_CANNOT_AUDIT, EXIT_OK, exitCodeFor } from './exit-code.js';
-import { readStateFile, writeReportFile, writeStateFile } from './files.js';
+import { readStateFile, writeHtmlFile, writeReportFile, writeStateFile } from './files.js';
 import { HELP } from './help.js';
 import { renderReport } from './render-report.js';
 import { toolVersion } from './version.js';
@@ -61,28 +65,41 @@ async function audit(options: AuditOptions, io: CliIo): Promise<number> {
       io.stderr.write(`redis-leak-audit: --state-file ${options.stateFile} could not be written (${(err as NodeJS.ErrnoException).code ?? 'error'}); history was not saved\n`);
     }
   }
-  deliver(result.report, options, io);
+  deliver(result.report, options, io, result.state.samples);
   if (result.error) io.stderr.write(`redis-leak-audit: ${result.error.message}\n`);
   return exitCodeFor(result.report, options.failOn);
 }
 
 async function demo(options: DemoOptions, io: CliIo): Promise<number> {
   const progress = (line: string) => io.stderr.write(`demo: ${line}\n`);
-  const report = await runDemo({ progress, toolVersion: toolVersion() });
-  deliver(report, options, io);
+  const { report, history } = await runDemo({ progress, toolVersion: toolVersion() });
+  // The demo always writes its page, so that there is something to open in a browser.
+  const htmlFile = options.htmlFile ?? join(tmpdir(), `redis-leak-audit-demo-${report.generatedAt.replace(/[:.]/g, '-')}.html`);
+  deliver(report, { ...options, htmlFile }, io, history);
   return EXIT_OK;
 }
 
-function deliver(report: AuditReport, options: { json: boolean; outDir?: string; color: boolean | undefined }, io: CliIo): void {
-  const path = options.outDir ? writeReportFile(options.outDir, report) : undefined;
+interface DeliveryOptions {
+  readonly json: boolean;
+  readonly outDir?: string;
+  readonly htmlFile?: string;
+  readonly color: boolean | undefined;
+}
+
+function deliver(report: AuditReport, options: DeliveryOptions, io: CliIo, history: readonly SampleSummary[]): void {
+  const written = [
+    ...(options.outDir ? [writeReportFile(options.outDir, report)] : []),
+    ...(options.htmlFile ? [writeHtmlFile(options.htmlFile, renderHtmlReport(report, { history }))] : []),
+  ];
+  // With --json stdout holds the report and nothing else: file paths go to stderr.
+  const notes = options.json ? io.stderr : io.stdout;
   if (options.json) {
     io.stdout.write(JSON.stringify(report, null, 2) + '\n');
-    if (path) io.stderr.write(`report written to ${path}\n`);
-    return;
+  } else {
+    const color = options.color ?? (io.stdout.isTTY === true && io.env.NO_COLOR === undefined);
+    io.stdout.write(renderReport(report, color));
   }
-  const color = options.color ?? (io.stdout.isTTY === true && io.env.NO_COLOR === undefined);
-  io.stdout.write(renderReport(report, color));
-  if (path) io.stdout.write(`report written to ${path}\n`);
+  for (const path of written) notes.write(`report written to ${path}\n`);
 }
 
 /** One line, no stack, no credentials: for AuditErrors their message; for anything else its first line. */

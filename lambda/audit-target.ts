@@ -2,13 +2,15 @@
 // SNS when something new or worse appeared, state back. Each delivery step fails alone: it is logged and
 // counted, and the others still run.
 import type { LambdaConfig, TargetConfig } from './config.js';
+import { enrichReport, sourcesToResolve } from './core/enrich-report.js';
 import { AuditError } from './core/errors.js';
+import { renderHtmlReport } from './core/html-report.js';
 import { metricsFor } from './core/metrics.js';
 import { buildNotification } from './core/notification-text.js';
 import { planNotification, readNotifyState, withNotifyState } from './core/notify-policy.js';
 import type { AuditReport } from './core/report.js';
 import { restoreState, type AuditState } from './core/state.js';
-import type { MetricSink, Notifier, ReportStore, StoredReport } from './publish/ports.js';
+import type { IpResolver, MetricSink, Notifier, ReportStore, StoredReport } from './publish/ports.js';
 import type { RedisTarget } from './redis/target-url.js';
 import { runAudit } from './run-audit.js';
 import { baseTarget } from './auth/target-credentials.js';
@@ -26,6 +28,8 @@ export interface TargetDeps {
   /** null when no topic is configured. */
   readonly notifier: Notifier | null;
   readonly logger: LogSink;
+  /** Names the workloads behind source IPs in the report; absent: the report shows IPs only. */
+  readonly resolver?: IpResolver;
   readonly connectable: (target: TargetConfig) => Promise<RedisTarget>;
   readonly toolVersion: string;
   readonly now?: () => number;
@@ -88,10 +92,11 @@ export async function auditTarget(config: LambdaConfig, target: TargetConfig, de
     ...(deps.sleep ? { sleep: deps.sleep } : {}),
     ...(preflightError ? { preflightError } : {}),
   });
-  const report = result.report;
+  const report = await withWorkloads(result.report, deps.resolver, log);
   if (result.error) log('warn', 'audit did not complete', { error: result.error.message, errorType: result.error.name });
 
-  const stored = await attempt('save-report', () => deps.store.saveReport(target.name, report));
+  const html = renderHtmlReport(report, { history: result.state.samples });
+  const stored = await attempt('save-report', () => deps.store.saveReport(target.name, report, html));
   await attempt('metrics', () => deps.metrics.publish(metricsFor(report, target.name, now())));
 
   const previousNotify = readNotifyState(restored.state);
@@ -144,9 +149,23 @@ export async function auditTarget(config: LambdaConfig, target: TargetConfig, de
   };
 }
 
+/** The report with names for its source IPs; unchanged when there is no resolver or it fails. */
+async function withWorkloads(report: AuditReport, resolver: IpResolver | undefined, log: (level: keyof LogSink, message: string, extra?: Record<string, unknown>) => void): Promise<AuditReport> {
+  const ips = resolver ? sourcesToResolve(report) : [];
+  if (resolver === undefined || ips.length === 0) return report;
+  try {
+    const workloads = await resolver.resolve(ips);
+    return enrichReport(report, workloads);
+  } catch (err) {
+    log('warn', 'source IPs not resolved', { error: describe(err) });
+    return report;
+  }
+}
+
 function linksOf(stored: StoredReport | undefined, nowMs: number) {
   return {
     consoleUrl: stored?.consoleUrl ?? '',
+    ...(stored ? { jsonConsoleUrl: stored.jsonConsoleUrl } : {}),
     presignedUrl: stored?.presignedUrl ?? null,
     presignedExpiresAt: stored?.presignedExpiresAt ?? null,
     nowMs,

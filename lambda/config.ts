@@ -36,6 +36,8 @@ export interface LambdaConfig {
   readonly reportKmsKeyArn: string | null;
   readonly secretMaxAgeSeconds: number;
   readonly targetConcurrency: number;
+  /** Name the workloads behind source IPs (EC2 DescribeNetworkInterfaces). */
+  readonly resolveSourceIps: boolean;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -72,6 +74,7 @@ export function loadConfig(env: Env): LambdaConfig {
     reportKmsKeyArn: optional(env, 'REPORT_KMS_KEY_ARN', /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/.+$/, 'a KMS key ARN'),
     secretMaxAgeSeconds: int(env, 'SECRET_MAX_AGE_SECONDS', 300, 0, 86_400),
     targetConcurrency: int(env, 'TARGET_CONCURRENCY', 4, 1, 32),
+    resolveSourceIps: bool(env, 'RESOLVE_SOURCE_IPS', false),
   };
 }
 
@@ -120,6 +123,14 @@ function optional(env: Env, name: string, pattern: RegExp, form: string): string
   if (value === undefined || value === '') return null;
   if (!pattern.test(value)) throw new ConfigError(`${name} is not ${form}: got '${value.slice(0, 80)}'`);
   return value;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  throw new ConfigError(`${name} expects true or false, got '${env[name]?.slice(0, 80) ?? ''}'`);
 }
 
 function num(env: Env, name: string, fallback: number, min: number, max: number): number {

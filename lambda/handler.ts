@@ -14,19 +14,26 @@ import { loadConfig, type LambdaConfig } from './config.js';
 import { AuditError } from './core/errors.js';
 import { createAwsClients, type AwsClients } from './publish/aws-clients.js';
 import { CloudWatchMetricSink } from './publish/cloudwatch-metric-sink.js';
+import { Ec2IpResolver } from './publish/ec2-ip-resolver.js';
+import type { IpResolver } from './publish/ports.js';
 import { S3ReportStore } from './publish/s3-report-store.js';
 import { SnsNotifier } from './publish/sns-notifier.js';
 import { TOOL_VERSION } from './tool-version.js';
 
 export interface HandlerDeps {
   readonly env: Readonly<Record<string, string | undefined>>;
-  readonly clients: () => AwsClients;
+  /** Without `ec2` (test doubles), source IPs are not resolved. */
+  readonly clients: () => HandlerClients;
+  /** The IP resolver of one invocation, when RESOLVE_SOURCE_IPS is true. @default Ec2IpResolver on clients.ec2 */
+  readonly ipResolver?: (clients: HandlerClients, logger: Logger) => IpResolver | null;
   readonly getSecret: (arn: string, maxAgeSeconds: number) => Promise<string | undefined>;
   readonly awsCredentials: AwsCredentialIdentityProvider;
   readonly logger: Logger;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
 }
+
+export type HandlerClients = Omit<AwsClients, 'ec2'> & Partial<Pick<AwsClients, 'ec2'>>;
 
 export interface HandlerResult {
   readonly targets: readonly TargetOutcome[];
@@ -62,6 +69,8 @@ export function createHandler(overrides: Partial<HandlerDeps> = {}) {
     }
     const config = loaded.config;
     const clients = deps.clients();
+    // One resolver per invocation: its cache lives for this run only (workloads come and go).
+    const resolver = config.resolveSourceIps ? (deps.ipResolver ?? defaultIpResolver)(clients, deps.logger) : null;
     const targetDeps = {
       store: new S3ReportStore({
         s3: clients.s3,
@@ -75,6 +84,7 @@ export function createHandler(overrides: Partial<HandlerDeps> = {}) {
       metrics: new CloudWatchMetricSink({ cloudwatch: clients.cloudwatch, namespace: config.metricNamespace, logger: deps.logger }),
       notifier: config.topicArn ? new SnsNotifier({ sns: clients.sns, topicArn: config.topicArn, logger: deps.logger }) : null,
       logger: deps.logger as LogSink,
+      ...(resolver ? { resolver } : {}),
       connectable: (target: LambdaConfig['targets'][number]) => connectableTarget(target, {
         getSecret: (arn) => deps.getSecret(arn, config.secretMaxAgeSeconds),
         awsCredentials: deps.awsCredentials,
@@ -100,6 +110,10 @@ export function createHandler(overrides: Partial<HandlerDeps> = {}) {
   };
 
   return middy(audit).use(injectLambdaContext(deps.logger));
+}
+
+function defaultIpResolver(clients: HandlerClients, logger: Logger): IpResolver | null {
+  return clients.ec2 ? new Ec2IpResolver({ ec2: clients.ec2, logger }) : null;
 }
 
 function loadOnce(env: HandlerDeps['env']): { config: LambdaConfig } | { error: unknown } {

@@ -48,6 +48,8 @@ export const appConfigSchema = z.strictObject({
     suspectedLeaks: numberIn(1, 1000, 'suspected leaks').optional(),
   }).default({}),
   reportRetentionDays: numberIn(1, 3650, 'days').default(90),
+  /** Name the workloads behind source IPs (EC2 DescribeNetworkInterfaces); the sandbox never does (no EC2 endpoint). */
+  resolveSourceIps: z.boolean({ error: 'expected true or false' }).default(true),
   vpc: z.strictObject({
     id: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'expected a VPC id (vpc-...)'),
     subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'expected subnet ids (subnet-...)')).min(1, 'expected at least one private subnet id'),
@@ -77,6 +79,7 @@ const SINGLE_KEYS: Record<string, (text: string) => unknown> = {
   thresholds: (t) => JSON.parse(t),
   alarms: (t) => JSON.parse(t),
   sandbox: (t) => JSON.parse(t),
+  resolveSourceIps: (t) => (t === 'true' ? true : t === 'false' ? false : t),
 };
 
 /** A number when the text is one; the text itself otherwise, so the error can quote what was given. */

@@ -1,6 +1,7 @@
 // The Lambda role's permissions, each scoped to what the auditor does: write its reports and state, read
 // its state and reports (the presigned links are signed with this role), publish to its topic, put
-// metrics in its namespace only, read its secrets, connect with IAM only to the caches that use it.
+// metrics in its namespace only, read its secrets, connect with IAM only to the caches that use it, and
+// (optionally) describe network interfaces and instances in its region to name the clients behind IPs.
 import { Arn, ArnFormat, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -13,6 +14,8 @@ export interface AuditorGrants {
   readonly topic: sns.ITopic;
   readonly namespace: string;
   readonly targets: readonly AuditTargetSpec[];
+  /** Allow the EC2 Describe calls that name the workloads behind source IPs. */
+  readonly resolveSourceIps?: boolean;
 }
 
 export function grantAuditorPermissions(fn: lambda.Function, grants: AuditorGrants): void {
@@ -36,6 +39,16 @@ export function grantAuditorPermissions(fn: lambda.Function, grants: AuditorGran
     resources: ['*'],
     conditions: { StringEquals: { 'cloudwatch:namespace': grants.namespace } },
   }));
+  if (grants.resolveSourceIps) {
+    // Describe actions take no resource scope; aws:RequestedRegion (supported by every EC2 action) keeps
+    // them to the stack's region, where the audited caches and their clients are.
+    fn.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'NameSourceIps',
+      actions: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeInstances'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'aws:RequestedRegion': Stack.of(fn).region } },
+    }));
+  }
   for (const target of grants.targets) {
     target.authSecret?.grantRead(fn);
     if (target.iamUser && target.cacheName) {
@@ -63,7 +76,9 @@ export function grantAuditorPermissions(fn: lambda.Function, grants: AuditorGran
     });
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'cloudwatch:PutMetricData supports no resource scope; it is limited to the auditor\'s namespace by the cloudwatch:namespace condition.',
+      reason: 'cloudwatch:PutMetricData supports no resource scope; it is limited to the auditor\'s namespace by the cloudwatch:namespace condition. '
+        + 'ec2:DescribeNetworkInterfaces and ec2:DescribeInstances (read-only, to name the workloads behind client IPs) support no resource scope either; '
+        + 'they are limited to the stack\'s region by the aws:RequestedRegion condition.',
     });
     // cdk-nag names the bucket by its logical id: resolve it, so the acknowledgement holds in any app.
     const bucketId = Stack.of(fn).resolve(Stack.of(fn).getLogicalId(bucket.node.defaultChild as CfnElement)) as string;

@@ -64,6 +64,8 @@ export class RedisLeakAuditorStack extends Stack {
       notificationEmails: config.notificationEmails,
       ...(config.slack ? { slack: config.slack } : {}),
       reportRetentionDays: config.reportRetentionDays,
+      // The sandbox VPC has endpoints only for what a run needs; its clients are yours to name anyway.
+      resolveSourceIps: this.mode === 'existing' && config.resolveSourceIps,
       removalPolicy: this.mode === 'sandbox' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
   }

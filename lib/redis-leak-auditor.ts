@@ -16,6 +16,7 @@ import { AuditorNotifications, type SlackChannel } from './auditor-notifications
 import { ReportBucket } from './report-bucket.js';
 import { grantAuditorPermissions } from './auditor-permissions.js';
 import { handlerEntry } from './handler-entry.js';
+import { LAMBDA_BUNDLING } from './lambda-bundling.js';
 
 /** One Redis/Valkey endpoint to audit. */
 export interface AuditTargetSpec {
@@ -78,6 +79,8 @@ export interface RedisLeakAuditorProps {
   readonly notifyCooldownMinutes?: number;
   /** Removal policy of the report bucket and the topic's key. @default RETAIN */
   readonly removalPolicy?: RemovalPolicy;
+  /** Name the workloads behind client IPs (Lambda function, ECS service, EC2 instance) with EC2 DescribeNetworkInterfaces. @default true */
+  readonly resolveSourceIps?: boolean;
 }
 
 const TARGET_NAME = /^[A-Za-z0-9._-]{1,64}$/;
@@ -111,6 +114,7 @@ export class RedisLeakAuditor extends Construct {
     validate(props);
     const scheduleMinutes = props.scheduleMinutes ?? 5;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const resolveSourceIps = props.resolveSourceIps ?? true;
 
     this.reports = new ReportBucket(this, 'Reports', { retentionDays: props.reportRetentionDays ?? 90, removalPolicy });
     this.notifications = new AuditorNotifications(this, 'Notifications', {
@@ -161,8 +165,7 @@ export class RedisLeakAuditor extends Construct {
       deadLetterQueue: this.deadLetterQueue,
       retryAttempts: 1,
       logGroup: new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
-      // Everything bundled, the AWS SDK included: the runtime's SDK may differ from the one we tested with.
-      bundling: { minify: true, sourceMap: true, target: 'node22', externalModules: [] },
+      bundling: { ...LAMBDA_BUNDLING, externalModules: [...LAMBDA_BUNDLING.externalModules], define: { ...LAMBDA_BUNDLING.define } },
       environment: {
         AUDIT_TARGETS: Stack.of(this).toJsonString(props.targets.map(targetEnv)),
         REPORT_BUCKET: this.reports.bucket.bucketName,
@@ -176,6 +179,7 @@ export class RedisLeakAuditor extends Construct {
         PRESIGN_EXPIRES_SECONDS: '3600',
         POWERTOOLS_SERVICE_NAME: 'redis-leak-auditor',
         NODE_OPTIONS: '--enable-source-maps',
+        RESOLVE_SOURCE_IPS: String(resolveSourceIps),
         ...thresholdEnv(props.thresholds),
       },
       description: 'redis-leak-auditor: audits Redis/Valkey client connections for leaks',
@@ -185,6 +189,7 @@ export class RedisLeakAuditor extends Construct {
       topic: this.notifications.topic,
       namespace: 'RedisLeakAuditor',
       targets: props.targets,
+      resolveSourceIps,
     });
 
     this.schedule = new events.Rule(this, 'Schedule', {

@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
-# Installs what the demo and the tests need on a fresh machine: redis-server (Debian's package) and the
-# node modules (npm ci, which also builds dist/). Safe to run again: it only installs what is missing.
+# Installs what the demo and the tests need on a fresh machine: redis-server (Debian's package), with
+# --tests also Debian's chromium (the browser test of the HTML report), and the node modules (npm ci, which
+# also builds dist/). Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v redis-server >/dev/null 2>&1; then
+packages=()
+command -v redis-server >/dev/null 2>&1 || packages+=(redis-server redis-tools)
+if [ "${1:-}" = "--tests" ] && ! command -v chromium >/dev/null 2>&1; then packages+=(chromium); fi
+
+if [ "${#packages[@]}" -gt 0 ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    echo "setup: installing redis-server (Debian package)" >&2
+    echo "setup: installing ${packages[*]} (Debian packages)" >&2
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null
   else
-    echo "setup: redis-server is missing: install it (sudo apt-get install -y redis-server, or brew install redis) and run this again" >&2
+    echo "setup: missing ${packages[*]}: install them (sudo apt-get install -y ${packages[*]}) and run this again" >&2
     exit 1
   fi
 fi

@@ -1,5 +1,6 @@
 // `redis-leak-audit demo`: a throwaway redis-server, the classic leak patterns each from its own loopback
 // "host" beside two healthy ones, then a real audit of it. Short thresholds so it runs in seconds.
+import type { SampleSummary } from '../../lambda/core/history.js';
 import type { AuditReport } from '../../lambda/core/report.js';
 import { defaultPolicy, type AuditPolicy } from '../../lambda/core/model.js';
 import { runAudit } from '../../lambda/run-audit.js';
@@ -49,7 +50,7 @@ function patterns(ipv6: boolean): Array<{ source: string; label: string; play: P
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function runDemo(options: DemoOptions): Promise<AuditReport> {
+export async function runDemo(options: DemoOptions): Promise<{ report: AuditReport; history: readonly SampleSummary[] }> {
   const loopback = await loopbackSourcesAvailable();
   if (!loopback.ipv4) {
     throw new Error('the demo needs to bind 127.0.0.2-127.0.0.8 as client sources (Linux loopback); this machine refuses it');
@@ -76,7 +77,7 @@ export async function runDemo(options: DemoOptions): Promise<AuditReport> {
       toolVersion: options.toolVersion,
     });
     if (result.error) throw result.error;
-    return result.report;
+    return { report: result.report, history: result.state.samples };
   } finally {
     await Promise.allSettled(handles.map((handle) => handle.stop()));
     await server.stop();

@@ -17,7 +17,10 @@ export interface NotificationMessage {
 
 export interface NotificationLinks {
   /** S3 console page of the report (needs a console login). */
+  /** S3 console page of the report people open (the HTML page when stored). */
   readonly consoleUrl: string;
+  /** S3 console page of the JSON report, for machines; absent when it is the same as consoleUrl. */
+  readonly jsonConsoleUrl?: string;
   readonly presignedUrl: string | null;
   /** When the presigned URL really stops working (ISO 8601), null when unknown. */
   readonly presignedExpiresAt: string | null;
@@ -70,6 +73,8 @@ interface Context {
   readonly tag: string;
   readonly headline: string;
   readonly consoleUrl: string | null;
+  /** The JSON report's console page when it differs from consoleUrl (the HTML page's). */
+  readonly jsonConsoleUrl: string | null;
   readonly presignedUrl: string | null;
   readonly lifetime: string | null;
   readonly unreadable: AuditReport['nodes'];
@@ -88,6 +93,7 @@ function compose(input: NotificationInput, cap: number): NotificationMessage {
     tag: reason === 'unreachable' || (report.status === 'failed' && findings.length === 0) ? 'FAILED' : (findings[0]?.severity ?? 'info').toUpperCase(),
     headline: headlineOf(report, reason),
     consoleUrl: safeUrl(links.consoleUrl),
+    jsonConsoleUrl: links.jsonConsoleUrl === undefined || links.jsonConsoleUrl === links.consoleUrl ? null : safeUrl(links.jsonConsoleUrl),
     presignedUrl,
     lifetime: presignedUrl === null ? null : lifetimeOf(links),
     unreadable: report.nodes.filter((n) => n.samples === 0 && n.errors.length > 0).slice(0, 5),
@@ -130,6 +136,7 @@ function emailText(c: Context, cap: number): string {
     c.presignedUrl === null
       ? '- No direct download link could be signed; open the report from the S3 console link above.'
       : `- Direct download: ${c.presignedUrl}\n  This link is ${c.lifetime}. After that, use the S3 console link.`,
+    ...(c.jsonConsoleUrl === null ? [] : [`- The report as JSON, for scripts: ${c.jsonConsoleUrl}`]),
     '',
     'You get this summary when findings appear or become more severe, and as a reminder while they stay open.',
   ].join('\n');

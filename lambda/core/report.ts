@@ -4,6 +4,7 @@ import type { ClientAnalysis, IdleConnection } from './analyse-clients.js';
 import type { ClientGroup } from './client-groups.js';
 import type { Finding, FindingKind } from './findings/index.js';
 import type { AuditPolicy } from './model.js';
+import type { Workload } from './workloads.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
@@ -43,8 +44,14 @@ export interface ReportSummary {
   readonly findingsBySeverity: { readonly info: number; readonly warning: number; readonly critical: number };
 }
 
+/** A source group; `workload` when its IP was resolved to what runs behind it (enrich-report.ts). */
+export type SourceGroup = ClientGroup & { readonly workload?: Workload };
+
+/** A finding; `subject.workload` is the resolved label of `subject.sourceIp`, when there is one. */
+export type ReportFinding = Finding & { readonly subject: Finding['subject'] & { readonly workload?: string } };
+
 export interface ReportGroups {
-  readonly bySourceIp: readonly ClientGroup[];
+  readonly bySourceIp: readonly SourceGroup[];
   readonly byName: readonly ClientGroup[];
   readonly byUser: readonly ClientGroup[];
   readonly byLibrary: readonly ClientGroup[];
@@ -65,7 +72,9 @@ export interface AuditReport {
   /** How many groups each list left out beyond `policy.listLimit`. */
   readonly groupsOmitted: { readonly bySourceIp: number; readonly byName: number; readonly byUser: number; readonly byLibrary: number };
   readonly topIdle: readonly IdleConnection[];
-  readonly findings: readonly Finding[];
+  readonly findings: readonly ReportFinding[];
+  /** Source IP -> the workload behind it, for the IPs that could be resolved (absent when none was). */
+  readonly workloads?: Readonly<Record<string, Workload>>;
   readonly history: {
     /** Where the comparison came from: samples of this run, the state of earlier runs, or nothing. */
     readonly source: 'none' | 'samples' | 'state';

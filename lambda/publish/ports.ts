@@ -4,6 +4,7 @@ import type { MetricDatum } from '../core/metrics.js';
 import type { NotificationMessage } from '../core/notification-text.js';
 import type { AuditReport } from '../core/report.js';
 import type { AuditState } from '../core/state.js';
+import type { Workload } from '../core/workloads.js';
 
 /** Where a stored report can be opened by a person. */
 export interface StoredReport {
@@ -11,9 +12,13 @@ export interface StoredReport {
   readonly key: string;
   /** `reports/<target>/latest.json` */
   readonly latestKey: string;
-  /** S3 console page of the object (needs a console login with read access). */
+  /** `<key>.html` beside the JSON, and `latest.html`: the page people open. Null when no HTML was stored. */
+  readonly htmlKey: string | null;
+  /** S3 console page of the HTML report when stored, else of the JSON (needs a console login with read access). */
   readonly consoleUrl: string;
-  /** Presigned GET URL, or null when it could not be signed. */
+  /** S3 console page of the JSON report, for machines. */
+  readonly jsonConsoleUrl: string;
+  /** Presigned GET URL of the HTML report (else the JSON), or null when it could not be signed. */
   readonly presignedUrl: string | null;
   /** When the presigned URL really stops working: the earlier of its expiry and the signing credentials' expiry. */
   readonly presignedExpiresAt: string | null;
@@ -23,7 +28,8 @@ export interface ReportStore {
   /** The state text of `state/<target>.json`, or null when there is none yet. */
   loadState(target: string): Promise<string | null>;
   saveState(target: string, state: AuditState): Promise<void>;
-  saveReport(target: string, report: AuditReport): Promise<StoredReport>;
+  /** Stores the JSON report, and the HTML rendering of it when given. */
+  saveReport(target: string, report: AuditReport, html?: string): Promise<StoredReport>;
 }
 
 export interface MetricSink {
@@ -33,4 +39,9 @@ export interface MetricSink {
 
 export interface Notifier {
   publish(message: NotificationMessage): Promise<void>;
+}
+
+/** Source IP -> the workload behind it. IPs it cannot name are absent from the answer, never an error. */
+export interface IpResolver {
+  resolve(ips: readonly string[]): Promise<ReadonlyMap<string, Workload>>;
 }

@@ -13,6 +13,7 @@ export const MAX_PRESIGN_SECONDS = 604_800;
 
 const TARGET_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+const HTML_CONTENT_TYPE = 'text/html; charset=utf-8';
 
 export interface S3ReportStoreOptions {
   readonly s3: S3Client;
@@ -78,14 +79,26 @@ export class S3ReportStore implements ReportStore {
     await this.put(stateKey(target), JSON.stringify(state), {});
   }
 
-  async saveReport(target: string, report: AuditReport): Promise<StoredReport> {
+  async saveReport(target: string, report: AuditReport, html?: string): Promise<StoredReport> {
     const key = reportKey(target, report.generatedAt);
     const latestKey = `reports/${checkTarget(target)}/latest.json`;
     const body = JSON.stringify(report, null, 2);
     // Dated object first: if it fails, latest.json still points at the last report that was stored whole.
     await this.put(key, body, {});
     await this.put(latestKey, body, { CacheControl: 'no-cache' });
-    return { key, latestKey, consoleUrl: consoleUrl(this.options.bucket, this.options.region, key), ...(await this.presignedLink(key)) };
+    const jsonConsoleUrl = consoleUrl(this.options.bucket, this.options.region, key);
+    if (html === undefined) {
+      return { key, latestKey, htmlKey: null, consoleUrl: jsonConsoleUrl, jsonConsoleUrl, ...(await this.presignedLink(key)) };
+    }
+    // The page people open from the alert: beside the JSON, same name, and as latest.html.
+    const htmlKey = key.replace(/\.json$/, '.html');
+    await this.put(htmlKey, html, { ContentType: HTML_CONTENT_TYPE });
+    await this.put(`reports/${checkTarget(target)}/latest.html`, html, { ContentType: HTML_CONTENT_TYPE, CacheControl: 'no-cache' });
+    return {
+      key, latestKey, htmlKey, jsonConsoleUrl,
+      consoleUrl: consoleUrl(this.options.bucket, this.options.region, htmlKey),
+      ...(await this.presignedLink(htmlKey)),
+    };
   }
 
   private async put(key: string, body: string, extra: Partial<PutObjectCommandInput>): Promise<void> {

@@ -43,6 +43,12 @@ describe('loadAppConfig', () => {
     expect(config).toMatchObject({ scheduleMinutes: 15, reportRetentionDays: 30, stackName: 'FromFile' });
   });
 
+  it('reads resolveSourceIps as a boolean, on by default', () => {
+    expect(from({}).resolveSourceIps).toBe(true);
+    expect(from({ resolveSourceIps: 'false' }).resolveSourceIps).toBe(false);
+    expect(failure({ resolveSourceIps: 'maybe' })).toBe('config key resolveSourceIps: expected true or false, got "maybe"');
+  });
+
   it('reads the existing-mode example', () => {
     const config = from({ redisLeakAuditor: EXAMPLE_EXISTING });
     expect(config.targets.map((t) => [t.name, t.port, t.tls])).toEqual([['orders-cache', 6379, true], ['sessions', 6379, true]]);

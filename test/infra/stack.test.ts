@@ -73,6 +73,8 @@ describe('sandbox mode (no target configured)', () => {
     expect(JSON.stringify(withAction(template, 'sns:Publish')[0]?.Resource)).toContain('NotificationsTopic');
     expect(withAction(template, 'secretsmanager:GetSecretValue')).toHaveLength(1);
     expect(withAction(template, 'elasticache:Connect')).toEqual([]);
+    // No EC2 endpoint in the sandbox VPC, so no naming of source IPs there.
+    expect(withAction(template, 'ec2:DescribeNetworkInterfaces')).toEqual([]);
     expect(statements(template).some((s) => actionsOf(s).some((a) => a.endsWith(':*')))).toBe(false);
   });
 
@@ -118,6 +120,11 @@ describe('existing mode (examples/existing.json)', () => {
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { GroupId: 'sg-0a1b2c3d4e5f60718', FromPort: 6379, ToPort: 6379 });
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { GroupId: 'sg-1a2b3c4d5e6f70819', FromPort: 6379, ToPort: 6379 });
     template.resourceCountIs('AWS::ElastiCache::ReplicationGroup', 0);
+  });
+
+  it('may describe network interfaces and instances to name source IPs', () => {
+    expect(withAction(template, 'ec2:DescribeNetworkInterfaces')).toHaveLength(1);
+    expect(withAction(template, 'ec2:DescribeInstances')).toHaveLength(1);
   });
 
   it('grants only the configured secret and IAM connect to the serverless cache and user', () => {

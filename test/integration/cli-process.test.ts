@@ -51,6 +51,15 @@ describe('redis-leak-audit audit (built binary)', () => {
     expectValidReport(JSON.parse(readFileSync(join(dir, file ?? ''), 'utf8')));
   });
 
+  it('writes the HTML page with --html, keeping stdout to the JSON with --json', async () => {
+    const page = join(mkdtempSync(join(tmpdir(), 'rla-html-')), 'report.html');
+    const result = await run(['audit', '--url', plain.url, '--json', '--html', page]);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ schemaVersion: 1 });
+    expect(result.stderr).toBe(`report written to ${page}\n`);
+    expect(readFileSync(page, 'utf8')).toMatch(/^<!doctype html>/i);
+  });
+
   it('exits 2 with one line on stderr, no stack trace, when nothing listens', async () => {
     const port = await freePort();
     const result = await run(['audit', '--url', `redis://127.0.0.1:${port}`, '--connect-timeout', '1000']);

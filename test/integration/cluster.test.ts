@@ -175,7 +175,7 @@ describe('auditing a Redis Cluster', () => {
         saveState: (_, next) => Promise.resolve(void (state = next)),
         saveReport: (_, r) => {
           saved.push(r);
-          return Promise.resolve({ key: 'k', latestKey: 'l', consoleUrl: 'https://console', presignedUrl: null, presignedExpiresAt: null });
+          return Promise.resolve({ key: 'k', latestKey: 'l', htmlKey: null, consoleUrl: 'https://console', jsonConsoleUrl: 'https://console', presignedUrl: null, presignedExpiresAt: null });
         },
       },
       metrics: { publish: (data) => Promise.resolve(void published.push(...data)) },

@@ -1,5 +1,6 @@
 // `redis-leak-audit demo` end to end: every leak pattern of the demo is found, the healthy sources are not
 // flagged, and nothing is left running.
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { AuditReport } from '../../lambda/core/report.js';
@@ -34,6 +35,9 @@ describe('redis-leak-audit demo', () => {
     ]));
     expect([...found].some((f) => f.startsWith('connection-churn'))).toBe(true);
     expect(run.stderr).toContain('redis-server stopped');
+    // The demo writes its HTML page and says where (on stderr with --json).
+    const htmlPath = /report written to (\S+\.html)/.exec(run.stderr)?.[1] ?? '';
+    expect(readFileSync(htmlPath, 'utf8')).toContain('127.0.0.2');
     expect(await listening(Number(report.target.split(':').pop()))).toBe(false);
   }, 40_000);
 });

@@ -96,10 +96,20 @@ describe('the Lambda handler over two targets, one of them unreachable', () => {
       'reports/gone-cache/latest.json',
       'state/gone-cache.json',
     ]));
-    for (const put of puts().filter((p) => p.Key?.startsWith('reports/'))) {
+    for (const put of puts().filter((p) => p.Key?.startsWith('reports/') && p.Key.endsWith('.json'))) {
       expect(put.ContentType).toBe('application/json; charset=utf-8');
       expectValidReport(JSON.parse(String(put.Body)));
     }
+  });
+
+  it('stores the HTML page beside each JSON report, and as latest.html', () => {
+    const html = puts().filter((p) => p.Key?.endsWith('.html'));
+    expect(html.map((p) => p.Key)).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^reports\/orders-cache\/\d{4}\/\d{2}\/\d{2}\/.*Z\.html$/),
+      'reports/orders-cache/latest.html',
+    ]));
+    expect(html.every((p) => p.ContentType === 'text/html; charset=utf-8')).toBe(true);
+    expect(aws.objects.get('reports/orders-cache/latest.html')).toContain('127.0.0.31');
   });
 
   it('finds the leak and publishes it as metrics with the Target dimension', () => {
@@ -119,6 +129,9 @@ describe('the Lambda handler over two targets, one of them unreachable', () => {
     expect(publish?.Subject).toContain('orders-cache');
     const message = JSON.parse(publish?.Message ?? '{}') as { default: string; email: string; https: string };
     expect(message.email).toContain('127.0.0.31');
+    // The link people click opens the HTML page; the JSON stays linked for scripts.
+    expect(message.email).toMatch(/Direct download: https:\/\/\S+\.html\?/);
+    expect(message.email).toMatch(/The report as JSON, for scripts: https:\/\/\S+\.json/);
     const chatbot = JSON.parse(message.https) as { version: string; source: string; content: { textType: string }; metadata: { threadId: string } };
     expect(chatbot).toMatchObject({ version: '1.0', source: 'custom', content: { textType: 'client-markdown' } });
     expect(chatbot.metadata.threadId).toContain('orders-cache');

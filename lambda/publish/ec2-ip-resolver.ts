@@ -1,0 +1,145 @@
+// The EC2 backend of IpResolver: the network interface that owns each source IP (DescribeNetworkInterfaces
+// filtered by address, 200 values per filter, paginated), then the Name tags of the instances found
+// (DescribeInstances, 200 ids a request). One instance per handler invocation: answers are cached for the
+// run, so targets sharing clients cost one lookup. Bounded: at most MAX_LOOKUPS addresses per run.
+// A failure is logged and answered with what was resolved so far: names are a nicety, never a reason
+// for a run to fail.
+import type { EC2Client, Filter, NetworkInterface } from '@aws-sdk/client-ec2';
+import { ec2Sdk } from './ec2-sdk.js';
+import { instanceIdsOf, isIpv4, lookupAddressOf, MAX_LOOKUPS, workloadsByAddress, type Workload } from '../core/workloads.js';
+import type { IpResolver } from './ports.js';
+import { consoleWarnLogger, logRetries, withRetry, type RetryOptions, type WarnLogger } from './retry.js';
+
+/** EC2 accepts at most 200 values in one filter, and 200 instance ids in one DescribeInstances. */
+export const MAX_FILTER_VALUES = 200;
+/** Pages followed per request: a filter by address matches one interface per address, so this is slack. */
+const MAX_PAGES = 10;
+
+export interface Ec2IpResolverOptions {
+  readonly ec2: EC2Client;
+  /** @default attempts 2 (names are a nicety: an unreachable EC2 endpoint costs two connect timeouts, once a run), base delay 200 ms */
+  readonly retry?: Omit<RetryOptions, 'onRetry'>;
+  /** @default JSON lines on stderr */
+  readonly logger?: WarnLogger;
+  /** Addresses per run. @default MAX_LOOKUPS (200) */
+  readonly maxLookups?: number;
+  /** Which group keys may be looked up, as lookup addresses (null: never). @default lookupAddressOf: no loopback, link-local or unix socket */
+  readonly lookupAddress?: (ip: string) => string | null;
+}
+
+export class Ec2IpResolver implements IpResolver {
+  private readonly logger: WarnLogger;
+  private readonly retry: RetryOptions;
+  private readonly lookupAddress: (ip: string) => string | null;
+  /** Lookup address -> workload, or null when EC2 knows no interface with it. */
+  private readonly cache = new Map<string, Workload | null>();
+  private failed = false;
+  /** One lookup at a time: targets audited in parallel reuse what the previous lookup found. */
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: Ec2IpResolverOptions) {
+    this.logger = options.logger ?? consoleWarnLogger;
+    this.retry = { attempts: 2, ...options.retry, onRetry: logRetries(this.logger) };
+    this.lookupAddress = options.lookupAddress ?? lookupAddressOf;
+  }
+
+  async resolve(ips: readonly string[]): Promise<ReadonlyMap<string, Workload>> {
+    const addressOf = new Map<string, string>();
+    for (const ip of ips) {
+      const address = this.lookupAddress(ip);
+      if (address !== null) addressOf.set(ip, address);
+    }
+    const turn = this.queue.then(() => this.lookUpMissing([...new Set(addressOf.values())]));
+    this.queue = turn;
+    await turn;
+    const out = new Map<string, Workload>();
+    for (const [ip, address] of addressOf) {
+      const workload = this.cache.get(address);
+      if (workload) out.set(ip, workload);
+    }
+    return out;
+  }
+
+  private async lookUpMissing(addresses: readonly string[]): Promise<void> {
+    const budget = Math.max(0, (this.options.maxLookups ?? MAX_LOOKUPS) - this.cache.size);
+    const missing = addresses.filter((a) => !this.cache.has(a)).slice(0, budget);
+    // After a failure (AccessDenied, throttled for good) the rest of the run does not try again.
+    if (missing.length > 0 && !this.failed) await this.lookUp(missing);
+  }
+
+  /** Never throws: a failure is logged and the addresses stay unresolved. */
+  private async lookUp(addresses: readonly string[]): Promise<void> {
+    try {
+      const enis: NetworkInterface[] = [];
+      const v4 = addresses.filter(isIpv4);
+      const v6 = addresses.filter((a) => !isIpv4(a));
+      for (const values of chunks(v4, MAX_FILTER_VALUES)) enis.push(...await this.interfaces({ Name: 'addresses.private-ip-address', Values: values }));
+      for (const values of chunks(v6, MAX_FILTER_VALUES)) enis.push(...await this.interfaces({ Name: 'ipv6-addresses.ipv6-address', Values: values }));
+      const names = await this.instanceNames(instanceIdsOf(enis));
+      const found = workloadsByAddress(enis, new Set(addresses), names);
+      for (const address of addresses) this.cache.set(address, found.get(address) ?? null);
+    } catch (error) {
+      this.failed = true;
+      this.logger.warn('source IPs not resolved: the report names IPs only', { addresses: addresses.length, error: describe(error) });
+    }
+  }
+
+  private async interfaces(filter: Filter): Promise<NetworkInterface[]> {
+    const out: NetworkInterface[] = [];
+    let token: string | undefined;
+    for (let page = 1; page <= MAX_PAGES; page++) {
+      const response = await withRetry(
+        `ec2 DescribeNetworkInterfaces ${filter.Name} (${filter.Values?.length ?? 0} values) page ${page}`,
+        () => this.options.ec2.send(new (ec2Sdk().DescribeNetworkInterfacesCommand)({
+          Filters: [filter],
+          // Interfaces of AWS-managed resources are hidden by default in some accounts.
+          IncludeManagedResources: true,
+          MaxResults: 1000,
+          ...(token ? { NextToken: token } : {}),
+        })),
+        this.retry,
+      );
+      out.push(...(response.NetworkInterfaces ?? []));
+      token = response.NextToken;
+      if (!token) break;
+    }
+    return out;
+  }
+
+  /** Instance id -> its Name tag, for the instances that have one. */
+  private async instanceNames(instanceIds: readonly string[]): Promise<Map<string, string>> {
+    const names = new Map<string, string>();
+    for (const ids of chunks(instanceIds, MAX_FILTER_VALUES)) {
+      let token: string | undefined;
+      for (let page = 1; page <= MAX_PAGES; page++) {
+        const response = await withRetry(
+          `ec2 DescribeInstances (${ids.length} ids) page ${page}`,
+          () => this.options.ec2.send(new (ec2Sdk().DescribeInstancesCommand)({
+            Filters: [{ Name: 'instance-id', Values: [...ids] }],
+            MaxResults: 1000,
+            ...(token ? { NextToken: token } : {}),
+          })),
+          this.retry,
+        );
+        for (const instance of (response.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
+          const name = instance.Tags?.find((t) => t.Key === 'Name')?.Value;
+          if (instance.InstanceId && name) names.set(instance.InstanceId, name);
+        }
+        token = response.NextToken;
+        if (!token) break;
+      }
+    }
+    return names;
+  }
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`.slice(0, 300);
+  return String(error).slice(0, 300);
+}

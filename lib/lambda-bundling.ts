@@ -1,0 +1,13 @@
+// How the Lambda is bundled, in one place: the construct (NodejsFunction) and the bundle benchmark use it.
+// Everything is bundled, the AWS SDK included (the runtime's SDK may differ from the one we tested with),
+// except the EC2 client: it would add about 1 MB for two Describe calls, and every Node.js Lambda runtime
+// ships the SDK v3 clients, so it is required from the runtime on first use (lambda/publish/ec2-sdk.ts).
+// That lazy require needs import.meta.url, which a CommonJS bundle lacks: it is defined from __filename.
+export const LAMBDA_BUNDLING = {
+  minify: true,
+  sourceMap: true,
+  target: 'node22',
+  externalModules: ['@aws-sdk/client-ec2'],
+  define: { 'import.meta.url': '__rla_import_meta_url' },
+  banner: "const __rla_import_meta_url = require('url').pathToFileURL(__filename).href;",
+} as const;
