@@ -33,7 +33,9 @@ export function renderReport(report: AuditReport, color: boolean): string {
   out.push(`  new connections ${churn}   rejected ${fmt(s.rejectedConnections)}${rejected}   suspected leaks ${s.suspectedLeaks}`);
   out.push('');
   out.push(...renderFindings(report, p));
-  out.push(...renderGroups('Sources (by client IP)', report.groups.bySourceIp, report.groupsOmitted.bySourceIp, p));
+  // A source resolved to its workload (Lambda) reads `10.0.1.23 (Lambda function orders-api)`.
+  const sources = report.groups.bySourceIp.map((g) => (g.workload ? { ...g, key: `${g.key} (${g.workload.label})` } : g));
+  out.push(...renderGroups('Sources (by client IP)', sources, report.groupsOmitted.bySourceIp, p));
   out.push(...renderGroups('By client name', report.groups.byName, report.groupsOmitted.byName, p));
   out.push(...renderGroups('By ACL user', report.groups.byUser, report.groupsOmitted.byUser, p));
   out.push(...renderGroups('By client library', report.groups.byLibrary, report.groupsOmitted.byLibrary, p));
@@ -70,7 +72,7 @@ function renderGroups(title: string, groups: readonly ClientGroup[], omitted: nu
   return [
     p.bold(title) + more,
     table(
-      [{ header: 'key', max: 40 }, { header: 'conns', align: 'right' }, { header: 'idle', align: 'right' },
+      [{ header: 'key', max: 60 }, { header: 'conns', align: 'right' }, { header: 'idle', align: 'right' },
         { header: 'pubsub', align: 'right' }, { header: 'blocked', align: 'right' }, { header: 'multi', align: 'right' },
         { header: 'oldest', align: 'right' }, { header: '<1m', align: 'right' }, { header: '1m-1h', align: 'right' },
         { header: '1h-1d', align: 'right' }, { header: '>1d', align: 'right' }],

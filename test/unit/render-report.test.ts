@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { assessAudit } from '../../lambda/core/audit.js';
 import { defaultPolicy } from '../../lambda/core/model.js';
 import { renderReport } from '../../cli/render-report.js';
+import { enrichReport } from '../../lambda/core/enrich-report.js';
+import { renderHtmlReport } from '../../lambda/core/html-report.js';
 
 const clientLine = (name: string) =>
   `id=7 addr=10.0.0.1:5000 laddr=127.0.0.1:6379 fd=7 name=${name} age=900 idle=900 flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 cmd=get user=default`;
@@ -43,5 +45,13 @@ describe('renderReport', () => {
     expect(text).toContain('ECONNREFUSED');
     expect(text).toContain('The target could not be audited');
     expect(text).not.toContain('No findings');
+  });
+
+  it('names the workload behind a source IP, in the terminal and in the HTML page (escaped)', () => {
+    const report = enrichReport(reportWith('billing'), new Map([['10.0.0.1', { kind: 'lambda' as const, label: 'Lambda function <b>orders</b>' }]]));
+    expect(renderReport(report, false)).toContain('10.0.0.1 (Lambda function <b>orders</b>)');
+    const page = renderHtmlReport(report);
+    expect(page).toContain('Lambda function &lt;b&gt;orders&lt;/b&gt;');
+    expect(page).not.toContain('<b>orders');
   });
 });

@@ -84,7 +84,7 @@ export function sourcesSection(context: PageContext, history: readonly SampleSum
     return {
       cls: flagged.length === 0 ? undefined : flagged.some((f) => f.severity === 'critical') ? 'flag flag-c' : 'flag',
       cells: [
-        html`<span class="mono">${clip(g.key, KEY_MAX)}</span>${flagged.slice(0, 4).map((f) => html`<br><span class="badge s-${f.severity}">${f.kind}</span>`)}`,
+        html`<span class="mono">${clip(g.key, KEY_MAX)}</span>${g.workload ? html`<br><span class="muted">${clip(g.workload.label, 80)}</span>` : ''}${flagged.slice(0, 4).map((f) => html`<br><span class="badge s-${f.severity}">${f.kind}</span>`)}`,
         count(g.connections), idleCell(g), ageBar(g), duration(g.oldestAgeSeconds), duration(g.maxIdleSeconds), names(g),
       ],
     };
