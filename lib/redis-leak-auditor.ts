@@ -178,7 +178,6 @@ export class RedisLeakAuditor extends Construct {
         TARGET_CONCURRENCY: String(TARGET_CONCURRENCY),
         PRESIGN_EXPIRES_SECONDS: '3600',
         POWERTOOLS_SERVICE_NAME: 'redis-leak-auditor',
-        NODE_OPTIONS: '--enable-source-maps',
         RESOLVE_SOURCE_IPS: String(resolveSourceIps),
         ...thresholdEnv(props.thresholds),
       },
