@@ -1,6 +1,7 @@
 // Markup that cannot carry an unescaped value: every piece of HTML is built with the `html` tag, which
 // escapes each interpolated value unless it is already markup made by this module. Client names, users,
 // libraries, node errors and messages are chosen by applications, so nothing here trusts a string.
+import { truncate } from '../text-safety.js';
 
 /** Control, bidi-override and lone-surrogate characters: never shown as they are (they can spoof text). */
 const UNSAFE_CHARS = /(?![\t\n\r])[\p{Cc}\p{Cs}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\uFEFF]/gu;
@@ -53,15 +54,7 @@ export function trustedConstant(text: string): Html {
 }
 
 /** Untrusted text shortened to max characters (never splitting a character), to keep a hostile report small. */
-export function clip(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let out = '';
-  for (const ch of text) {
-    if (out.length + ch.length > max - 1) break;
-    out += ch;
-  }
-  return `${out}…`;
-}
+export const clip = truncate;
 
 /** Text with `code spans` (as the recommendations write them) shown as <code>. */
 export function withCode(text: string): Html {
