@@ -11,7 +11,7 @@ import type { Context } from 'aws-lambda';
 import { auditTarget, type LogSink, type TargetOutcome } from './audit-target.js';
 import { connectableTarget } from './auth/target-credentials.js';
 import { loadConfig, type LambdaConfig } from './config.js';
-import { AuditError } from './core/errors.js';
+import { AuditError, ConfigError } from './core/errors.js';
 import { createAwsClients, type AwsClients } from './publish/aws-clients.js';
 import { CloudWatchMetricSink } from './publish/cloudwatch-metric-sink.js';
 import { Ec2IpResolver } from './publish/ec2-ip-resolver.js';
@@ -61,13 +61,13 @@ export function createHandler(overrides: Partial<HandlerDeps> = {}) {
   };
   let loaded: { config: LambdaConfig } | { error: unknown } | undefined;
 
-  const audit = async (_event: unknown, _context: Context): Promise<HandlerResult> => {
+  const audit = async (event: unknown, _context: Context): Promise<HandlerResult> => {
     loaded ??= loadOnce(deps.env);
     if ('error' in loaded) {
       deps.logger.error('configuration is invalid', { error: (loaded.error as Error).message });
       throw loaded.error;
     }
-    const config = loaded.config;
+    const config = { ...loaded.config, targets: selectTargets(loaded.config.targets, event) };
     const clients = deps.clients();
     // One resolver per invocation: its cache lives for this run only (workloads come and go).
     const resolver = config.resolveSourceIps ? (deps.ipResolver ?? defaultIpResolver)(clients, deps.logger) : null;
@@ -114,6 +114,22 @@ export function createHandler(overrides: Partial<HandlerDeps> = {}) {
 
 function defaultIpResolver(clients: HandlerClients, logger: Logger): IpResolver | null {
   return clients.ec2 ? new Ec2IpResolver({ ec2: clients.ec2, logger }) : null;
+}
+
+/**
+ * The targets of this invocation: all of them, or those an event names (`{ "targets": ["orders-cache"] }`):
+ * the construct's per-target schedules fan a fleet out over one invocation per target this way.
+ */
+export function selectTargets(all: LambdaConfig['targets'], event: unknown): LambdaConfig['targets'] {
+  const wanted = typeof event === 'object' && event !== null && Array.isArray((event as { targets?: unknown }).targets)
+    ? (event as { targets: unknown[] }).targets.filter((t): t is string => typeof t === 'string')
+    : null;
+  if (wanted === null) return all;
+  const unknown = wanted.filter((name) => !all.some((t) => t.name === name));
+  if (unknown.length > 0) {
+    throw new ConfigError(`the event names targets that AUDIT_TARGETS does not define: ${unknown.join(', ')}`);
+  }
+  return all.filter((t) => wanted.includes(t.name));
 }
 
 function loadOnce(env: HandlerDeps['env']): { config: LambdaConfig } | { error: unknown } {

@@ -30,6 +30,8 @@ export const appConfigSchema = z.strictObject({
   account: z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id').optional(),
   region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region such as eu-west-1').optional(),
   scheduleMinutes: numberIn(1, 1440, 'minutes between audits').default(5),
+  /** single-run: one invocation audits every target; per-target: one invocation per target. @default by fleet size */
+  fanOut: z.enum(['single-run', 'per-target'], { error: 'expected single-run or per-target' }).optional(),
   notificationEmails: z.array(z.string().regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'expected e-mail addresses')).default([]),
   slack: z.strictObject({
     workspaceId: z.string().regex(/^[A-Z0-9]{9,11}$/, 'expected a Slack workspace id such as T0123456789'),
@@ -68,6 +70,7 @@ export type TargetConfig = z.infer<typeof targetSchema>;
 /** Context keys that may be given alone with `-c key=value`, and how their text is read. */
 const SINGLE_KEYS: Record<string, (text: string) => unknown> = {
   stackName: (t) => t,
+  fanOut: (t) => t,
   account: (t) => t,
   region: (t) => t,
   scheduleMinutes: numberOrText,

@@ -59,6 +59,7 @@ export class RedisLeakAuditorStack extends Stack {
       vpcSubnets: this.mode === 'existing' ? { subnets: vpc.privateSubnets } : { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
       targets,
       scheduleMinutes: config.scheduleMinutes,
+      ...(config.fanOut ? { fanOut: config.fanOut } : {}),
       thresholds: config.thresholds,
       alarmThresholds: config.alarms,
       notificationEmails: config.notificationEmails,

@@ -3,8 +3,7 @@
 // throughout; every cdk-nag acknowledgement says why.
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -17,6 +16,7 @@ import { ReportBucket } from './report-bucket.js';
 import { grantAuditorPermissions } from './auditor-permissions.js';
 import { handlerEntry } from './handler-entry.js';
 import { LAMBDA_BUNDLING } from './lambda-bundling.js';
+import { auditSchedules } from './audit-schedules.js';
 
 /** One Redis/Valkey endpoint to audit. */
 export interface AuditTargetSpec {
@@ -61,6 +61,12 @@ export interface RedisLeakAuditorProps {
   readonly targets: readonly AuditTargetSpec[];
   /** Minutes between runs. @default 5 */
   readonly scheduleMinutes?: number;
+  /**
+   * single-run: one invocation audits every target (four at a time). per-target: the schedule invokes the
+   * function once per target (EventBridge fans out), for fleets one run cannot cover in its timeout.
+   * @default per-target above 8 targets, else single-run
+   */
+  readonly fanOut?: 'single-run' | 'per-target';
   /** @default the CLI's defaults */
   readonly thresholds?: AuditThresholds;
   /** Alarm thresholds (connections, rejected, churn, suspected leaks). @default see AuditorMonitoring */
@@ -88,6 +94,11 @@ const CONNECT_TIMEOUT_MS = 5000;
 const COMMAND_TIMEOUT_MS = 5000;
 /** Targets audited at once by the handler (its TARGET_CONCURRENCY default). */
 const TARGET_CONCURRENCY = 4;
+/** Above this many targets one invocation per target is the default. */
+const SINGLE_RUN_MAX_TARGETS = 8;
+/** Per-target invocations running at once, at most. */
+const MAX_FAN_OUT_CONCURRENCY = 10;
+
 
 /**
  * A run takes milliseconds when targets answer (measured: ~40 ms of analysis at 10k clients, a few round
@@ -107,11 +118,13 @@ export class RedisLeakAuditor extends Construct {
   readonly notifications: AuditorNotifications;
   readonly deadLetterQueue: sqs.Queue;
   readonly monitoring: AuditorMonitoring;
-  readonly schedule: events.Rule;
+  /** One rule (single-run), or one invocation per target spread over rules of five targets (per-target). */
+  readonly schedules: events.Rule[];
 
   constructor(scope: Construct, id: string, props: RedisLeakAuditorProps) {
     super(scope, id);
     validate(props);
+    const fanOut = props.fanOut ?? (props.targets.length > SINGLE_RUN_MAX_TARGETS ? 'per-target' : 'single-run');
     const scheduleMinutes = props.scheduleMinutes ?? 5;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const resolveSourceIps = props.resolveSourceIps ?? true;
@@ -156,9 +169,10 @@ export class RedisLeakAuditor extends Construct {
       // Measured (docs/lambda.md): 65,000 clients peak at ~175 MB RSS in a bare Node process; 512 MB leaves
       // room for ioredis' reply buffer and the SDK, and buys CPU for the parse. Cost stays cents a month.
       memorySize: props.memorySizeMb ?? 512,
-      timeout: Duration.seconds(functionTimeoutSeconds(props.targets.length)),
-      // One run at a time: a slow run is never overlapped by the next one.
-      reservedConcurrentExecutions: 1,
+      timeout: Duration.seconds(functionTimeoutSeconds(fanOut === 'per-target' ? 1 : props.targets.length)),
+      // single-run: one run at a time, a slow run is never overlapped by the next one. per-target: one
+      // invocation per target at once (bounded), each far shorter than the schedule period.
+      reservedConcurrentExecutions: fanOut === 'per-target' ? Math.min(props.targets.length, MAX_FAN_OUT_CONCURRENCY) : 1,
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets ?? defaultSubnets(props.vpc),
       securityGroups: [this.securityGroup],
@@ -191,15 +205,7 @@ export class RedisLeakAuditor extends Construct {
       resolveSourceIps,
     });
 
-    this.schedule = new events.Rule(this, 'Schedule', {
-      schedule: events.Schedule.rate(Duration.minutes(scheduleMinutes)),
-      description: `redis-leak-auditor: audit every ${scheduleMinutes} min`,
-    });
-    this.schedule.addTarget(new targets.LambdaFunction(this.function, {
-      retryAttempts: 2,
-      maxEventAge: Duration.minutes(Math.max(1, scheduleMinutes)),
-      deadLetterQueue: this.deadLetterQueue,
-    }));
+    this.schedules = auditSchedules(this, this.function, this.deadLetterQueue, scheduleMinutes, fanOut === 'per-target' ? props.targets.map((t) => t.name) : null);
 
     this.monitoring = new AuditorMonitoring(this, 'Monitoring', {
       targets: props.targets.map((t) => t.name),

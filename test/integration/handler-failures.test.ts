@@ -114,6 +114,17 @@ describe('AWS failures', () => {
   });
 });
 
+describe('per-target fan-out', () => {
+  it('audits only the target the scheduled event names', async () => {
+    aws = fakeAws();
+    const fleet = handler({}, [{ name: 'first', url: redis.url }, { name: 'second', url: redis.url }]);
+    const result = (await fleet({ targets: ['second'] }, lambdaContext())) as HandlerResult;
+    expect(result.targets.map((t) => t.target)).toEqual(['second']);
+    expect(aws.objects.has('reports/second/latest.json')).toBe(true);
+    expect(aws.objects.has('reports/first/latest.json')).toBe(false);
+  });
+});
+
 describe('credentials and configuration', () => {
   it('fails only the target whose secret cannot be read, and says why in its report', async () => {
     aws = fakeAws();
