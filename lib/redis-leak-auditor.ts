@@ -160,7 +160,6 @@ export class RedisLeakAuditor extends Construct {
     });
     Validations.of(this.deadLetterQueue).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of failed audit runs.' });
 
-    const samples = 1;
     this.function = new NodejsFunction(this, 'Function', {
       entry: handlerEntry(),
       handler: 'handler',
@@ -185,7 +184,8 @@ export class RedisLeakAuditor extends Construct {
         REPORT_BUCKET: this.reports.bucket.bucketName,
         TOPIC_ARN: this.notifications.topic.topicArn,
         METRIC_NAMESPACE: 'RedisLeakAuditor',
-        SAMPLES: String(samples),
+        // One sample a run: history for churn and growth comes from the state between runs.
+        SAMPLES: '1',
         CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS),
         COMMAND_TIMEOUT_MS: String(COMMAND_TIMEOUT_MS),
         NOTIFY_COOLDOWN_MINUTES: String(props.notifyCooldownMinutes ?? 60),

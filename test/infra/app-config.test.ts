@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AppConfigError, loadAppConfig } from '../../lib/app-config.js';
 import { EXAMPLE_EXISTING } from '../support/cdk.js';
+import { errorMessageOf } from '../support/error-message.js';
 
 const from = (context: Record<string, unknown>, files: Record<string, string> = {}) =>
   loadAppConfig((key) => context[key], (path) => {
@@ -15,15 +16,8 @@ const from = (context: Record<string, unknown>, files: Record<string, string> = 
     return text;
   });
 
-function failure(context: Record<string, unknown>, files: Record<string, string> = {}): string {
-  try {
-    from(context, files);
-  } catch (err) {
-    expect(err).toBeInstanceOf(AppConfigError);
-    return (err as Error).message;
-  }
-  throw new Error('expected an AppConfigError');
-}
+const failure = (context: Record<string, unknown>, files: Record<string, string> = {}): string =>
+  errorMessageOf(() => from(context, files), AppConfigError);
 
 describe('loadAppConfig', () => {
   it('defaults to a sandbox audited every 5 minutes', () => {

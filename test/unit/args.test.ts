@@ -2,17 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { parseCli, type AuditOptions } from '../../cli/args.js';
 import { ConfigError } from '../../lambda/core/errors.js';
 import { defaultPolicy } from '../../lambda/core/model.js';
+import { errorMessageOf } from '../support/error-message.js';
 
 const audit = (...args: string[]) => parseCli(['audit', ...args], {}) as AuditOptions;
-const failure = (args: string[], env: Record<string, string> = {}) => {
-  try {
-    parseCli(args, env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-};
+const failure = (args: string[], env: Record<string, string> = {}) => errorMessageOf(() => parseCli(args, env), ConfigError);
 
 describe('parseCli', () => {
   it('takes the defaults of DESIGN.md', () => {

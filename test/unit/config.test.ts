@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lambda/config.js';
 import { ConfigError } from '../../lambda/core/errors.js';
 import { defaultPolicy } from '../../lambda/core/model.js';
+import { errorMessageOf } from '../support/error-message.js';
 
 const base = {
   AWS_REGION: 'eu-west-1',
@@ -10,15 +11,7 @@ const base = {
   AUDIT_TARGETS: JSON.stringify([{ name: 'orders-cache', url: 'rediss://master.orders.abc.euw1.cache.amazonaws.com:6379', authSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-auth-AbCdEf' }]),
 };
 
-function failure(env: Record<string, string>): string {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-}
+const failure = (env: Record<string, string>): string => errorMessageOf(() => loadConfig(env), ConfigError);
 
 describe('loadConfig', () => {
   it('reads the environment contract with its defaults', () => {
