@@ -14,6 +14,7 @@ import { loadConfig, type LambdaConfig } from './config.js';
 import { AuditError, ConfigError } from './core/errors.js';
 import { createAwsClients, type AwsClients } from './publish/aws-clients.js';
 import { CloudWatchMetricSink } from './publish/cloudwatch-metric-sink.js';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { Ec2IpResolver } from './publish/ec2-ip-resolver.js';
 import type { IpResolver } from './publish/ports.js';
 import { S3ReportStore } from './publish/s3-report-store.js';
@@ -113,7 +114,9 @@ export function createHandler(overrides: Partial<HandlerDeps> = {}) {
 }
 
 function defaultIpResolver(clients: HandlerClients, logger: Logger): IpResolver | null {
-  return clients.ec2 ? new Ec2IpResolver({ ec2: clients.ec2, logger }) : null;
+  // `in`, not a read: reading clients.ec2 would load the EC2 SDK even when no address needs looking up.
+  if (!('ec2' in clients)) return null;
+  return new Ec2IpResolver({ ec2: () => clients.ec2 as EC2Client, logger });
 }
 
 /**

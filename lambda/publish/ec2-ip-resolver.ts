@@ -16,7 +16,8 @@ export const MAX_FILTER_VALUES = 200;
 const MAX_PAGES = 10;
 
 export interface Ec2IpResolverOptions {
-  readonly ec2: EC2Client;
+  /** The client, or how to get it: a function lets the EC2 SDK load only when an address is looked up. */
+  readonly ec2: EC2Client | (() => EC2Client);
   /** @default attempts 2 (names are a nicety: an unreachable EC2 endpoint costs two connect timeouts, once a run), base delay 200 ms */
   readonly retry?: Omit<RetryOptions, 'onRetry'>;
   /** @default JSON lines on stderr */
@@ -28,6 +29,11 @@ export interface Ec2IpResolverOptions {
 }
 
 export class Ec2IpResolver implements IpResolver {
+  private client(): EC2Client {
+    const { ec2 } = this.options;
+    return typeof ec2 === 'function' ? ec2() : ec2;
+  }
+
   private readonly logger: WarnLogger;
   private readonly retry: RetryOptions;
   private readonly lookupAddress: (ip: string) => string | null;
@@ -90,7 +96,7 @@ export class Ec2IpResolver implements IpResolver {
     for (let page = 1; page <= MAX_PAGES; page++) {
       const response = await withRetry(
         `ec2 DescribeNetworkInterfaces ${filter.Name} (${filter.Values?.length ?? 0} values) page ${page}`,
-        () => this.options.ec2.send(new (ec2Sdk().DescribeNetworkInterfacesCommand)({
+        () => this.client().send(new (ec2Sdk().DescribeNetworkInterfacesCommand)({
           Filters: [filter],
           // Interfaces of AWS-managed resources are hidden by default in some accounts.
           IncludeManagedResources: true,
@@ -114,7 +120,7 @@ export class Ec2IpResolver implements IpResolver {
       for (let page = 1; page <= MAX_PAGES; page++) {
         const response = await withRetry(
           `ec2 DescribeInstances (${ids.length} ids) page ${page}`,
-          () => this.options.ec2.send(new (ec2Sdk().DescribeInstancesCommand)({
+          () => this.client().send(new (ec2Sdk().DescribeInstancesCommand)({
             Filters: [{ Name: 'instance-id', Values: [...ids] }],
             MaxResults: 1000,
             ...(token ? { NextToken: token } : {}),
