@@ -32,6 +32,7 @@ export function renderReport(report: AuditReport, color: boolean): string {
   const rejected = s.rejectedSinceLastAudit === null ? '' : ` (${s.rejectedSinceLastAudit} since last sample)`;
   out.push(`  new connections ${churn}   rejected ${fmt(s.rejectedConnections)}${rejected}   suspected leaks ${s.suspectedLeaks}`);
   out.push('');
+  out.push(...renderServiceMetrics(report, p), ...renderLimitations(report, p));
   out.push(...renderFindings(report, p));
   // A source resolved to its workload (Lambda) reads `10.0.1.23 (Lambda function orders-api)`.
   const sources = report.groups.bySourceIp.map((g) => (g.workload ? { ...g, key: `${g.key} (${g.workload.label})` } : g));
@@ -64,6 +65,27 @@ function renderFindings(report: AuditReport, p: Palette): string[] {
   }
   out.push('');
   return out;
+}
+
+function renderServiceMetrics(report: AuditReport, p: Palette): string[] {
+  const m = report.serviceMetrics;
+  if (m === undefined) return [];
+  const out = [p.bold(`Service metrics (CloudWatch ${m.namespace}, clusterId ${safeCell(m.dimensions.clusterId, 80)}, last ${m.windowMinutes} min)`)];
+  const curr = m.currConnections;
+  const fresh = m.newConnectionsPerMinute;
+  out.push(curr === null ? '  open connections: no data'
+    : `  open connections ${curr.latest} (from ${curr.first}, min ${curr.min}, max ${curr.max}, ${curr.datapoints} minutes)`);
+  out.push(fresh === null ? '  new connections per minute: no data'
+    : `  new connections per minute: average ${fresh.average}, peak ${fresh.max}, latest ${fresh.latest} (${fresh.datapoints} minutes)`);
+  if (m.error !== undefined) out.push(p.yellow(`  ! ${safeCell(m.error, 300)}`));
+  out.push('');
+  return out;
+}
+
+function renderLimitations(report: AuditReport, p: Palette): string[] {
+  const limitations = report.limitations ?? [];
+  if (limitations.length === 0) return [];
+  return [p.bold('Not visible in this audit'), ...limitations.map((l) => `  - ${safeCell(l, 400)}`), ''];
 }
 
 function renderGroups(title: string, groups: readonly ClientGroup[], omitted: number, p: Palette): string[] {

@@ -9,8 +9,9 @@ import { metricsFor } from './core/metrics.js';
 import { buildNotification } from './core/notification-text.js';
 import { planNotification, readNotifyState, withNotifyState } from './core/notify-policy.js';
 import type { AuditReport } from './core/report.js';
+import { withServiceMetrics, withServiceMetricsError } from './core/service-metrics.js';
 import { restoreState, type AuditState } from './core/state.js';
-import type { IpResolver, MetricSink, Notifier, ReportStore, StoredReport } from './publish/ports.js';
+import type { IpResolver, MetricSink, Notifier, ReportStore, ServiceMetricsSource, StoredReport } from './publish/ports.js';
 import type { RedisTarget } from './redis/target-url.js';
 import { runAudit } from './run-audit.js';
 import { baseTarget } from './auth/target-credentials.js';
@@ -30,6 +31,11 @@ export interface TargetDeps {
   readonly logger: LogSink;
   /** Names the workloads behind source IPs in the report; absent: the report shows IPs only. */
   readonly resolver?: IpResolver;
+  /**
+   * The cache's own connection metrics, read for targets with `serverless: true` and a `cacheName`
+   * (ElastiCache Serverless refuses CLIENT LIST). Absent: such targets are reported from INFO alone.
+   */
+  readonly serviceMetrics?: ServiceMetricsSource;
   readonly connectable: (target: TargetConfig) => Promise<RedisTarget>;
   readonly toolVersion: string;
   readonly now?: () => number;
@@ -92,7 +98,8 @@ export async function auditTarget(config: LambdaConfig, target: TargetConfig, de
     ...(deps.sleep ? { sleep: deps.sleep } : {}),
     ...(preflightError ? { preflightError } : {}),
   });
-  const report = await withWorkloads(result.report, deps.resolver, log);
+  const audited = await withCacheMetrics(result.report, target, config, deps, now, log);
+  const report = await withWorkloads(audited, deps.resolver, log);
   if (result.error) log('warn', 'audit did not complete', { error: result.error.message, errorType: result.error.name });
 
   const html = renderHtmlReport(report, { history: result.state.samples });
@@ -147,6 +154,34 @@ export async function auditTarget(config: LambdaConfig, target: TargetConfig, de
     notifyReason: plan.reason,
     deliveryFailures: failures,
   };
+}
+
+/**
+ * The report with the cache's CloudWatch connection metrics applied, for a serverless target whose
+ * CLIENT LIST is refused. A failed read never fails the run: it is logged and said in the report.
+ * A failed audit (nothing read from the cache) is left as it is: its errors are what matters then.
+ */
+async function withCacheMetrics(
+  report: AuditReport,
+  target: TargetConfig,
+  config: LambdaConfig,
+  deps: TargetDeps,
+  now: () => number,
+  log: (level: keyof LogSink, message: string, extra?: Record<string, unknown>) => void,
+): Promise<AuditReport> {
+  const source = deps.serviceMetrics;
+  const cacheName = target.cacheName;
+  if (source === undefined || target.serverless !== true || cacheName === undefined || cacheName === '' || report.status === 'failed') return report;
+  const windowMinutes = config.serviceMetricsWindowMinutes;
+  const endMs = now();
+  try {
+    const series = await source.read(cacheName, endMs, windowMinutes);
+    if ((series.warnings?.length ?? 0) > 0) log('warn', 'cache metrics incomplete', { cacheName, warnings: series.warnings });
+    return withServiceMetrics(report, series, config.policy);
+  } catch (err) {
+    log('warn', 'cache metrics not read', { cacheName, error: describe(err) });
+    return withServiceMetricsError(report, { cacheName, windowMinutes, endMs, error: describe(err) });
+  }
 }
 
 /** The report with names for its source IPs; unchanged when there is no resolver or it fails. */

@@ -19,8 +19,29 @@ const targetSchema = z.strictObject({
 
 export type TargetConfig = z.infer<typeof targetSchema>;
 
+const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
+
+const discoverySchema = z.strictObject({
+  tags: z.record(
+    z.string().regex(TAG_KEY, 'expected tag keys of 1-128 letters, digits, spaces and _ . : / = + - @'),
+    z.string().max(256, 'expected tag values of at most 256 characters, or * for any value'),
+  ).refine((tags) => Object.keys(tags).length >= 1 && Object.keys(tags).length <= 10, 'expected 1 to 10 tags, all of which a cache must carry'),
+  kinds: z.array(z.enum(['replication-group', 'serverless-cache'], { error: 'expected replication-group or serverless-cache' })).min(1).default(['replication-group', 'serverless-cache']),
+  maxTargets: z.number().int().min(1).max(100, 'expected at most 100 discovered targets a run').default(20),
+  authSecretArn: targetSchema.shape.authSecretArn,
+  iamUser: targetSchema.shape.iamUser,
+});
+
+/** Which caches to find by tag through the ElastiCache API, and the credentials to audit them with. */
+export type DiscoveryConfig = z.infer<typeof discoverySchema>;
+
 export interface LambdaConfig {
+  /** The configured targets; empty only when discovery finds them. */
   readonly targets: readonly TargetConfig[];
+  /** Find more targets by tag at each run (DISCOVERY); null: only AUDIT_TARGETS. */
+  readonly discovery: DiscoveryConfig | null;
+  /** Minutes of the cache's own CloudWatch connection metrics a Serverless audit reads. */
+  readonly serviceMetricsWindowMinutes: number;
   readonly reportBucket: string;
   readonly topicArn: string | null;
   readonly metricNamespace: string;
@@ -43,12 +64,15 @@ export interface LambdaConfig {
 type Env = Readonly<Record<string, string | undefined>>;
 
 export function loadConfig(env: Env): LambdaConfig {
-  const targets = parseTargets(env.AUDIT_TARGETS);
+  const discovery = parseDiscovery(env.DISCOVERY);
+  const targets = parseTargets(env.AUDIT_TARGETS, discovery !== null);
   const minGroupConnections = int(env, 'MIN_GROUP_CONNECTIONS', defaultPolicy.minGroupConnections, 1, 1_000_000);
   const maxclientsWarn = num(env, 'MAXCLIENTS_WARN', defaultPolicy.maxclientsWarn, 0.01, 1);
   const maxclientsCritical = num(env, 'MAXCLIENTS_CRITICAL', Math.max(defaultPolicy.maxclientsCritical, maxclientsWarn), maxclientsWarn, 1);
   return {
     targets,
+    discovery,
+    serviceMetricsWindowMinutes: int(env, 'SERVICE_METRICS_WINDOW_MINUTES', 30, 5, 1440),
     reportBucket: required(env, 'REPORT_BUCKET', /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name'),
     topicArn: optional(env, 'TOPIC_ARN', /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'an SNS topic ARN'),
     metricNamespace: optional(env, 'METRIC_NAMESPACE', /^[A-Za-z0-9.\-_/#:]{1,255}$/, 'a CloudWatch namespace (letters, digits, . - _ / # :)') ?? 'RedisLeakAuditor',
@@ -78,20 +102,41 @@ export function loadConfig(env: Env): LambdaConfig {
   };
 }
 
-function parseTargets(raw: string | undefined): TargetConfig[] {
+function parseDiscovery(raw: string | undefined): DiscoveryConfig | null {
+  const expected = 'a JSON object { "tags": { "key": "value or *" }, "kinds"?: ["replication-group", "serverless-cache"], "maxTargets"?, "authSecretArn"?, "iamUser"? }';
+  if (raw === undefined || raw.trim() === '') return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(`DISCOVERY is not valid JSON: expected ${expected}`);
+  }
+  const parsed = discoverySchema.safeParse(value);
+  if (!parsed.success) throw new ConfigError(`DISCOVERY${pathOf(parsed.error.issues[0]?.path)}: ${parsed.error.issues[0]?.message ?? 'invalid'} (expected ${expected})`);
+  if (parsed.data.iamUser !== undefined && parsed.data.authSecretArn !== undefined) throw new ConfigError('DISCOVERY: give either authSecretArn or iamUser, not both');
+  return parsed.data;
+}
+
+function pathOf(path: readonly PropertyKey[] | undefined): string {
+  return (path ?? []).map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+}
+
+function parseTargets(raw: string | undefined, discovery: boolean): TargetConfig[] {
   const expected = 'a JSON array of { "name", "url", "tls"?, "cluster"?, "authSecretArn"?, "iamUser"?, "cacheName"?, "serverless"? }';
-  if (raw === undefined || raw.trim() === '') throw new ConfigError(`AUDIT_TARGETS is required: ${expected}`);
+  if (raw === undefined || raw.trim() === '') {
+    if (discovery) return [];
+    throw new ConfigError(`AUDIT_TARGETS is required (or DISCOVERY): ${expected}`);
+  }
   let value: unknown;
   try {
     value = JSON.parse(raw);
   } catch {
     throw new ConfigError(`AUDIT_TARGETS is not valid JSON: expected ${expected}`);
   }
-  const parsed = z.array(targetSchema).min(1).max(50).safeParse(value);
+  const parsed = z.array(targetSchema).min(discovery ? 0 : 1).max(50).safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const path = (issue?.path ?? []).map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
-    throw new ConfigError(`AUDIT_TARGETS${path}: ${issue?.message ?? 'invalid'} (expected ${expected}, 1 to 50 targets)`);
+    throw new ConfigError(`AUDIT_TARGETS${pathOf(issue?.path)}: ${issue?.message ?? 'invalid'} (expected ${expected}, ${discovery ? 0 : 1} to 50 targets)`);
   }
   const names = new Set<string>();
   parsed.data.forEach((target, i) => {
@@ -107,6 +152,9 @@ function parseTargets(raw: string | undefined): TargetConfig[] {
     }
     if (target.iamUser !== undefined && target.authSecretArn !== undefined) {
       throw new ConfigError(`${where}: give either authSecretArn or iamUser, not both`);
+    }
+    if (target.serverless === true && target.cacheName === undefined) {
+      throw new ConfigError(`${where}.cacheName is required with serverless: the serverless cache name, whose CloudWatch connection metrics stand in for CLIENT LIST`);
     }
   });
   return parsed.data;

@@ -8,14 +8,22 @@ import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import middy from '@middy/core';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Context } from 'aws-lambda';
-import { auditTarget, type LogSink, type TargetOutcome } from './audit-target.js';
-import { connectableTarget } from './auth/target-credentials.js';
-import { loadConfig, type LambdaConfig } from './config.js';
-import { AuditError, ConfigError } from './core/errors.js';
-import { createAwsClients, type AwsClients } from './publish/aws-clients.js';
-import { CloudWatchMetricSink } from './publish/cloudwatch-metric-sink.js';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { auditTarget, type LogSink, type TargetDeps, type TargetOutcome } from './audit-target.js';
+import { connectableTarget } from './auth/target-credentials.js';
+import { loadConfig, type LambdaConfig, type TargetConfig } from './config.js';
+import { AuditError } from './core/errors.js';
+import { DISCOVERED_FLEET } from './core/fleet-metrics.js';
+import { discoverTargets, type DiscoverySummary } from './discover-targets.js';
+import { ElastiCacheDiscovery, type CacheDiscovery } from './discovery/elasticache-discovery.js';
+import { readInvocation } from './invocation.js';
+import { mapLimited } from './map-limited.js';
+import { createAwsClients, type AwsClients } from './publish/aws-clients.js';
+import { CloudWatchConnectionMetrics } from './publish/cloudwatch-connection-metrics.js';
+import { CloudWatchMetricSink } from './publish/cloudwatch-metric-sink.js';
 import { Ec2IpResolver } from './publish/ec2-ip-resolver.js';
+import { withFleetCopies } from './publish/fleet-metric-sink.js';
 import type { IpResolver } from './publish/ports.js';
 import { S3ReportStore } from './publish/s3-report-store.js';
 import { SnsNotifier } from './publish/sns-notifier.js';
@@ -27,6 +35,8 @@ export interface HandlerDeps {
   readonly clients: () => HandlerClients;
   /** The IP resolver of one invocation, when RESOLVE_SOURCE_IPS is true. @default Ec2IpResolver on clients.ec2 */
   readonly ipResolver?: (clients: HandlerClients, logger: Logger) => IpResolver | null;
+  /** Finds tagged caches when DISCOVERY is set. @default ElastiCacheDiscovery on clients.elasticache */
+  readonly discovery?: (clients: HandlerClients, logger: Logger) => CacheDiscovery;
   readonly getSecret: (arn: string, maxAgeSeconds: number) => Promise<string | undefined>;
   readonly awsCredentials: AwsCredentialIdentityProvider;
   readonly logger: Logger;
@@ -34,10 +44,12 @@ export interface HandlerDeps {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-export type HandlerClients = Omit<AwsClients, 'ec2'> & Partial<Pick<AwsClients, 'ec2'>>;
+export type HandlerClients = Omit<AwsClients, 'ec2' | 'elasticache'> & Partial<Pick<AwsClients, 'ec2' | 'elasticache'>>;
 
 export interface HandlerResult {
   readonly targets: readonly TargetOutcome[];
+  /** What discovery found, when this invocation ran it. */
+  readonly discovery?: DiscoverySummary;
 }
 
 const logger = new Logger({ serviceName: 'redis-leak-auditor' });
@@ -68,11 +80,29 @@ export function createHandler(overrides: Partial<HandlerDeps> = {}) {
       deps.logger.error('configuration is invalid', { error: (loaded.error as Error).message });
       throw loaded.error;
     }
-    const config = { ...loaded.config, targets: selectTargets(loaded.config.targets, event) };
+    const config = loaded.config;
+    const invocation = readInvocation(config, event);
     const clients = deps.clients();
+    const metrics = new CloudWatchMetricSink({ cloudwatch: clients.cloudwatch, namespace: config.metricNamespace, logger: deps.logger });
+    const now = deps.now ?? Date.now;
+    const discovered = invocation.discoveredShard && config.discovery
+      ? await discoverTargets({
+        config: config.discovery,
+        shard: invocation.discoveredShard,
+        configuredNames: new Set(config.targets.map((t) => t.name)),
+        discovery: (deps.discovery ?? defaultDiscovery)(clients, deps.logger),
+        metrics,
+        logger: deps.logger as LogSink,
+        nowMs: now(),
+      })
+      : null;
+    if (discovered?.error && invocation.targets.length === 0) {
+      // Nothing else to audit: fail the invocation so the retry, the dead-letter queue and the Errors alarm see it.
+      throw new AuditError(`discovery failed: ${discovered.error}`);
+    }
     // One resolver per invocation: its cache lives for this run only (workloads come and go).
     const resolver = config.resolveSourceIps ? (deps.ipResolver ?? defaultIpResolver)(clients, deps.logger) : null;
-    const targetDeps = {
+    const targetDeps: TargetDeps = {
       store: new S3ReportStore({
         s3: clients.s3,
         bucket: config.reportBucket,
@@ -82,11 +112,13 @@ export function createHandler(overrides: Partial<HandlerDeps> = {}) {
         ...(deps.now ? { now: deps.now } : {}),
         logger: deps.logger,
       }),
-      metrics: new CloudWatchMetricSink({ cloudwatch: clients.cloudwatch, namespace: config.metricNamespace, logger: deps.logger }),
+      metrics,
+      // Read for serverless targets only: their CLIENT LIST is refused, the cache's CloudWatch metrics stand in.
+      serviceMetrics: new CloudWatchConnectionMetrics({ cloudwatch: clients.cloudwatch, logger: deps.logger }),
       notifier: config.topicArn ? new SnsNotifier({ sns: clients.sns, topicArn: config.topicArn, logger: deps.logger }) : null,
       logger: deps.logger as LogSink,
       ...(resolver ? { resolver } : {}),
-      connectable: (target: LambdaConfig['targets'][number]) => connectableTarget(target, {
+      connectable: (target: TargetConfig) => connectableTarget(target, {
         getSecret: (arn) => deps.getSecret(arn, config.secretMaxAgeSeconds),
         awsCredentials: deps.awsCredentials,
         region: config.region,
@@ -95,8 +127,14 @@ export function createHandler(overrides: Partial<HandlerDeps> = {}) {
       ...(deps.now ? { now: deps.now } : {}),
       ...(deps.sleep ? { sleep: deps.sleep } : {}),
     };
-    const outcomes = await mapLimited(config.targets, config.targetConcurrency, (target) =>
-      auditTarget(config, target, targetDeps).catch((err: unknown): TargetOutcome => {
+    // A discovered target's alarm metrics also go to the fleet's (its alarms cannot exist per target).
+    const discoveredDeps: TargetDeps = { ...targetDeps, metrics: withFleetCopies(metrics, DISCOVERED_FLEET) };
+    const runs = [
+      ...invocation.targets.map((target) => ({ target, deps: targetDeps })),
+      ...(discovered?.targets ?? []).map((target) => ({ target, deps: discoveredDeps })),
+    ];
+    const outcomes = await mapLimited(runs, config.targetConcurrency, ({ target, deps: runDeps }) =>
+      auditTarget(config, target, runDeps).catch((err: unknown): TargetOutcome => {
         // A bug in one target's run must not take the other targets down with it.
         deps.logger.error('target run failed unexpectedly', { target: target.name, error: err instanceof Error ? err.name : typeof err });
         return { target: target.name, status: 'failed', findings: 0, suspectedLeaks: 0, reportKey: null, notified: false, notifyReason: 'none', deliveryFailures: ['save-report', 'metrics'] };
@@ -107,7 +145,7 @@ export function createHandler(overrides: Partial<HandlerDeps> = {}) {
       // queue and the Errors alarm see it.
       throw new AuditError(`no report and no metrics could be delivered for ${lost.map((o) => o.target).join(', ')}`);
     }
-    return { targets: outcomes };
+    return { targets: outcomes, ...(discovered ? { discovery: discovered.summary } : {}) };
   };
 
   return middy(audit).use(injectLambdaContext(deps.logger));
@@ -119,20 +157,14 @@ function defaultIpResolver(clients: HandlerClients, logger: Logger): IpResolver 
   return new Ec2IpResolver({ ec2: () => clients.ec2 as EC2Client, logger });
 }
 
-/**
- * The targets of this invocation: all of them, or those an event names (`{ "targets": ["orders-cache"] }`):
- * the construct's per-target schedules fan a fleet out over one invocation per target this way.
- */
-export function selectTargets(all: LambdaConfig['targets'], event: unknown): LambdaConfig['targets'] {
-  const wanted = typeof event === 'object' && event !== null && Array.isArray((event as { targets?: unknown }).targets)
-    ? (event as { targets: unknown[] }).targets.filter((t): t is string => typeof t === 'string')
-    : null;
-  if (wanted === null) return all;
-  const unknown = wanted.filter((name) => !all.some((t) => t.name === name));
-  if (unknown.length > 0) {
-    throw new ConfigError(`the event names targets that AUDIT_TARGETS does not define: ${unknown.join(', ')}`);
-  }
-  return all.filter((t) => wanted.includes(t.name));
+function defaultDiscovery(clients: HandlerClients, logger: Logger): CacheDiscovery {
+  return new ElastiCacheDiscovery({
+    elasticache: () => {
+      if (!clients.elasticache) throw new AuditError('no ElastiCache client is available to discover caches');
+      return clients.elasticache as ElastiCacheClient;
+    },
+    logger,
+  });
 }
 
 function loadOnce(env: HandlerDeps['env']): { config: LambdaConfig } | { error: unknown } {
@@ -141,20 +173,6 @@ function loadOnce(env: HandlerDeps['env']): { config: LambdaConfig } | { error: 
   } catch (error) {
     return { error };
   }
-}
-
-/** Runs fn over items with at most `limit` at once, keeping the order of results. */
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 export const handler = createHandler();

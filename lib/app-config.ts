@@ -25,6 +25,17 @@ const targetSchema = z.strictObject({
   securityGroupId: z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'expected the cache security group id (sg-...)'),
 });
 
+const discoverySchema = z.strictObject({
+  tags: z.record(z.string().regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u, 'expected tag keys of 1-128 letters, digits, spaces and _ . : / = + - @'), z.string().max(256, 'expected tag values of at most 256 characters, or * for any value'))
+    .refine((tags) => Object.keys(tags).length >= 1 && Object.keys(tags).length <= 10, 'expected 1 to 10 tags, all of which a cache must carry, e.g. { "leak-audit": "on" }'),
+  kinds: z.array(z.enum(['replication-group', 'serverless-cache'], { error: 'expected replication-group or serverless-cache' })).min(1).optional(),
+  shards: numberIn(1, 100, 'scheduled invocations the discovered caches are split over').optional(),
+  maxTargetsPerShard: numberIn(1, 100, 'discovered caches one invocation audits').optional(),
+  authSecretArn: targetSchema.shape.authSecretArn,
+  iamUser: z.string().min(1).optional(),
+  ports: z.array(numberIn(1, 65535, 'a TCP port')).min(1).optional(),
+});
+
 export const appConfigSchema = z.strictObject({
   stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'expected a CloudFormation stack name').default('RedisLeakAuditor'),
   account: z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id').optional(),
@@ -56,8 +67,12 @@ export const appConfigSchema = z.strictObject({
     id: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'expected a VPC id (vpc-...)'),
     subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'expected subnet ids (subnet-...)')).min(1, 'expected at least one private subnet id'),
     availabilityZones: z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 'expected availability zones such as eu-west-1a')).min(1),
+    /** The VPC's IPv4 CIDR block: discovered caches are reached anywhere in it. Required with discovery. */
+    cidrBlock: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'expected the VPC\'s IPv4 CIDR block such as 10.0.0.0/16').optional(),
   }).optional(),
   targets: z.array(targetSchema).max(50).default([]),
+  /** Also audit the caches carrying these tags, found through the ElastiCache API at every run. */
+  discovery: discoverySchema.optional(),
   sandbox: z.strictObject({
     engine: z.enum(['valkey', 'redis']).default('valkey'),
     nodeType: z.string().regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, 'expected an ElastiCache node type such as cache.t4g.micro').default('cache.t4g.micro'),
@@ -66,6 +81,7 @@ export const appConfigSchema = z.strictObject({
 
 export type AppConfig = z.infer<typeof appConfigSchema>;
 export type TargetConfig = z.infer<typeof targetSchema>;
+export type DiscoveryConfig = z.infer<typeof discoverySchema>;
 
 /** Context keys that may be given alone with `-c key=value`, and how their text is read. */
 const SINGLE_KEYS: Record<string, (text: string) => unknown> = {
@@ -82,6 +98,7 @@ const SINGLE_KEYS: Record<string, (text: string) => unknown> = {
   thresholds: (t) => JSON.parse(t),
   alarms: (t) => JSON.parse(t),
   sandbox: (t) => JSON.parse(t),
+  discovery: (t) => JSON.parse(t),
   resolveSourceIps: (t) => (t === 'true' ? true : t === 'false' ? false : t),
 };
 
@@ -126,12 +143,17 @@ export function loadAppConfig(getContext: (key: string) => unknown, readFile: (p
     throw new AppConfigError(`config key ${path || '(root)'}: ${issue?.message ?? 'invalid'}${input}`);
   }
   const config = parsed.data;
-  if (config.targets.length > 0 && config.vpc === undefined) {
-    throw new AppConfigError('config key vpc: targets are configured, so vpc is required: { "id": "vpc-...", "subnetIds": ["subnet-..."], "availabilityZones": ["eu-west-1a"] }');
+  if ((config.targets.length > 0 || config.discovery) && config.vpc === undefined) {
+    throw new AppConfigError(`config key vpc: ${config.targets.length > 0 ? 'targets are' : 'discovery is'} configured, so vpc is required: { "id": "vpc-...", "subnetIds": ["subnet-..."], "availabilityZones": ["eu-west-1a"] }`);
   }
+  if (config.discovery && config.vpc && config.vpc.cidrBlock === undefined) {
+    throw new AppConfigError('config key vpc.cidrBlock: required with discovery (discovered caches are reached anywhere in the VPC on their port), e.g. "10.0.0.0/16"');
+  }
+  if (config.discovery?.authSecretArn !== undefined && config.discovery.iamUser !== undefined) throw new AppConfigError('config key discovery: give either authSecretArn or iamUser, not both');
   config.targets.forEach((target, i) => {
     if (target.iamUser !== undefined && target.cacheName === undefined) throw new AppConfigError(`config key targets[${i}].cacheName: required with iamUser (the replication group id or serverless cache name)`);
     if (target.iamUser !== undefined && target.authSecretArn !== undefined) throw new AppConfigError(`config key targets[${i}]: give either authSecretArn or iamUser, not both`);
+    if (target.serverless === true && target.cacheName === undefined) throw new AppConfigError(`config key targets[${i}].cacheName: required with serverless (the serverless cache name, whose CloudWatch connection metrics stand in for CLIENT LIST)`);
   });
   const names = config.targets.map((t) => t.name);
   const twice = names.find((n, i) => names.indexOf(n) !== i);

@@ -1,5 +1,6 @@
-// The EventBridge schedule of the auditor: one rule invoking the function for every target, or (per-target
-// fan-out) one invocation per target, its event naming the target, spread over rules of five targets each.
+// The EventBridge schedule of the auditor: the invocations of one period (one with no event for every
+// target; or one per target, its event naming the target; and one per discovery shard), spread over rules
+// of five targets each.
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -10,9 +11,8 @@ import type { Construct } from 'constructs';
 /** EventBridge allows five targets per rule. */
 const TARGETS_PER_RULE = 5;
 
-/** The EventBridge schedule(s): retries and the dead-letter queue on every target of every rule. */
-export function auditSchedules(scope: Construct, fn: lambda.IFunction, dlq: sqs.IQueue, minutes: number, perTarget: readonly string[] | null): events.Rule[] {
-  const invocations = perTarget === null ? [undefined] : perTarget.map((name) => events.RuleTargetInput.fromObject({ targets: [name] }));
+/** The EventBridge schedule(s): one invocation per event (undefined: no event), each with retries and the dead-letter queue. */
+export function auditSchedules(scope: Construct, fn: lambda.IFunction, dlq: sqs.IQueue, minutes: number, invocations: ReadonlyArray<events.RuleTargetInput | undefined>): events.Rule[] {
   const rules: events.Rule[] = [];
   for (let i = 0; i < invocations.length; i += TARGETS_PER_RULE) {
     const rule = new events.Rule(scope, i === 0 ? 'Schedule' : `Schedule${i / TARGETS_PER_RULE + 1}`, {

@@ -7,6 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import type { DiscoverySpec } from './auditor-discovery.js';
 import type { AuditTargetSpec } from './redis-leak-auditor.js';
 
 export interface AuditorGrants {
@@ -16,6 +17,8 @@ export interface AuditorGrants {
   readonly targets: readonly AuditTargetSpec[];
   /** Allow the EC2 Describe calls that name the workloads behind source IPs. */
   readonly resolveSourceIps?: boolean;
+  /** Allow listing the caches and reading their tags, and the credentials of the discovered caches. */
+  readonly discovery?: DiscoverySpec;
 }
 
 export function grantAuditorPermissions(fn: lambda.Function, grants: AuditorGrants): void {
@@ -64,6 +67,17 @@ export function grantAuditorPermissions(fn: lambda.Function, grants: AuditorGran
       }));
     }
   }
+  const discoversServerless = grants.discovery !== undefined && (grants.discovery.kinds ?? ['serverless-cache']).includes('serverless-cache');
+  if (grants.targets.some((t) => t.serverless) || discoversServerless) {
+    // CLIENT LIST is refused on Serverless: the cache's own CurrConnections/NewConnections stand in for it.
+    fn.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'ReadServerlessConnectionMetrics',
+      actions: ['cloudwatch:GetMetricData'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'aws:RequestedRegion': Stack.of(fn).region } },
+    }));
+  }
+  if (grants.discovery) grantDiscovery(fn, grants.discovery);
   const role = fn.role;
   if (role) {
     Validations.of(role).acknowledge({
@@ -78,7 +92,9 @@ export function grantAuditorPermissions(fn: lambda.Function, grants: AuditorGran
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'cloudwatch:PutMetricData supports no resource scope; it is limited to the auditor\'s namespace by the cloudwatch:namespace condition. '
         + 'ec2:DescribeNetworkInterfaces and ec2:DescribeInstances (read-only, to name the workloads behind client IPs) support no resource scope either; '
-        + 'they are limited to the stack\'s region by the aws:RequestedRegion condition.',
+        + 'they are limited to the stack\'s region by the aws:RequestedRegion condition. '
+        + 'cloudwatch:GetMetricData (read a serverless cache\'s connection metrics) and elasticache:DescribeReplicationGroups / DescribeServerlessCaches '
+        + '(list the caches for discovery by tag; read-only, no data) take no resource scope when listing; both are limited to the stack\'s region by aws:RequestedRegion.',
     });
     // cdk-nag names the bucket by its logical id: resolve it, so the acknowledgement holds in any app.
     const bucketId = Stack.of(fn).resolve(Stack.of(fn).getLogicalId(bucket.node.defaultChild as CfnElement)) as string;
@@ -93,4 +109,51 @@ export function grantAuditorPermissions(fn: lambda.Function, grants: AuditorGran
       reason: 'Publishing to the KMS-encrypted alert topic needs kms:GenerateDataKey* on that topic\'s own key, which is the only resource granted.',
     });
   }
+}
+
+/** What discovery needs: list the caches of the region, read their tags, and connect with its credentials. */
+function grantDiscovery(fn: lambda.Function, discovery: DiscoverySpec): void {
+  const stack = Stack.of(fn);
+  const kinds = discovery.kinds ?? ['replication-group', 'serverless-cache'];
+  const resourceTypes = kinds.map((kind) => (kind === 'serverless-cache' ? 'serverlesscache' : 'replicationgroup'));
+  const anyOf = (resource: string) => Arn.format({ service: 'elasticache', resource, resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack);
+  fn.addToRolePolicy(new iam.PolicyStatement({
+    sid: 'ListCachesForDiscovery',
+    actions: kinds.map((kind) => (kind === 'serverless-cache' ? 'elasticache:DescribeServerlessCaches' : 'elasticache:DescribeReplicationGroups')),
+    resources: ['*'],
+    conditions: { StringEquals: { 'aws:RequestedRegion': stack.region } },
+  }));
+  fn.addToRolePolicy(new iam.PolicyStatement({
+    sid: 'ReadCacheTagsForDiscovery',
+    actions: ['elasticache:ListTagsForResource'],
+    resources: resourceTypes.map(anyOf),
+  }));
+  discovery.authSecret?.grantRead(fn);
+  if (discovery.iamUser) {
+    fn.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'IamConnectDiscoveredCaches',
+      actions: ['elasticache:Connect'],
+      resources: [
+        ...resourceTypes.map(anyOf),
+        Arn.format({ service: 'elasticache', resource: 'user', resourceName: discovery.iamUser, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack),
+      ],
+    }));
+  }
+  const role = fn.role;
+  if (!role) return;
+  for (const type of resourceTypes) {
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${asNagPrints(stack, anyOf(type))}]`,
+      reason: `Discovery finds the caches to audit at run time, so their names are unknown at deploy time: ListTagsForResource${discovery.iamUser ? ' and IAM Connect' : ''} `
+        + `are scoped to the ${type} resources of this account and region, the narrowest scope that still covers a cache tagged after the deploy.`,
+    });
+  }
+}
+
+/** An ARN as cdk-nag names it in a finding: literal when the stack's environment is known, else `<AWS::Region>` and such. */
+function asNagPrints(stack: Stack, arn: string): string {
+  const resolved: unknown = stack.resolve(arn);
+  if (typeof resolved === 'string') return resolved;
+  const parts = (resolved as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+  return parts.map((part) => (typeof part === 'string' ? part : `<${(part as { Ref: string }).Ref}>`)).join('');
 }

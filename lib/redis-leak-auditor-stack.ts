@@ -6,7 +6,8 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import type { AppConfig } from './app-config.js';
+import type { AppConfig, DiscoveryConfig } from './app-config.js';
+import type { DiscoverySpec } from './auditor-discovery.js';
 import { RedisLeakAuditor, type AuditTargetSpec } from './redis-leak-auditor.js';
 import { SandboxCache } from './sandbox-cache.js';
 
@@ -22,7 +23,7 @@ export class RedisLeakAuditorStack extends Stack {
   constructor(scope: Construct, id: string, props: RedisLeakAuditorStackProps) {
     super(scope, id, props);
     const { config } = props;
-    this.mode = config.targets.length > 0 ? 'existing' : 'sandbox';
+    this.mode = config.targets.length > 0 || config.discovery ? 'existing' : 'sandbox';
     let vpc: ec2.IVpc;
     let targets: AuditTargetSpec[];
     if (this.mode === 'existing' && config.vpc) {
@@ -31,6 +32,7 @@ export class RedisLeakAuditorStack extends Stack {
         vpcId: config.vpc.id,
         availabilityZones: config.vpc.availabilityZones,
         privateSubnetIds: config.vpc.subnetIds,
+        ...(config.vpc.cidrBlock ? { vpcCidrBlock: config.vpc.cidrBlock } : {}),
       });
       targets = config.targets.map((t, i) => ({
         name: t.name,
@@ -38,7 +40,8 @@ export class RedisLeakAuditorStack extends Stack {
         port: t.port,
         tls: t.tls,
         ...(t.authSecretArn ? { authSecret: secretsmanager.Secret.fromSecretCompleteArn(this, `Secret${i}`, t.authSecretArn) } : {}),
-        ...(t.iamUser ? { iamUser: t.iamUser, cacheName: t.cacheName } : {}),
+        ...(t.iamUser ? { iamUser: t.iamUser } : {}),
+        ...(t.cacheName ? { cacheName: t.cacheName } : {}),
         ...(t.serverless ? { serverless: true } : {}),
         securityGroup: ec2.SecurityGroup.fromSecurityGroupId(this, `CacheSecurityGroup${i}`, t.securityGroupId, { mutable: true }),
       }));
@@ -58,6 +61,7 @@ export class RedisLeakAuditorStack extends Stack {
       vpc,
       vpcSubnets: this.mode === 'existing' ? { subnets: vpc.privateSubnets } : { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
       targets,
+      ...(config.discovery ? { discovery: discoverySpec(this, config.discovery) } : {}),
       scheduleMinutes: config.scheduleMinutes,
       ...(config.fanOut ? { fanOut: config.fanOut } : {}),
       thresholds: config.thresholds,
@@ -70,6 +74,18 @@ export class RedisLeakAuditorStack extends Stack {
       removalPolicy: this.mode === 'sandbox' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
   }
+}
+
+function discoverySpec(stack: Stack, config: DiscoveryConfig): DiscoverySpec {
+  return {
+    tags: config.tags,
+    ...(config.kinds ? { kinds: config.kinds } : {}),
+    ...(config.shards ? { shards: config.shards } : {}),
+    ...(config.maxTargetsPerShard ? { maxTargetsPerShard: config.maxTargetsPerShard } : {}),
+    ...(config.authSecretArn ? { authSecret: secretsmanager.Secret.fromSecretCompleteArn(stack, 'DiscoverySecret', config.authSecretArn) } : {}),
+    ...(config.iamUser ? { iamUser: config.iamUser } : {}),
+    ...(config.ports ? { ports: config.ports } : {}),
+  };
 }
 
 /**

@@ -3,13 +3,14 @@
 // throughout; every cdk-nag acknowledgement says why.
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import type * as events from 'aws-cdk-lib/aws-events';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { discoveryEnv, shardEvents, validateDiscovery, DEFAULT_MAX_TARGETS_PER_SHARD, type DiscoverySpec } from './auditor-discovery.js';
 import { AuditorMonitoring, type AlarmThresholds } from './auditor-monitoring.js';
 import { AuditorNotifications, type SlackChannel } from './auditor-notifications.js';
 import { ReportBucket } from './report-bucket.js';
@@ -32,9 +33,9 @@ export interface AuditTargetSpec {
   readonly authSecret?: secretsmanager.ISecret;
   /** ElastiCache user id for IAM authentication (needs `cacheName`). @default no IAM authentication */
   readonly iamUser?: string;
-  /** Replication group id or serverless cache name, for IAM authentication. @default none */
+  /** Replication group id or serverless cache name: for IAM authentication, and for a serverless cache's CloudWatch metrics. @default none */
   readonly cacheName?: string;
-  /** The cache is ElastiCache Serverless (IAM token resource type). @default false */
+  /** The cache is ElastiCache Serverless: CLIENT LIST is refused there, so its CloudWatch connection metrics are read (needs `cacheName`). @default false */
   readonly serverless?: boolean;
   /** The cache's security group: an ingress rule from the auditor on `port` is added to it. @default no rule added */
   readonly securityGroup?: ec2.ISecurityGroup;
@@ -57,8 +58,10 @@ export interface RedisLeakAuditorProps {
   readonly vpc: ec2.IVpc;
   /** Subnets for the Lambda: they must reach the caches and the AWS APIs (NAT or VPC endpoints). @default private subnets with egress, else isolated */
   readonly vpcSubnets?: ec2.SubnetSelection;
-  /** The endpoints to audit, at least one. */
+  /** The endpoints to audit; at least one unless `discovery` finds them. */
   readonly targets: readonly AuditTargetSpec[];
+  /** Also audit the caches that carry these tags, found through the ElastiCache API at every run. @default no discovery */
+  readonly discovery?: DiscoverySpec;
   /** Minutes between runs. @default 5 */
   readonly scheduleMinutes?: number;
   /**
@@ -98,6 +101,8 @@ const TARGET_CONCURRENCY = 4;
 const SINGLE_RUN_MAX_TARGETS = 8;
 /** Per-target invocations running at once, at most. */
 const MAX_FAN_OUT_CONCURRENCY = 10;
+/** Listing the caches and reading their tags, with bounded retries, before the audits of a shard start. */
+const DISCOVERY_SECONDS = 30;
 
 
 /**
@@ -125,6 +130,7 @@ export class RedisLeakAuditor extends Construct {
     super(scope, id);
     validate(props);
     const fanOut = props.fanOut ?? (props.targets.length > SINGLE_RUN_MAX_TARGETS ? 'per-target' : 'single-run');
+    const { discovery } = props;
     const scheduleMinutes = props.scheduleMinutes ?? 5;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const resolveSourceIps = props.resolveSourceIps ?? true;
@@ -152,6 +158,11 @@ export class RedisLeakAuditor extends Construct {
         this.securityGroup.addEgressRule(ec2.Peer.ipv4(props.vpc.vpcCidrBlock), ec2.Port.tcp(port), `Redis ${target.name}`);
       }
     }
+    // Discovered caches are not known at synth time: their port, anywhere in the VPC. Their own security
+    // groups must let the auditor's in (see the README).
+    for (const port of new Set(discovery ? discovery.ports ?? [6379] : [])) {
+      this.securityGroup.addEgressRule(ec2.Peer.ipv4(props.vpc.vpcCidrBlock), ec2.Port.tcp(port), `Redis caches found by discovery, port ${port}`);
+    }
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -168,10 +179,14 @@ export class RedisLeakAuditor extends Construct {
       // Measured (docs/lambda.md): 65,000 clients peak at ~175 MB RSS in a bare Node process; 512 MB leaves
       // room for ioredis' reply buffer and the SDK, and buys CPU for the parse. Cost stays cents a month.
       memorySize: props.memorySizeMb ?? 512,
-      timeout: Duration.seconds(functionTimeoutSeconds(fanOut === 'per-target' ? 1 : props.targets.length)),
+      timeout: Duration.seconds(Math.max(
+        props.targets.length > 0 ? functionTimeoutSeconds(fanOut === 'per-target' ? 1 : props.targets.length) : 0,
+        discovery ? Math.min(900, DISCOVERY_SECONDS + functionTimeoutSeconds(discovery.maxTargetsPerShard ?? DEFAULT_MAX_TARGETS_PER_SHARD)) : 0,
+      )),
       // single-run: one run at a time, a slow run is never overlapped by the next one. per-target: one
-      // invocation per target at once (bounded), each far shorter than the schedule period.
-      reservedConcurrentExecutions: fanOut === 'per-target' ? Math.min(props.targets.length, MAX_FAN_OUT_CONCURRENCY) : 1,
+      // invocation per target at once (bounded), each far shorter than the schedule period. Discovery: one
+      // more per shard.
+      reservedConcurrentExecutions: staticInvocations(props.targets.length, fanOut) + (discovery?.shards ?? (discovery ? 1 : 0)),
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets ?? defaultSubnets(props.vpc),
       securityGroups: [this.securityGroup],
@@ -193,6 +208,7 @@ export class RedisLeakAuditor extends Construct {
         PRESIGN_EXPIRES_SECONDS: '3600',
         POWERTOOLS_SERVICE_NAME: 'redis-leak-auditor',
         RESOLVE_SOURCE_IPS: String(resolveSourceIps),
+        ...(discovery ? { DISCOVERY: Stack.of(this).toJsonString(discoveryEnv(discovery)) } : {}),
         ...thresholdEnv(props.thresholds),
       },
       description: 'redis-leak-auditor: audits Redis/Valkey client connections for leaks',
@@ -203,9 +219,10 @@ export class RedisLeakAuditor extends Construct {
       namespace: 'RedisLeakAuditor',
       targets: props.targets,
       resolveSourceIps,
+      ...(discovery ? { discovery } : {}),
     });
 
-    this.schedules = auditSchedules(this, this.function, this.deadLetterQueue, scheduleMinutes, fanOut === 'per-target' ? props.targets.map((t) => t.name) : null);
+    this.schedules = auditSchedules(this, this.function, this.deadLetterQueue, scheduleMinutes, scheduledEvents(props.targets.map((t) => t.name), fanOut, discovery));
 
     this.monitoring = new AuditorMonitoring(this, 'Monitoring', {
       targets: props.targets.map((t) => t.name),
@@ -213,9 +230,27 @@ export class RedisLeakAuditor extends Construct {
       auditFunction: this.function,
       deadLetterQueue: this.deadLetterQueue,
       scheduleMinutes,
+      discoveredFleet: discovery !== undefined,
       ...(props.alarmThresholds ? { thresholds: props.alarmThresholds } : {}),
     });
   }
+}
+
+/** Invocations a period for the configured targets: one for all of them (single-run), or one each. */
+function staticInvocations(targets: number, fanOut: 'single-run' | 'per-target'): number {
+  if (targets === 0) return 0;
+  return fanOut === 'per-target' ? Math.min(targets, MAX_FAN_OUT_CONCURRENCY) : 1;
+}
+
+/**
+ * The events of one period. Without discovery, single-run keeps its plain event (every target). With
+ * discovery, every invocation names its part, so the configured targets and each shard run exactly once.
+ */
+function scheduledEvents(names: readonly string[], fanOut: 'single-run' | 'per-target', discovery: DiscoverySpec | undefined): Array<events.RuleTargetInput | undefined> {
+  const perTarget = names.map((name) => events.RuleTargetInput.fromObject({ targets: [name] }));
+  if (!discovery) return fanOut === 'per-target' ? perTarget : [undefined];
+  const configured = fanOut === 'per-target' ? perTarget : names.length > 0 ? [events.RuleTargetInput.fromObject({ targets: names })] : [];
+  return [...configured, ...shardEvents(discovery)];
 }
 
 function targetEnv(target: AuditTargetSpec): Record<string, unknown> {
@@ -225,7 +260,8 @@ function targetEnv(target: AuditTargetSpec): Record<string, unknown> {
     url: `${tls ? 'rediss' : 'redis'}://${target.host}:${target.port ?? 6379}`,
     ...(tls ? { tls: true } : {}),
     ...(target.authSecret ? { authSecretArn: target.authSecret.secretArn } : {}),
-    ...(target.iamUser ? { iamUser: target.iamUser, cacheName: target.cacheName } : {}),
+    ...(target.iamUser ? { iamUser: target.iamUser } : {}),
+    ...(target.cacheName && (target.iamUser || target.serverless) ? { cacheName: target.cacheName } : {}),
     ...(target.serverless ? { serverless: true } : {}),
   };
 }
@@ -244,13 +280,15 @@ function defaultSubnets(vpc: ec2.IVpc): ec2.SubnetSelection {
 }
 
 function validate(props: RedisLeakAuditorProps): void {
-  if (props.targets.length === 0) throw new Error('RedisLeakAuditor: give at least one target to audit (targets: [{ name, host, ... }])');
+  if (props.targets.length === 0 && !props.discovery) throw new Error('RedisLeakAuditor: give at least one target to audit (targets: [{ name, host, ... }]), or discovery: { tags } to find them');
+  if (props.discovery) validateDiscovery(props.discovery);
   const names = new Set<string>();
   for (const target of props.targets) {
     if (!TARGET_NAME.test(target.name)) throw new Error(`RedisLeakAuditor: target name '${target.name}' must be 1-64 characters from A-Z a-z 0-9 . _ -`);
     if (names.has(target.name)) throw new Error(`RedisLeakAuditor: target name '${target.name}' is used twice; names must be unique`);
     names.add(target.name);
     if (target.iamUser && !target.cacheName) throw new Error(`RedisLeakAuditor: target '${target.name}' uses iamUser and needs cacheName (the replication group id or serverless cache name)`);
+    if (target.serverless && !target.cacheName) throw new Error(`RedisLeakAuditor: target '${target.name}' is serverless and needs cacheName (the serverless cache name, whose CloudWatch connection metrics stand in for CLIENT LIST)`);
     if (target.iamUser && target.authSecret) throw new Error(`RedisLeakAuditor: target '${target.name}': give either authSecret or iamUser, not both`);
   }
   const minutes = props.scheduleMinutes ?? 5;

@@ -8,6 +8,7 @@ import type { AuditPolicy, RawNodeSample, ServerCounters } from './model.js';
 import { scanClientList, type ClientListScan } from './parse-client-list.js';
 import { parseInfo, readCounters } from './parse-info.js';
 import { boundedGroups, countSuspectedLeaks, REPORT_SCHEMA_VERSION, type AuditReport, type NodeReport } from './report.js';
+import { clientListLimitations, withLimitations } from './service-metrics.js';
 import { nextState, type AuditState } from './state.js';
 import { buildSummary } from './summary.js';
 
@@ -140,7 +141,8 @@ export function assessAudit(input: AuditInput): AuditOutcome {
       excludedReplicationLinks: analysis?.excluded.replication ?? 0,
     },
   };
-  return { report, state: nextState(input.previousState, input.target, summaries, input.nowMs, input.collectionMemory ?? {}) };
+  // What the nodes without a client list could not show (CLIENT LIST refused or too slow).
+  return { report: withLimitations(report, clientListLimitations(report.nodes)), state: nextState(input.previousState, input.target, summaries, input.nowMs, input.collectionMemory ?? {}) };
 }
 
 /** This run's samples when there are two or more; otherwise the last run's sample against this one. */

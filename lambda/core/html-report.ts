@@ -1,5 +1,6 @@
 // The report as one self-contained HTML page, for the person who clicks the link at 3 a.m.: verdict first,
-// then the findings, headroom, sources (and their trend), groups, idle connections, nodes and the audit.
+// then the findings, what could not be seen (and the cache's CloudWatch metrics), headroom, sources (and
+// their trend), groups, idle connections, nodes and the audit.
 // No script, font, image or style sheet is fetched: inline CSS (allowed by its hash) and inline SVG, under
 // a Content-Security-Policy that allows nothing else. Every value from the report is escaped (html/markup.ts).
 import type { SampleSummary } from './history.js';
@@ -9,6 +10,7 @@ import { groupsSection, headroomSection, idleSection, sourcesSection } from './h
 import { timestamp } from './html/format.js';
 import { clip, html, trustedConstant } from './html/markup.js';
 import { auditSection, nodesSection } from './html/server.js';
+import { limitationsSection, serviceMetricsSection } from './html/service.js';
 import { cspHash } from './html/sha256.js';
 import { STYLE } from './html/style.js';
 import { findingsSection, verdictSection } from './html/verdict.js';
@@ -54,6 +56,8 @@ export function renderHtmlReport(report: AuditReport, options: HtmlReportOptions
 <div class="meta">${timestamp(report.generatedAt)} · status ${report.status}${context.jsonHref === null ? '' : html` · <a href="${context.jsonHref}">JSON report</a>`}</div></header>
 ${verdictSection(context)}
 ${findingsSection(context)}
+${limitationsSection(context)}
+${serviceMetricsSection(context)}
 ${headroomSection(context)}
 ${sourcesSection(context, options.history)}
 ${groupsSection(context)}

@@ -20,6 +20,9 @@ export const METRIC_NAMES = [
   'LargestSourceConnections',
   'AuditDurationMs',
   'AuditSucceeded',
+  // Per run of tag discovery (dimension Fleet only): 1 when the caches could be listed, and how many matched.
+  'DiscoverySucceeded',
+  'DiscoveredTargets',
 ] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
 
@@ -40,6 +43,8 @@ export const METRIC_UNITS: Readonly<Record<MetricName, MetricUnit>> = {
   LargestSourceConnections: 'Count',
   AuditDurationMs: 'Milliseconds',
   AuditSucceeded: 'Count',
+  DiscoverySucceeded: 'Count',
+  DiscoveredTargets: 'Count',
 };
 
 /** Metrics that also get a per-node copy (dimensions Target + Node) when the target has several nodes. */
@@ -61,6 +66,10 @@ export function metricsFor(report: AuditReport, targetName: string, nowMs: numbe
   const { summary } = report;
   // Per-source numbers exist only when some node answered CLIENT LIST; INFO-only or failed runs did not see them.
   const sawClients = report.status !== 'failed' && report.auditor.method === 'client-list';
+  // Serverless: no client list, but the cache's own CloudWatch series decide its target-wide growth and churn
+  // findings, so the leak count is known (a source-level count is not: no LargestSourceConnections).
+  const sawSeries = report.status !== 'failed' && report.serviceMetrics !== undefined && report.serviceMetrics.error === undefined
+    && report.serviceMetrics.currConnections !== null;
   const data: MetricDatum[] = [];
   const add = (name: MetricName, value: number | null | undefined, dimensions: Record<string, string> = { [TARGET_DIMENSION]: target }) => {
     if (value === null || value === undefined || !Number.isFinite(value)) return;
@@ -74,7 +83,7 @@ export function metricsFor(report: AuditReport, targetName: string, nowMs: numbe
   add('NewConnectionsPerMinute', summary.newConnectionsPerMinute);
   add('RejectedConnections', summary.rejectedSinceLastAudit);
   add('MaxClientsUtilization', summary.utilization === null ? null : toPercent(summary.utilization));
-  add('SuspectedLeaks', sawClients ? summary.suspectedLeaks : null);
+  add('SuspectedLeaks', sawClients || sawSeries ? summary.suspectedLeaks : null);
   add('LargestSourceConnections', sawClients ? summary.largestSource?.connections ?? 0 : null);
   add('AuditDurationMs', report.auditor.durationMs);
   add('AuditSucceeded', report.status === 'failed' ? 0 : 1);

@@ -124,6 +124,7 @@ function emailText(c: Context, cap: number): string {
     `Clients: ${clientsOf(report)}`,
     `New connections per minute: ${perMinute === null ? 'unknown (needs history from an earlier run)' : Math.round(perMinute * 10) / 10}`,
     `Rejected since the last audit: ${report.summary.rejectedSinceLastAudit ?? 'unknown'}`,
+    ...notVisibleLine(report),
     '',
     ...(c.findings.length === 0 ? ['No findings could be produced in this run.', ''] : [
       `Findings, most severe first${c.input.newKeys.length > 0 ? ' (NEW: new or more severe since the last summary)' : ''}:`, '', ...listed]),
@@ -192,6 +193,13 @@ function chatbotNotification(c: Context, cap: number) {
       },
     },
   };
+}
+
+/** One line on what the audit could not see (the report lists it all), only when something was not visible. */
+function notVisibleLine(report: AuditReport): string[] {
+  const [first, ...rest] = report.limitations ?? [];
+  if (first === undefined) return [];
+  return [`Limitations: ${plain(first, 300)}${rest.length > 0 ? ` (and ${rest.length} more limitation${rest.length === 1 ? '' : 's'} in the report)` : ''}`];
 }
 
 function headlineOf(report: AuditReport, reason: NotifyReason): string {

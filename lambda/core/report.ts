@@ -84,6 +84,13 @@ export interface AuditReport {
     readonly baselineResets: number;
     readonly warnings: readonly string[];
   };
+  /**
+   * The cache's own connection metrics from CloudWatch, read when CLIENT LIST is refused by the service
+   * (ElastiCache Serverless): absent on every other target.
+   */
+  readonly serviceMetrics?: ServiceMetricsReport;
+  /** What this audit could not see, one plain sentence each (e.g. per-client details when CLIENT LIST was refused). */
+  readonly limitations?: readonly string[];
   readonly auditor: {
     /** client-list: one plain CLIENT LIST; client-list-by-id: CLIENT LIST ID in bounded batches; info-only: no list. */
     readonly method: 'client-list' | 'client-list-by-id' | 'info-only';
@@ -99,6 +106,50 @@ export interface AuditReport {
     readonly excludedConnections: number;
     readonly excludedReplicationLinks: number;
   };
+}
+
+/** CurrConnections (statistic Maximum) over the window: connections open at the busiest moment of each minute. */
+export interface ConnectionCountStats {
+  readonly statistic: 'Maximum';
+  /** The most recent minute's value, and when that minute started. */
+  readonly latest: number;
+  readonly latestAt: string;
+  /** The oldest minute's value in the window. */
+  readonly first: number;
+  readonly min: number;
+  readonly max: number;
+  /** One-minute datapoints CloudWatch returned (at most windowMinutes; fewer when there are gaps). */
+  readonly datapoints: number;
+}
+
+/** NewConnections (statistic Sum) per minute over the window: connections the cache accepted in each minute. */
+export interface NewConnectionStats {
+  readonly statistic: 'Sum';
+  readonly latest: number;
+  readonly latestAt: string;
+  /** Mean over the datapoints returned (minutes without a datapoint are left out, not counted as 0). */
+  readonly average: number;
+  readonly max: number;
+  /** All new connections in the datapoints returned. */
+  readonly total: number;
+  readonly datapoints: number;
+}
+
+/** The `serviceMetrics` block: numbers only, never a credential. */
+export interface ServiceMetricsReport {
+  readonly source: 'cloudwatch';
+  readonly namespace: 'AWS/ElastiCache';
+  readonly dimensions: { readonly clusterId: string };
+  readonly periodSeconds: number;
+  readonly windowMinutes: number;
+  /** The window read, whole minutes: [windowStart, windowEnd). */
+  readonly windowStart: string;
+  readonly windowEnd: string;
+  /** null when CloudWatch returned no datapoint (or could not be read). */
+  readonly currConnections: ConnectionCountStats | null;
+  readonly newConnectionsPerMinute: NewConnectionStats | null;
+  /** Why the metrics could not be read, one line; absent when they were. */
+  readonly error?: string;
 }
 
 /** Kinds that point at a leaking application (counted in summary.suspectedLeaks at warning or above). */

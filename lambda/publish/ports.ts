@@ -3,6 +3,7 @@
 import type { MetricDatum } from '../core/metrics.js';
 import type { NotificationMessage } from '../core/notification-text.js';
 import type { AuditReport } from '../core/report.js';
+import type { ServiceMetricSeries } from '../core/service-metrics.js';
 import type { AuditState } from '../core/state.js';
 import type { Workload } from '../core/workloads.js';
 
@@ -44,4 +45,13 @@ export interface Notifier {
 /** Source IP -> the workload behind it. IPs it cannot name are absent from the answer, never an error. */
 export interface IpResolver {
   resolve(ips: readonly string[]): Promise<ReadonlyMap<string, Workload>>;
+}
+
+/**
+ * A cache's own connection metrics (ElastiCache Serverless refuses CLIENT LIST): CurrConnections (Maximum)
+ * and NewConnections (Sum) per minute over the `windowMinutes` whole minutes before `endMs` (floored to the
+ * minute). Throws when they cannot be read; an empty series is an answer, not an error.
+ */
+export interface ServiceMetricsSource {
+  read(cacheName: string, endMs: number, windowMinutes: number): Promise<ServiceMetricSeries>;
 }

@@ -59,6 +59,8 @@ describe('loadAppConfig', () => {
     [{ sandbox: '{"engine":"memcached"}' }, 'config key sandbox.engine'],
     [{ colour: 'red', redisLeakAuditor: { colour: 'red' } }, 'config key (root): Unrecognized key: "colour"'],
     [{ configFile: 'missing.json' }, "configFile: cannot read 'missing.json'; expected the path of a JSON config file"],
+    [{ discovery: '{"tags":{"leak-audit":"on"}}' }, 'config key vpc: discovery is configured, so vpc is required'],
+    [{ vpc: '{"id":"vpc-0a1b2c3d","subnetIds":["subnet-0a1b2c3d"],"availabilityZones":["eu-west-1a"]}', targets: '[{"name":"s","host":"h","serverless":true,"securityGroupId":"sg-0a1b2c3d"}]' }, 'config key targets[0].cacheName: required with serverless'],
   ])('fails on %j with a sentence naming the key', (context, expected) => {
     expect(failure(context)).toContain(expected);
   });

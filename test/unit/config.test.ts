@@ -58,3 +58,38 @@ describe('loadConfig', () => {
     expect(message).toBe('AUDIT_TARGETS[0].url must not contain a password: store it in Secrets Manager and set authSecretArn');
   });
 });
+
+describe('loadConfig: DISCOVERY', () => {
+  const tagged = JSON.stringify({ tags: { 'leak-audit': 'on' } });
+
+  it('is off by default', () => {
+    expect(loadConfig(base).discovery).toBeNull();
+  });
+
+  it('reads the tags with the defaults for kinds and maxTargets, and lets AUDIT_TARGETS be left out', () => {
+    const config = loadConfig({ ...base, AUDIT_TARGETS: '', DISCOVERY: tagged });
+    expect(config.discovery).toEqual({ tags: { 'leak-audit': 'on' }, kinds: ['replication-group', 'serverless-cache'], maxTargets: 20 });
+    expect(config.targets).toEqual([]);
+    expect(loadConfig({ ...base, AUDIT_TARGETS: '[]', DISCOVERY: tagged }).targets).toEqual([]);
+  });
+
+  it.each([
+    ['{', 'DISCOVERY is not valid JSON'],
+    ['{"tags":{}}', 'DISCOVERY.tags: expected 1 to 10 tags'],
+    ['{"tags":{"a":"b"},"kinds":["cluster"]}', 'DISCOVERY.kinds[0]: expected replication-group or serverless-cache'],
+    ['{"tags":{"a":"b"},"maxTargets":500}', 'DISCOVERY.maxTargets: expected at most 100'],
+    ['{"tags":{"a":"b"},"authSecretArn":"nope"}', 'DISCOVERY.authSecretArn: expected a Secrets Manager secret ARN'],
+    ['{"tags":{"a":"b"},"colour":"red"}', 'DISCOVERY'],
+    ['{"tags":{"a":"b"},"iamUser":"u","authSecretArn":"arn:aws:secretsmanager:eu-west-1:123456789012:secret:x-AbCdEf"}', 'DISCOVERY: give either authSecretArn or iamUser, not both'],
+  ])('refuses DISCOVERY=%s with the key and the expected form', (value, message) => {
+    expect(failure({ ...base, DISCOVERY: value })).toContain(message);
+  });
+
+  it('still needs AUDIT_TARGETS without DISCOVERY', () => {
+    expect(failure({ ...base, AUDIT_TARGETS: '' })).toContain('AUDIT_TARGETS is required (or DISCOVERY)');
+  });
+
+  it('needs cacheName for a serverless target (its CloudWatch metrics are found by it)', () => {
+    expect(failure({ ...base, AUDIT_TARGETS: '[{"name":"s","url":"rediss://s:6379","serverless":true}]' })).toContain('AUDIT_TARGETS[0].cacheName is required with serverless');
+  });
+});

@@ -116,7 +116,8 @@ describe('metricsFor', () => {
 
   it('exports the metric names the alarms use, each with a unit', () => {
     expect(METRIC_NAMES).toEqual(['ConnectedClients', 'BlockedClients', 'PubSubClients', 'IdleClients', 'NewConnectionsPerMinute',
-      'RejectedConnections', 'MaxClientsUtilization', 'SuspectedLeaks', 'LargestSourceConnections', 'AuditDurationMs', 'AuditSucceeded']);
+      'RejectedConnections', 'MaxClientsUtilization', 'SuspectedLeaks', 'LargestSourceConnections', 'AuditDurationMs', 'AuditSucceeded',
+      'DiscoverySucceeded', 'DiscoveredTargets']);
     for (const name of METRIC_NAMES) expect(['Count', 'Percent', 'Milliseconds', 'None']).toContain(METRIC_UNITS[name]);
   });
 });

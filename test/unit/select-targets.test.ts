@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { selectTargets } from '../../lambda/handler.js';
+import { selectTargets } from '../../lambda/invocation.js';
 import { ConfigError } from '../../lambda/core/errors.js';
 
 const all = [{ name: 'a', url: 'redis://a:6379' }, { name: 'b', url: 'redis://b:6379' }, { name: 'c', url: 'redis://c:6379' }];
