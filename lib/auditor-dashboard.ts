@@ -45,6 +45,9 @@ export class AuditorDashboard extends Construct {
   constructor(scope: Construct, id: string, props: AuditorDashboardProps) {
     super(scope, id);
     const { targets, metric, auditFunction, periodMinutes } = props;
+    if (targets.length === 0 && props.searchNamespace === undefined) {
+      throw new Error('AuditorDashboard: targets is empty: pass the audited targets, or searchNamespace to find them with SEARCH.');
+    }
     const period = Duration.minutes(periodMinutes);
     const lines = props.thresholdLines ?? {};
     const graph = (title: string, width: number, left: cloudwatch.IMetric[], options: Partial<cloudwatch.GraphWidgetProps> = {}) =>
@@ -82,9 +85,15 @@ export class AuditorDashboard extends Construct {
       }));
     }
 
+    // With discovery alone there is no configured target: these two graphs then find every cache with SEARCH
+    // (a graph with no metric at all is refused by CloudWatch).
+    const everyTarget = (name: MetricName, statistic: string) => searchEveryTarget(props.searchNamespace ?? '', name, statistic, period);
+    const perTarget = (name: MetricName, statistic: string) => (targets.length > 0
+      ? targets.map((t) => metric(name, t, statistic).with({ label: t }))
+      : [everyTarget(name, statistic)]);
     this.dashboard.addWidgets(
-      graph('Audit duration (ms, longest run)', 6, targets.map((t) => metric('AuditDurationMs', t, 'Maximum').with({ label: t }))),
-      graph('Audit succeeded (1 yes, 0 failed)', 6, targets.map((t) => metric('AuditSucceeded', t, 'Minimum').with({ label: t })), {
+      graph('Audit duration (ms, longest run)', 6, perTarget('AuditDurationMs', 'Maximum')),
+      graph('Audit succeeded (1 yes, 0 failed)', 6, perTarget('AuditSucceeded', 'Minimum'), {
         leftYAxis: { min: 0, max: 1, showUnits: false },
       }),
       graph('Audit Lambda errors and dead letters', 6, [
@@ -118,11 +127,7 @@ export class AuditorDashboard extends Construct {
 
   /** One graph per metric over every Target in the namespace (SEARCH), plus the discovery's own health. */
   private addDiscoveredRow(namespace: string, graph: (title: string, width: number, left: cloudwatch.IMetric[], options?: Partial<cloudwatch.GraphWidgetProps>) => cloudwatch.GraphWidget, period: Duration): void {
-    const everyTarget = (name: MetricName, statistic: string) => new cloudwatch.MathExpression({
-      expression: `SEARCH('{${namespace},Target} MetricName="${name}"', '${statistic}', ${period.toSeconds()})`,
-      usingMetrics: {},
-      period,
-    });
+    const everyTarget = (name: MetricName, statistic: string) => searchEveryTarget(namespace, name, statistic, period);
     const fleet = (name: MetricName, statistic: string, label: string) => new cloudwatch.Metric({
       namespace, metricName: name, dimensionsMap: { [FLEET_DIMENSION]: DISCOVERED_FLEET }, statistic, period, label,
     });
@@ -142,4 +147,13 @@ export class AuditorDashboard extends Construct {
       }),
     );
   }
+}
+
+/** Every Target's series of one metric in the namespace, found at view time with SEARCH. */
+function searchEveryTarget(namespace: string, name: MetricName, statistic: string, period: Duration): cloudwatch.MathExpression {
+  return new cloudwatch.MathExpression({
+    expression: `SEARCH('{${namespace},Target} MetricName="${name}"', '${statistic}', ${period.toSeconds()})`,
+    usingMetrics: {},
+    period,
+  });
 }

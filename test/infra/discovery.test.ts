@@ -91,6 +91,15 @@ describe('discovery by tag', () => {
     });
   });
 
+  it('gives every dashboard graph at least one metric, even with no configured target (CloudWatch refuses empty graphs)', () => {
+    const template = templateFor({ context: onlyDiscovery() });
+    const dashboard = Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0] as { Properties: { DashboardBody: unknown } };
+    const body = JSON.parse(resolveJoin(dashboard.Properties.DashboardBody)) as { widgets: Array<{ type: string; properties: { metrics?: unknown[] } }> };
+    const graphs = body.widgets.filter((w) => w.type === 'metric');
+    expect(graphs.length).toBeGreaterThan(4);
+    for (const graph of graphs) expect(graph.properties.metrics?.length ?? 0).toBeGreaterThan(0);
+  });
+
   it('draws every audited cache on the dashboard with SEARCH', () => {
     const template = templateFor({ context: onlyDiscovery() });
     const body = JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0]);
@@ -133,6 +142,13 @@ describe('discovery by tag', () => {
     expect(errorMessageOf(() => buildStack({ context }), AppConfigError)).toContain('config key vpc.cidrBlock: required with discovery');
   });
 });
+
+/** The dashboard body with its intrinsic references replaced by placeholders, as JSON text. */
+function resolveJoin(body: unknown): string {
+  if (typeof body === 'string') return body;
+  const parts = (body as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+  return parts.map((p) => (typeof p === 'string' ? p : 'REF')).join('');
+}
 
 describe('the construct without the app config', () => {
   const vpcIn = (stack: Stack) => ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-0a1b2c3d', vpcCidrBlock: '10.0.0.0/16', availabilityZones: ['eu-west-1a'], privateSubnetIds: ['subnet-0a1b2c3d'] });
