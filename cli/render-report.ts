@@ -26,8 +26,10 @@ export function renderReport(report: AuditReport, color: boolean): string {
   }
   out.push(p.bold('Summary'));
   const util = s.utilization === null ? 'unknown' : `${Math.round(s.utilization * 100)}%`;
+  // Idle and in-MULTI counts come from CLIENT LIST alone: without it they are unknown, not zero.
+  const listed = report.auditor.method !== 'info-only';
   out.push(`  connections ${fmt(s.connectedClients)} of maxclients ${fmt(s.maxClients)} (${util})`
-    + `   idle ${s.idleClients}   pub/sub ${fmt(s.pubsubClients)}   blocked ${fmt(s.blockedClients)}   in MULTI ${s.inTransactionClients}`);
+    + `   idle ${listed ? s.idleClients : '?'}   pub/sub ${fmt(s.pubsubClients)}   blocked ${fmt(s.blockedClients)}   in MULTI ${listed ? s.inTransactionClients : '?'}`);
   const churn = s.newConnectionsPerMinute === null ? 'needs --samples 2+ or --state-file' : `${s.newConnectionsPerMinute}/min`;
   const rejected = s.rejectedSinceLastAudit === null ? '' : ` (${s.rejectedSinceLastAudit} since last sample)`;
   out.push(`  new connections ${churn}   rejected ${fmt(s.rejectedConnections)}${rejected}   suspected leaks ${s.suspectedLeaks}`);

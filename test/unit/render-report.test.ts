@@ -8,12 +8,12 @@ import { renderHtmlReport } from '../../lambda/core/html-report.js';
 const clientLine = (name: string) =>
   `id=7 addr=10.0.0.1:5000 laddr=127.0.0.1:6379 fd=7 name=${name} age=900 idle=900 flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 cmd=get user=default`;
 
-function reportWith(name: string, failed = false) {
+function reportWith(name: string, failed = false, listed = true) {
   return assessAudit({
     target: 'redis://127.0.0.1:6379',
     samples: failed ? [] : [[{
       node: '127.0.0.1:6379', takenAtMs: 0, infoText: 'connected_clients:2\r\nmaxclients:10000\r\n',
-      clientListText: clientLine(name), config: { timeoutSeconds: 0, maxClients: null, tcpKeepaliveSeconds: null },
+      clientListText: listed ? clientLine(name) : null, config: { timeoutSeconds: 0, maxClients: null, tcpKeepaliveSeconds: null },
       auditorAddresses: [], errors: [], cost: { commandsSent: 2, bytesRead: 10, roundTripMs: 1 },
     }]],
     failedNodes: failed ? [{ node: '127.0.0.1:6379', error: 'cannot connect to redis://127.0.0.1:6379: ECONNREFUSED', refusedMaxClients: false }] : [],
@@ -27,6 +27,13 @@ describe('renderReport', () => {
     expect(text).toContain('info     no-idle-timeout');
     expect(text).toMatch(/Sources \(by client IP\)\n\s+key\s+conns/);
     expect(text).toMatch(/10\.0\.0\.1:5000\s+billing\s+900\s+900/);
+  });
+
+  it('shows the idle and in-MULTI counts as unknown, not zero, when CLIENT LIST was not read', () => {
+    expect(renderReport(reportWith('a'), false)).toMatch(/idle 1 .* in MULTI 0/);
+    const text = renderReport(reportWith('a', false, false), false);
+    expect(text).toMatch(/idle \? .* in MULTI \?/);
+    expect(text).toContain('Not visible in this audit');
   });
 
   it('uses colour only when asked', () => {
