@@ -3,6 +3,7 @@
 // needs exactly that to look like distinct hosts; it also needs to leave sockets in states a real client
 // library would refuse (blocked forever, inside MULTI), so a small raw client is the honest tool.
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 
 /** A decoded reply. Bulk strings are UTF-8 text; an error nested in an array (EXEC) stays a value. */
 export type RespValue = string | number | null | RespError | RespValue[];
@@ -20,6 +21,8 @@ export interface RespConnectOptions {
   readonly path?: string;
   /** Connect timeout. @default 5000 */
   readonly timeoutMs?: number;
+  /** Connect with TLS, trusting this CA (PEM); plain TCP when absent. Not with `path`. */
+  readonly ca?: Buffer | string;
 }
 
 type Arg = string | number | Buffer;
@@ -52,9 +55,10 @@ export class RespClient {
 
   static connect(options: RespConnectOptions): Promise<RespClient> {
     const timeoutMs = options.timeoutMs ?? 5000;
-    const socket = options.path != null
+    const where = { host: options.host ?? '127.0.0.1', port: options.port ?? 6379, localAddress: options.localAddress };
+    const socket: Socket = options.path != null
       ? connect({ path: options.path })
-      : connect({ host: options.host ?? '127.0.0.1', port: options.port ?? 6379, localAddress: options.localAddress });
+      : options.ca !== undefined ? tlsConnect({ ...where, ca: options.ca }) : connect(where);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         socket.destroy();
@@ -65,7 +69,7 @@ export class RespClient {
         socket.destroy();
         reject(err);
       });
-      socket.once('connect', () => {
+      socket.once(options.ca !== undefined && options.path == null ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
         socket.setNoDelay(true); // pipelined small commands: do not wait for Nagle
