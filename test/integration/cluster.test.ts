@@ -2,94 +2,51 @@
 // audited through the CLI: every node is read over one connection of its own, the totals add up over the
 // nodes, a leak spread over two primaries is found with its connections summed, and a replica that stops
 // answering gives a partial report with that node's error instead of failing the run.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startLocalRedis, type LocalRedisServer } from '../../cli/demo/local-redis-server.js';
-import { RespClient } from '../../cli/demo/resp-client.js';
+import { startLocalRedis } from '../../cli/demo/local-redis-server.js';
 import { auditTarget } from '../../lambda/audit-target.js';
 import { loadConfig } from '../../lambda/config.js';
-import { parseClusterNodes } from '../../lambda/core/cluster-nodes.js';
 import type { MetricDatum } from '../../lambda/core/metrics.js';
 import { defaultPolicy } from '../../lambda/core/model.js';
 import type { AuditReport } from '../../lambda/core/report.js';
 import type { AuditState } from '../../lambda/core/state.js';
 import { parseTargetUrl } from '../../lambda/redis/target-url.js';
 import { runAudit } from '../../lambda/run-audit.js';
+import { LocalCluster, sleep } from '../support/local-cluster.js';
 import { cli, type CliRun } from '../support/run-cli.js';
 import { expectValidReport } from '../support/report-schema.js';
 
-const run = promisify(execFile);
 const SPREAD = '127.0.0.81'; // 15 connections on each of two primaries: a leak only when summed (min 20)
 const SINGLE = '127.0.0.82'; // 25 connections on one primary
 const AUDIT = ['--json', '--idle-seconds', '2', '--min-group-connections', '20', '--connect-timeout', '1000', '--command-timeout', '1000'];
 
-let dir: string;
-const servers: LocalRedisServer[] = [];
-const clients: RespClient[] = [];
-/** One connection per node, opened before the audits, to read the nodes' own counters. */
-const probes = new Map<number, RespClient>();
-const primaries: number[] = [];
-const replicas: number[] = [];
+let started: LocalCluster | undefined;
 
-const seedUrl = () => `redis://127.0.0.1:${servers[0]?.port ?? 0}`;
-const report = (r: CliRun) => JSON.parse(r.stdout) as AuditReport;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function info(port: number, field: string): Promise<string> {
-  const text = String(await probes.get(port)?.command('INFO', 'all'));
-  return new RegExp(`^${field}:(.*)$`, 'm').exec(text)?.[1]?.trim() ?? '';
+/** The test cluster (three primaries, three replicas, node timeout 2 s), with a probe connection per node. */
+function cluster(): LocalCluster {
+  if (started === undefined) throw new Error('the test cluster did not start');
+  return started;
 }
+
+const servers = () => cluster().servers;
+const primaries = () => cluster().primaries;
+const replicas = () => cluster().replicas;
+const info = (port: number, field: string) => cluster().info(port, field);
+const seedUrl = () => `redis://127.0.0.1:${cluster().seed}`;
+const report = (r: CliRun) => JSON.parse(r.stdout) as AuditReport;
 
 /** Connections from source that ran one command and were never closed: the per-request leak, minus the keys (a cluster node answers MOVED for most). */
 async function leak(port: number, source: string, count: number, name: string): Promise<void> {
   for (let i = 0; i < count; i += 1) {
-    const client = await RespClient.connect({ host: '127.0.0.1', port, localAddress: source });
-    clients.push(client);
+    const client = await cluster().connect(port, source);
     await client.command('CLIENT', 'SETNAME', name);
     await client.command('PING');
   }
 }
 
-/** Bounded poll: every node says cluster_state:ok and lists three replicas, none suspected failing, and replicas are in sync. */
-async function waitForCluster(timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ready = await Promise.all(servers.map(async (s) => {
-      const probe = probes.get(s.port);
-      const state = String(await probe?.command('CLUSTER', 'INFO'));
-      const nodes = parseClusterNodes(String(await probe?.command('CLUSTER', 'NODES'))).nodes;
-      const role = await info(s.port, 'role');
-      return state.includes('cluster_state:ok') && nodes.filter((n) => n.role === 'slave').length === 3
-        && nodes.every((n) => !n.flags.includes('fail') && !n.flags.includes('fail?'))
-        && (role === 'master' || (await info(s.port, 'master_link_status')) === 'up');
-    }));
-    if (ready.every(Boolean)) return;
-    if (Date.now() > deadline) throw new Error(`the test cluster was not ready within ${timeoutMs} ms`);
-    await sleep(100);
-  }
-}
-
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rla-cluster-'));
-  for (let i = 0; i < 6; i += 1) {
-    const port = await freePort();
-    servers.push(await startLocalRedis({
-      port,
-      ipv6: false,
-      // The bus port is given too: port + 10000 may be taken, or above 65535.
-      args: ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--cluster-node-timeout', '2000',
-        '--cluster-port', String(await freePort())],
-    }));
-  }
-  for (const s of servers) probes.set(s.port, await RespClient.connect({ host: '127.0.0.1', port: s.port }));
-  await run('redis-cli', ['--cluster', 'create', ...servers.map((s) => `127.0.0.1:${s.port}`), '--cluster-replicas', '1', '--cluster-yes'], { timeout: 20_000 });
-  await waitForCluster(15_000);
-  for (const s of servers) ((await info(s.port, 'role')) === 'master' ? primaries : replicas).push(s.port);
-  const [first, second] = primaries;
+  started = await LocalCluster.start({ nodeTimeoutMs: 2000, readyTimeoutMs: 15_000 });
+  const [first, second] = primaries();
   if (first === undefined || second === undefined) throw new Error('expected three primaries');
   await leak(first, SPREAD, 15, 'orders-api');
   await leak(second, SPREAD, 15, 'orders-api');
@@ -98,27 +55,25 @@ beforeAll(async () => {
 }, 40_000);
 
 afterAll(async () => {
-  await Promise.allSettled([...clients, ...probes.values()].map((c) => c.close()));
-  await Promise.allSettled(servers.map((s) => s.stop()));
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await started?.stop();
 }, 20_000);
 
 describe('auditing a Redis Cluster', () => {
   it('lists all six nodes with their roles, once per node, and totals that add up (with --cluster)', async () => {
-    const before = await Promise.all(servers.map((s) => info(s.port, 'total_connections_received')));
+    const before = await Promise.all(servers().map((s) => info(s.port, 'total_connections_received')));
     const result = await cli(['audit', '--url', seedUrl(), '--cluster', ...AUDIT]);
-    const after = await Promise.all(servers.map((s) => info(s.port, 'total_connections_received')));
+    const after = await Promise.all(servers().map((s) => info(s.port, 'total_connections_received')));
     const r = report(result);
     expectValidReport(r);
     expect(r.status).toBe('ok');
-    expect(r.nodes.map((n) => n.address).sort()).toEqual(servers.map((s) => `127.0.0.1:${s.port}`).sort());
-    expect(r.nodes.filter((n) => n.role === 'master').map((n) => n.address).sort()).toEqual(primaries.map((p) => `127.0.0.1:${p}`).sort());
-    expect(r.nodes.filter((n) => n.role === 'slave').map((n) => n.address).sort()).toEqual(replicas.map((p) => `127.0.0.1:${p}`).sort());
+    expect(r.nodes.map((n) => n.address).sort()).toEqual(servers().map((s) => `127.0.0.1:${s.port}`).sort());
+    expect(r.nodes.filter((n) => n.role === 'master').map((n) => n.address).sort()).toEqual(primaries().map((p) => `127.0.0.1:${p}`).sort());
+    expect(r.nodes.filter((n) => n.role === 'slave').map((n) => n.address).sort()).toEqual(replicas().map((p) => `127.0.0.1:${p}`).sort());
     expect(r.summary.connectedClients).toBe(r.nodes.reduce((sum, n) => sum + (n.connectedClients ?? 0), 0));
     // Exactly one connection per node, and none left behind.
     expect(r.auditor.connectionsOpened).toBe(6);
     expect(after.map((a, i) => Number(a) - Number(before[i]))).toEqual([1, 1, 1, 1, 1, 1]);
-    const leftover = await Promise.all(servers.map(async (s) => String(await probes.get(s.port)?.command('CLIENT', 'LIST'))));
+    const leftover = await Promise.all(servers().map(async (s) => String(await cluster().command(s.port, 'CLIENT', 'LIST'))));
     expect(leftover.filter((list) => list.includes('name=redis-leak-auditor'))).toEqual([]);
   });
 
@@ -136,7 +91,7 @@ describe('auditing a Redis Cluster', () => {
   });
 
   it('detects the cluster from the seed\'s INFO without --cluster, from any node', async () => {
-    const replica = replicas[0] ?? 0;
+    const replica = replicas()[0] ?? 0;
     const result = await cli(['audit', '--url', `redis://127.0.0.1:${replica}`, ...AUDIT]);
     const r = report(result);
     expect(r.status).toBe('ok');
@@ -187,13 +142,13 @@ describe('auditing a Redis Cluster', () => {
     expect(outcome).toMatchObject({ status: 'ok', suspectedLeaks: 2, deliveryFailures: [] });
     expect(saved[0]?.nodes).toHaveLength(6);
     const perNode = published.filter((d) => d.name === 'ConnectedClients' && d.dimensions.Node !== undefined);
-    expect(perNode.map((d) => d.dimensions.Node).sort()).toEqual(servers.map((s) => `127.0.0.1:${s.port}`).sort());
+    expect(perNode.map((d) => d.dimensions.Node).sort()).toEqual(servers().map((s) => `127.0.0.1:${s.port}`).sort());
     // The listing memory of every node goes back into the state, keyed by the node.
-    expect(Object.keys(state?.collection ?? {}).sort()).toEqual(servers.map((s) => `127.0.0.1:${s.port}`).sort());
+    expect(Object.keys(state?.collection ?? {}).sort()).toEqual(servers().map((s) => `127.0.0.1:${s.port}`).sort());
   });
 
   it('keeps the first sample of a replica that stops between samples, with its error, and samples the others twice', async () => {
-    const stopped = servers.find((s) => s.port === replicas[2]);
+    const stopped = servers().find((s) => s.port === replicas()[2]);
     if (stopped === undefined) throw new Error('expected three replicas');
     let result: Awaited<ReturnType<typeof runAudit>>;
     try {
@@ -207,7 +162,7 @@ describe('auditing a Redis Cluster', () => {
     }
     const { report: r } = result;
     expect(r.status).toBe('partial');
-    expect(r.nodes.map((n) => [n.address, n.samples]).sort()).toEqual(servers.map((s) => [`127.0.0.1:${s.port}`, s === stopped ? 1 : 2]).sort());
+    expect(r.nodes.map((n) => [n.address, n.samples]).sort()).toEqual(servers().map((s) => [`127.0.0.1:${s.port}`, s === stopped ? 1 : 2]).sort());
     const entry = r.nodes.find((n) => n.address === `127.0.0.1:${stopped.port}`);
     expect(entry?.role).toBe('slave');
     expect(entry?.errors).toEqual([expect.stringMatching(/^sampling stopped early: .*did not answer INFO/)]);
@@ -215,9 +170,9 @@ describe('auditing a Redis Cluster', () => {
   });
 
   it('reports a replica that stops answering with its error, and the other nodes\' findings (partial, exit by findings)', async () => {
-    const stopped = servers.find((s) => s.port === replicas[1]);
+    const stopped = servers().find((s) => s.port === replicas()[1]);
     if (stopped === undefined) throw new Error('expected three replicas');
-    await waitForCluster(10_000); // the replica paused by the test before may still be flagged
+    await cluster().waitUntilReady(10_000); // the replica paused by the test before may still be flagged
     stopped.process.kill('SIGSTOP');
     let result: CliRun;
     try {
