@@ -1,5 +1,5 @@
 // The CLI's flow: flags -> audit (or demo) -> output -> exit code. Errors become one line on stderr.
-import { AuditError } from '../lambda/core/errors.js';
+import { AuditError, errorText } from '../lambda/core/errors.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderHtmlReport } from '../lambda/core/html-report.js';
@@ -105,7 +105,7 @@ function deliver(report: AuditReport, options: DeliveryOptions, io: CliIo, histo
 /** One line, no stack, no credentials: for AuditErrors their message; for anything else its first line. */
 function oneLine(err: unknown, env: Readonly<Record<string, string | undefined>>): string {
   // AuditErrors (ConfigError among them) are written to be shown as they are.
-  const text = err instanceof AuditError ? err.message : err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  const text = err instanceof AuditError ? err.message : errorText(err);
   let line = text.split('\n')[0] ?? text;
   // Belt and braces: whatever produced the message, a password from REDIS_URL never leaves.
   const url = env.REDIS_URL;

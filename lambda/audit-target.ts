@@ -3,7 +3,7 @@
 // counted, and the others still run.
 import type { LambdaConfig, TargetConfig } from './config.js';
 import { enrichReport, sourcesToResolve } from './core/enrich-report.js';
-import { AuditError } from './core/errors.js';
+import { AuditError, errorText } from './core/errors.js';
 import { renderHtmlReport } from './core/html-report.js';
 import { metricsFor } from './core/metrics.js';
 import { buildNotification } from './core/notification-text.js';
@@ -15,6 +15,9 @@ import type { IpResolver, MetricSink, Notifier, ReportStore, ServiceMetricsSourc
 import type { RedisTarget } from './redis/target-url.js';
 import { runAudit } from './run-audit.js';
 import { baseTarget } from './auth/target-credentials.js';
+
+/** An error in a log line or the report: its first line, bounded. */
+const describe = (err: unknown): string => errorText(err, { firstLine: true, maxChars: 300 });
 
 /** The few logger methods used: Powertools Logger satisfies it; structured attributes, never a secret. */
 export interface LogSink {
@@ -205,9 +208,4 @@ function linksOf(stored: StoredReport | undefined, nowMs: number) {
     presignedExpiresAt: stored?.presignedExpiresAt ?? null,
     nowMs,
   };
-}
-
-function describe(err: unknown): string {
-  if (err instanceof Error) return `${err.name}: ${err.message.split('\n')[0] ?? ''}`.slice(0, 300);
-  return String(err).slice(0, 300);
 }

@@ -2,6 +2,7 @@
 // configures (their own settings win), publish the discovery's health metrics, and log what was left out.
 // A failure is returned, not thrown: the configured targets of the same invocation are still audited.
 import type { DiscoveryConfig, TargetConfig } from './config.js';
+import { errorText } from './core/errors.js';
 import { discoveryMetrics } from './core/fleet-metrics.js';
 import type { CacheDiscovery, Shard } from './discovery/elasticache-discovery.js';
 import type { MetricSink } from './publish/ports.js';
@@ -43,7 +44,7 @@ export async function discoverTargets(input: DiscoverTargetsInput): Promise<{ ta
       else targets.push(target);
     }
   } catch (err) {
-    error = err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 300) : String(err).slice(0, 300);
+    error = errorText(err, { maxChars: 300 });
     targets = [];
     logger.error('discovery failed: no discovered cache is audited this run', { shard: `${shard.index}/${shard.count}`, error });
   }

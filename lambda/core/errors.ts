@@ -38,3 +38,19 @@ export class CommandTimeoutError extends AuditError {
 export class CredentialsError extends AuditError {
   override name = 'CredentialsError';
 }
+
+export interface ErrorTextOptions {
+  /** Cut the text to this many characters. @default no cut */
+  readonly maxChars?: number;
+  /** Keep the message's first line only. @default false */
+  readonly firstLine?: boolean;
+}
+
+/** Any thrown value as text for logs, reports and wrapping errors: `Name: message` for an Error. */
+export function errorText(err: unknown, options: ErrorTextOptions = {}): string {
+  const message = err instanceof Error ? err.message : '';
+  const text = err instanceof Error
+    ? `${err.name}: ${options.firstLine === true ? message.split('\n')[0] ?? '' : message}`
+    : String(err);
+  return options.maxChars === undefined ? text : text.slice(0, options.maxChars);
+}

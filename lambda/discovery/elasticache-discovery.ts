@@ -4,7 +4,7 @@
 // tags). Bounded: pages, tag reads at once, and targets a run.
 import type { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import type { DiscoveryConfig, TargetConfig } from '../config.js';
-import { AuditError } from '../core/errors.js';
+import { AuditError, errorText } from '../core/errors.js';
 import { consoleWarnLogger, logRetries, withRetry, type RetryOptions, type WarnLogger } from '../publish/retry.js';
 import { replicationGroupCandidate, serverlessCacheCandidate, shardOf, tagsMatch, type Candidate, type CacheCandidate } from './discovered-target.js';
 import { elastiCacheSdk } from './elasticache-sdk.js';
@@ -64,7 +64,7 @@ export class ElastiCacheDiscovery implements CacheDiscovery {
       if (config.kinds.includes('replication-group')) candidates.push(...(await this.replicationGroups()).map((g) => replicationGroupCandidate(g, config)));
       if (config.kinds.includes('serverless-cache')) candidates.push(...(await this.serverlessCaches()).map((c) => serverlessCacheCandidate(c, config)));
     } catch (error) {
-      throw new DiscoveryError(`caches could not be listed: ${describe(error)}`, { cause: error });
+      throw new DiscoveryError(`caches could not be listed: ${errorText(error, { maxChars: 300 })}`, { cause: error });
     }
     // Caches that cannot be audited now (being created, deleted, another engine) are left out without a tag read.
     const reachable = candidates.flatMap((c) => (c.ok && shardOf(c.cache.name, shard.count) === shard.index ? [c] : []));
@@ -72,9 +72,9 @@ export class ElastiCacheDiscovery implements CacheDiscovery {
 
     const unreadable = tagged.filter((t) => t.tags instanceof Error);
     if (unreadable.length > 0 && unreadable.length === tagged.length) {
-      throw new DiscoveryError(`no cache's tags could be read (${unreadable.length} tried): ${describe(unreadable[0]?.tags)}`);
+      throw new DiscoveryError(`no cache's tags could be read (${unreadable.length} tried): ${errorText(unreadable[0]?.tags, { maxChars: 300 })}`);
     }
-    const skipped = unreadable.map((t) => ({ name: t.candidate.cache.name, reason: `tags not readable: ${describe(t.tags)}` }));
+    const skipped = unreadable.map((t) => ({ name: t.candidate.cache.name, reason: `tags not readable: ${errorText(t.tags, { maxChars: 300 })}` }));
     const matching = tagged
       .filter((t) => !(t.tags instanceof Error) && tagsMatch(t.tags, config.tags))
       .map((t) => t.candidate.target)
@@ -130,13 +130,8 @@ export class ElastiCacheDiscovery implements CacheDiscovery {
       );
       return response.TagList ?? [];
     } catch (error) {
-      this.logger.warn('cache tags not read', { cache: cache.name, error: describe(error) });
+      this.logger.warn('cache tags not read', { cache: cache.name, error: errorText(error, { maxChars: 300 }) });
       return error instanceof Error ? error : new Error(String(error));
     }
   }
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`.slice(0, 300);
-  return String(error).slice(0, 300);
 }

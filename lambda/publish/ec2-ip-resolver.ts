@@ -9,6 +9,7 @@ import { ec2Sdk } from './ec2-sdk.js';
 import { instanceIdsOf, isIpv4, lookupAddressOf, MAX_LOOKUPS, workloadsByAddress, type Workload } from '../core/workloads.js';
 import type { IpResolver } from './ports.js';
 import { consoleWarnLogger, logRetries, withRetry, type RetryOptions, type WarnLogger } from './retry.js';
+import { errorText } from '../core/errors.js';
 
 /** EC2 accepts at most 200 values in one filter, and 200 instance ids in one DescribeInstances. */
 export const MAX_FILTER_VALUES = 200;
@@ -86,7 +87,7 @@ export class Ec2IpResolver implements IpResolver {
       for (const address of addresses) this.cache.set(address, found.get(address) ?? null);
     } catch (error) {
       this.failed = true;
-      this.logger.warn('source IPs not resolved: the report names IPs only', { addresses: addresses.length, error: describe(error) });
+      this.logger.warn('source IPs not resolved: the report names IPs only', { addresses: addresses.length, error: errorText(error, { maxChars: 300 }) });
     }
   }
 
@@ -143,9 +144,4 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`.slice(0, 300);
-  return String(error).slice(0, 300);
 }

@@ -2,7 +2,7 @@
 // `maxAttempts: 1` (aws-clients.ts): left on, the SDK's own standard retries (3 attempts) would multiply
 // with these, their delays would not be logged, and the worst-case time of a delivery inside the Lambda
 // timeout would be hard to bound. Here the bound is `attempts` calls and a capped, jittered sleep between.
-import { AuditError } from '../core/errors.js';
+import { AuditError, errorText } from '../core/errors.js';
 
 /** The part of a logger the adapters use; the Powertools Logger fits it. */
 export interface WarnLogger {
@@ -39,7 +39,7 @@ export class DeliveryError extends AuditError {
     readonly retryable: boolean,
     cause: unknown,
   ) {
-    super(`${what} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${describe(cause)}`, { cause });
+    super(`${what} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${errorText(cause)}`, { cause });
   }
 }
 
@@ -99,15 +99,10 @@ export async function withRetry<T>(what: string, fn: () => Promise<T>, opts: Ret
 /** The onRetry hook the adapters install: one structured warning per retry, no request bodies. */
 export function logRetries(logger: WarnLogger | undefined): ((info: RetryInfo) => void) | undefined {
   if (!logger) return undefined;
-  return ({ what, attempt, delayMs, error }) => logger.warn('retrying an AWS call', { what, attempt, delayMs, error: describe(error) });
+  return ({ what, attempt, delayMs, error }) => logger.warn('retrying an AWS call', { what, attempt, delayMs, error: errorText(error) });
 }
 
 /** Used when no logger is given: one JSON line on stderr, which Lambda sends to CloudWatch Logs. */
 export const consoleWarnLogger: WarnLogger = {
   warn: (message, attributes) => console.warn(JSON.stringify({ level: 'WARN', message, ...attributes })),
 };
-
-function describe(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
-}

@@ -2,7 +2,7 @@
 // Keys follow DESIGN.md (Contract: AWS). Every call goes through withRetry; the client has maxAttempts 1.
 import { GetObjectCommand, PutObjectCommand, type PutObjectCommandInput, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, errorText } from '../core/errors.js';
 import type { AuditReport } from '../core/report.js';
 import type { AuditState } from '../core/state.js';
 import type { ReportStore, StoredReport } from './ports.js';
@@ -129,7 +129,7 @@ export class S3ReportStore implements ReportStore {
       const url = await this.presign(new GetObjectCommand({ Bucket: this.options.bucket, Key: key }), seconds);
       return { presignedUrl: url, presignedExpiresAt: new Date(nowMs + seconds * 1000).toISOString() };
     } catch (error) {
-      this.logger.warn('report link not presigned', { key, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+      this.logger.warn('report link not presigned', { key, error: errorText(error) });
       return none;
     }
   }
