@@ -5,7 +5,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DISCOVERED_FLEET, FLEET_DIMENSION } from '../lambda/core/fleet-metrics.js';
+import { fleetMetric } from './auditor-metrics.js';
 import type { MetricName } from '../lambda/core/metrics.js';
 
 /** Makes the metric `name` of `target` with `statistic` (namespace, dimension, unit and period already chosen). */
@@ -128,9 +128,7 @@ export class AuditorDashboard extends Construct {
   /** One graph per metric over every Target in the namespace (SEARCH), plus the discovery's own health. */
   private addDiscoveredRow(namespace: string, graph: (title: string, width: number, left: cloudwatch.IMetric[], options?: Partial<cloudwatch.GraphWidgetProps>) => cloudwatch.GraphWidget, period: Duration): void {
     const everyTarget = (name: MetricName, statistic: string) => searchEveryTarget(namespace, name, statistic, period);
-    const fleet = (name: MetricName, statistic: string, label: string) => new cloudwatch.Metric({
-      namespace, metricName: name, dimensionsMap: { [FLEET_DIMENSION]: DISCOVERED_FLEET }, statistic, period, label,
-    });
+    const fleet = (name: MetricName, statistic: string, label: string) => fleetMetric(name, statistic, period, namespace).with({ label });
     this.dashboard.addWidgets(new cloudwatch.TextWidget({
       width: 24,
       height: 1,

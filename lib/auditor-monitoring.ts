@@ -8,7 +8,8 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRIC_NAMESPACE, METRIC_UNITS, TARGET_DIMENSION, type MetricName, type MetricUnit } from '../lambda/core/metrics.js';
+import { METRIC_NAMESPACE, type MetricName } from '../lambda/core/metrics.js';
+import { auditorMetric } from './auditor-metrics.js';
 import { AuditorDashboard } from './auditor-dashboard.js';
 import { discoveredFleetAlarms, type FleetAlarmKind } from './discovered-fleet-alarms.js';
 
@@ -54,27 +55,7 @@ export interface AuditorMonitoringProps {
 
 export type TargetAlarmKind = 'connectionsHigh' | 'rejectedConnections' | 'churnHigh' | 'suspectedLeaks' | 'heartbeat';
 
-/** The one factory of auditor metrics: namespace, Target dimension and unit exactly as the Lambda publishes them. */
-export function auditorMetric(name: MetricName, target: string, statistic: string, period: Duration, namespace = METRIC_NAMESPACE): cloudwatch.Metric {
-  return new cloudwatch.Metric({
-    namespace,
-    metricName: name,
-    dimensionsMap: { [TARGET_DIMENSION]: target },
-    statistic,
-    period,
-    // Alarms match on the unit when one is given; the Lambda always sends this one (METRIC_UNITS). No label: a
-    // labelled metric turns the alarm into the metric-math form, which hides MetricName behind Metrics[].
-    unit: cloudwatchUnitOf(name),
-  });
-}
-
-/** The CloudWatch unit the Lambda sends a metric with (METRIC_UNITS). */
-export function cloudwatchUnitOf(name: MetricName): cloudwatch.Unit {
-  return CLOUDWATCH_UNITS[METRIC_UNITS[name]];
-}
-
-const { COUNT, PERCENT, MILLISECONDS, NONE } = cloudwatch.Unit;
-const CLOUDWATCH_UNITS: Readonly<Record<MetricUnit, cloudwatch.Unit>> = { Count: COUNT, Percent: PERCENT, Milliseconds: MILLISECONDS, None: NONE };
+export { auditorMetric } from './auditor-metrics.js';
 
 interface TargetAlarmSpec {
   readonly metric: MetricName;

@@ -4,9 +4,9 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
-import { DISCOVERED_FLEET, FLEET_DIMENSION } from '../lambda/core/fleet-metrics.js';
 import type { MetricName } from '../lambda/core/metrics.js';
-import { cloudwatchUnitOf, type AlarmThresholds } from './auditor-monitoring.js';
+import { fleetMetric } from './auditor-metrics.js';
+import type { AlarmThresholds } from './auditor-monitoring.js';
 
 export type FleetAlarmKind = 'connectionsHigh' | 'rejectedConnections' | 'churnHigh' | 'suspectedLeaks' | 'auditFailed' | 'discoveryFailing';
 
@@ -93,9 +93,4 @@ export function discoveredFleetAlarms(scope: Construct, alarm: AlarmFactory, opt
     auditFailed: make('auditFailed'),
     discoveryFailing: make('discoveryFailing'),
   };
-}
-
-/** A fleet metric exactly as the Lambda sends it: dimension Fleet=discovered, the metric's unit, no label. */
-export function fleetMetric(name: MetricName, statistic: string, period: Duration, namespace: string): cloudwatch.Metric {
-  return new cloudwatch.Metric({ namespace, metricName: name, dimensionsMap: { [FLEET_DIMENSION]: DISCOVERED_FLEET }, statistic, period, unit: cloudwatchUnitOf(name) });
 }
