@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { ConfigError } from './core/errors.js';
 import { defaultPolicy, type AuditPolicy } from './core/model.js';
+import { DEFAULT_DISCOVERED_TARGETS, discoveryTagsSchema, MAX_DISCOVERED_TARGETS } from './discovery/discovery-rules.js';
 
 const TARGET_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -19,15 +20,10 @@ const targetSchema = z.strictObject({
 
 export type TargetConfig = z.infer<typeof targetSchema>;
 
-const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
-
 const discoverySchema = z.strictObject({
-  tags: z.record(
-    z.string().regex(TAG_KEY, 'expected tag keys of 1-128 letters, digits, spaces and _ . : / = + - @'),
-    z.string().max(256, 'expected tag values of at most 256 characters, or * for any value'),
-  ).refine((tags) => Object.keys(tags).length >= 1 && Object.keys(tags).length <= 10, 'expected 1 to 10 tags, all of which a cache must carry'),
+  tags: discoveryTagsSchema,
   kinds: z.array(z.enum(['replication-group', 'serverless-cache'], { error: 'expected replication-group or serverless-cache' })).min(1).default(['replication-group', 'serverless-cache']),
-  maxTargets: z.number().int().min(1).max(100, 'expected at most 100 discovered targets a run').default(20),
+  maxTargets: z.number().int().min(1).max(MAX_DISCOVERED_TARGETS, `expected at most ${MAX_DISCOVERED_TARGETS} discovered targets a run`).default(DEFAULT_DISCOVERED_TARGETS),
   authSecretArn: targetSchema.shape.authSecretArn,
   iamUser: targetSchema.shape.iamUser,
 });

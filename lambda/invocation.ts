@@ -5,6 +5,7 @@
 // Both keys may appear together. A manual invocation with `{}` audits everything.
 import type { LambdaConfig } from './config.js';
 import { ConfigError } from './core/errors.js';
+import { MAX_SHARDS } from './discovery/discovery-rules.js';
 import type { Shard } from './discovery/elasticache-discovery.js';
 
 export interface Invocation {
@@ -12,8 +13,6 @@ export interface Invocation {
   /** The discovered caches to audit, or null: none (no discovery configured, or the event names none). */
   readonly discoveredShard: Shard | null;
 }
-
-const MAX_SHARDS = 100;
 
 export function readInvocation(config: Pick<LambdaConfig, 'targets' | 'discovery'>, event: unknown): Invocation {
   const fields = typeof event === 'object' && event !== null ? event as { targets?: unknown; discovered?: unknown } : {};

@@ -3,6 +3,7 @@
 // precedence (later wins). A bad or missing value fails synth with the key and the form it expects.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { discoveryTagsSchema, MAX_DISCOVERED_TARGETS, MAX_SHARDS } from '../lambda/discovery/discovery-rules.js';
 
 /** A number in a range, with one message for every way to miss it. */
 function numberIn(min: number, max: number, what: string, whole = true) {
@@ -26,11 +27,10 @@ const targetSchema = z.strictObject({
 });
 
 const discoverySchema = z.strictObject({
-  tags: z.record(z.string().regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u, 'expected tag keys of 1-128 letters, digits, spaces and _ . : / = + - @'), z.string().max(256, 'expected tag values of at most 256 characters, or * for any value'))
-    .refine((tags) => Object.keys(tags).length >= 1 && Object.keys(tags).length <= 10, 'expected 1 to 10 tags, all of which a cache must carry, e.g. { "leak-audit": "on" }'),
+  tags: discoveryTagsSchema,
   kinds: z.array(z.enum(['replication-group', 'serverless-cache'], { error: 'expected replication-group or serverless-cache' })).min(1).optional(),
-  shards: numberIn(1, 100, 'scheduled invocations the discovered caches are split over').optional(),
-  maxTargetsPerShard: numberIn(1, 100, 'discovered caches one invocation audits').optional(),
+  shards: numberIn(1, MAX_SHARDS, 'scheduled invocations the discovered caches are split over').optional(),
+  maxTargetsPerShard: numberIn(1, MAX_DISCOVERED_TARGETS, 'discovered caches one invocation audits').optional(),
   authSecretArn: targetSchema.shape.authSecretArn,
   iamUser: z.string().min(1).optional(),
   ports: z.array(numberIn(1, 65535, 'a TCP port')).min(1).optional(),

@@ -2,6 +2,7 @@
 // scheduled shard events. The caches are found at run time (lambda/discovery/), so a cache tagged after
 // the deploy is audited at the next run.
 import * as events from 'aws-cdk-lib/aws-events';
+import { DEFAULT_DISCOVERED_TARGETS, MAX_DISCOVERED_TARGETS, MAX_SHARDS, TAG_KEY, TAG_KEY_FORM } from '../lambda/discovery/discovery-rules.js';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 
 export type DiscoveredCacheKind = 'replication-group' | 'serverless-cache';
@@ -24,12 +25,6 @@ export interface DiscoverySpec {
   readonly ports?: readonly number[];
 }
 
-const MAX_SHARDS = 100;
-const MAX_TARGETS_PER_SHARD = 100;
-const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
-
-export const DEFAULT_MAX_TARGETS_PER_SHARD = 20;
-
 export function validateDiscovery(spec: DiscoverySpec): void {
   const fail = (sentence: string): never => {
     throw new Error(`RedisLeakAuditor: discovery.${sentence}`);
@@ -37,14 +32,14 @@ export function validateDiscovery(spec: DiscoverySpec): void {
   const keys = Object.keys(spec.tags);
   if (keys.length < 1 || keys.length > 10) fail(`tags has ${keys.length} tags: give 1 to 10, all of which a cache must carry (e.g. { "leak-audit": "on" })`);
   for (const [key, value] of Object.entries(spec.tags)) {
-    if (!TAG_KEY.test(key)) fail(`tags: '${key}' is not a tag key (1-128 letters, digits, spaces and _ . : / = + - @)`);
+    if (!TAG_KEY.test(key)) fail(`tags: '${key}' is not a tag key (${TAG_KEY_FORM})`);
     if (value.length > 256) fail(`tags.${key}: a tag value has at most 256 characters`);
   }
   if (spec.kinds !== undefined && spec.kinds.length === 0) fail('kinds is empty: give replication-group, serverless-cache or both, or leave it out for both');
   const shards = spec.shards ?? 1;
   if (!Number.isInteger(shards) || shards < 1 || shards > MAX_SHARDS) fail(`shards must be a whole number from 1 to ${MAX_SHARDS}, not ${shards}`);
-  const max = spec.maxTargetsPerShard ?? DEFAULT_MAX_TARGETS_PER_SHARD;
-  if (!Number.isInteger(max) || max < 1 || max > MAX_TARGETS_PER_SHARD) fail(`maxTargetsPerShard must be a whole number from 1 to ${MAX_TARGETS_PER_SHARD}, not ${max}`);
+  const max = spec.maxTargetsPerShard ?? DEFAULT_DISCOVERED_TARGETS;
+  if (!Number.isInteger(max) || max < 1 || max > MAX_DISCOVERED_TARGETS) fail(`maxTargetsPerShard must be a whole number from 1 to ${MAX_DISCOVERED_TARGETS}, not ${max}`);
   if (spec.authSecret && spec.iamUser) fail('give either authSecret or iamUser, not both');
   for (const port of spec.ports ?? []) {
     if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`ports: ${port} is not a TCP port`);
@@ -56,7 +51,7 @@ export function discoveryEnv(spec: DiscoverySpec): Record<string, unknown> {
   return {
     tags: spec.tags,
     kinds: spec.kinds ?? ['replication-group', 'serverless-cache'],
-    maxTargets: spec.maxTargetsPerShard ?? DEFAULT_MAX_TARGETS_PER_SHARD,
+    maxTargets: spec.maxTargetsPerShard ?? DEFAULT_DISCOVERED_TARGETS,
     ...(spec.authSecret ? { authSecretArn: spec.authSecret.secretArn } : {}),
     ...(spec.iamUser ? { iamUser: spec.iamUser } : {}),
   };

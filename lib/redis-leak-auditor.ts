@@ -10,7 +10,8 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { discoveryEnv, shardEvents, validateDiscovery, DEFAULT_MAX_TARGETS_PER_SHARD, type DiscoverySpec } from './auditor-discovery.js';
+import { DEFAULT_DISCOVERED_TARGETS } from '../lambda/discovery/discovery-rules.js';
+import { discoveryEnv, shardEvents, validateDiscovery, type DiscoverySpec } from './auditor-discovery.js';
 import { AuditorMonitoring, type AlarmThresholds } from './auditor-monitoring.js';
 import { AuditorNotifications, type SlackChannel } from './auditor-notifications.js';
 import { ReportBucket } from './report-bucket.js';
@@ -181,7 +182,7 @@ export class RedisLeakAuditor extends Construct {
       memorySize: props.memorySizeMb ?? 512,
       timeout: Duration.seconds(Math.max(
         props.targets.length > 0 ? functionTimeoutSeconds(fanOut === 'per-target' ? 1 : props.targets.length) : 0,
-        discovery ? Math.min(900, DISCOVERY_SECONDS + functionTimeoutSeconds(discovery.maxTargetsPerShard ?? DEFAULT_MAX_TARGETS_PER_SHARD)) : 0,
+        discovery ? Math.min(900, DISCOVERY_SECONDS + functionTimeoutSeconds(discovery.maxTargetsPerShard ?? DEFAULT_DISCOVERED_TARGETS)) : 0,
       )),
       // single-run: one run at a time, a slow run is never overlapped by the next one. per-target: one
       // invocation per target at once (bounded), each far shorter than the schedule period. Discovery: one
