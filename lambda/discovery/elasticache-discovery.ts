@@ -5,7 +5,7 @@
 import type { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import type { DiscoveryConfig, TargetConfig } from '../config.js';
 import { AuditError, errorText } from '../core/errors.js';
-import { consoleWarnLogger, logRetries, withRetry, type RetryOptions, type WarnLogger } from '../publish/retry.js';
+import { collectPages, consoleWarnLogger, logRetries, withRetry, type RetryOptions, type WarnLogger } from '../publish/retry.js';
 import { replicationGroupCandidate, serverlessCacheCandidate, shardOf, tagsMatch, type Candidate, type CacheCandidate } from './discovered-target.js';
 import { elastiCacheSdk } from './elasticache-sdk.js';
 import { mapLimited } from '../map-limited.js';
@@ -92,31 +92,18 @@ export class ElastiCacheDiscovery implements CacheDiscovery {
 
   private async replicationGroups() {
     const sdk = elastiCacheSdk();
-    return this.allPages('DescribeReplicationGroups', async (marker) => {
+    return collectPages('elasticache DescribeReplicationGroups', MAX_PAGES, async (marker) => {
       const page = await this.client().send(new sdk.DescribeReplicationGroupsCommand({ MaxRecords: PAGE_SIZE, ...(marker ? { Marker: marker } : {}) }));
       return { items: page.ReplicationGroups ?? [], next: page.Marker };
-    });
+    }, this.retry);
   }
 
   private async serverlessCaches() {
     const sdk = elastiCacheSdk();
-    return this.allPages('DescribeServerlessCaches', async (token) => {
+    return collectPages('elasticache DescribeServerlessCaches', MAX_PAGES, async (token) => {
       const page = await this.client().send(new sdk.DescribeServerlessCachesCommand({ MaxResults: PAGE_SIZE, ...(token ? { NextToken: token } : {}) }));
       return { items: page.ServerlessCaches ?? [], next: page.NextToken };
-    });
-  }
-
-  /** Every page of a listing, each page retried on its own, at most MAX_PAGES. */
-  private async allPages<T>(what: string, fetch: (token: string | undefined) => Promise<{ items: T[]; next: string | undefined }>): Promise<T[]> {
-    const items: T[] = [];
-    let token: string | undefined;
-    for (let page = 1; page <= MAX_PAGES; page++) {
-      const answer = await withRetry(`elasticache ${what} page ${page}`, () => fetch(token), this.retry);
-      items.push(...answer.items);
-      token = answer.next;
-      if (!token) break;
-    }
-    return items;
+    }, this.retry);
   }
 
   /** The cache's tags, or the error that kept them unread (one cache's failure does not stop the others). */

@@ -8,7 +8,7 @@ import type { EC2Client, Filter, NetworkInterface } from '@aws-sdk/client-ec2';
 import { ec2Sdk } from './ec2-sdk.js';
 import { instanceIdsOf, isIpv4, lookupAddressOf, MAX_LOOKUPS, workloadsByAddress, type Workload } from '../core/workloads.js';
 import type { IpResolver } from './ports.js';
-import { consoleWarnLogger, logRetries, withRetry, type RetryOptions, type WarnLogger } from './retry.js';
+import { collectPages, consoleWarnLogger, logRetries, type RetryOptions, type WarnLogger } from './retry.js';
 import { errorText } from '../core/errors.js';
 
 /** EC2 accepts at most 200 values in one filter, and 200 instance ids in one DescribeInstances. */
@@ -92,48 +92,33 @@ export class Ec2IpResolver implements IpResolver {
   }
 
   private async interfaces(filter: Filter): Promise<NetworkInterface[]> {
-    const out: NetworkInterface[] = [];
-    let token: string | undefined;
-    for (let page = 1; page <= MAX_PAGES; page++) {
-      const response = await withRetry(
-        `ec2 DescribeNetworkInterfaces ${filter.Name} (${filter.Values?.length ?? 0} values) page ${page}`,
-        () => this.client().send(new (ec2Sdk().DescribeNetworkInterfacesCommand)({
-          Filters: [filter],
-          // Interfaces of AWS-managed resources are hidden by default in some accounts.
-          IncludeManagedResources: true,
-          MaxResults: 1000,
-          ...(token ? { NextToken: token } : {}),
-        })),
-        this.retry,
-      );
-      out.push(...(response.NetworkInterfaces ?? []));
-      token = response.NextToken;
-      if (!token) break;
-    }
-    return out;
+    return collectPages(`ec2 DescribeNetworkInterfaces ${filter.Name} (${filter.Values?.length ?? 0} values)`, MAX_PAGES, async (token) => {
+      const page = await this.client().send(new (ec2Sdk().DescribeNetworkInterfacesCommand)({
+        Filters: [filter],
+        // Interfaces of AWS-managed resources are hidden by default in some accounts.
+        IncludeManagedResources: true,
+        MaxResults: 1000,
+        ...(token ? { NextToken: token } : {}),
+      }));
+      return { items: page.NetworkInterfaces ?? [], next: page.NextToken };
+    }, this.retry);
   }
 
   /** Instance id -> its Name tag, for the instances that have one. */
   private async instanceNames(instanceIds: readonly string[]): Promise<Map<string, string>> {
     const names = new Map<string, string>();
     for (const ids of chunks(instanceIds, MAX_FILTER_VALUES)) {
-      let token: string | undefined;
-      for (let page = 1; page <= MAX_PAGES; page++) {
-        const response = await withRetry(
-          `ec2 DescribeInstances (${ids.length} ids) page ${page}`,
-          () => this.client().send(new (ec2Sdk().DescribeInstancesCommand)({
-            Filters: [{ Name: 'instance-id', Values: [...ids] }],
-            MaxResults: 1000,
-            ...(token ? { NextToken: token } : {}),
-          })),
-          this.retry,
-        );
-        for (const instance of (response.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
-          const name = instance.Tags?.find((t) => t.Key === 'Name')?.Value;
-          if (instance.InstanceId && name) names.set(instance.InstanceId, name);
-        }
-        token = response.NextToken;
-        if (!token) break;
+      const instances = await collectPages(`ec2 DescribeInstances (${ids.length} ids)`, MAX_PAGES, async (token) => {
+        const page = await this.client().send(new (ec2Sdk().DescribeInstancesCommand)({
+          Filters: [{ Name: 'instance-id', Values: [...ids] }],
+          MaxResults: 1000,
+          ...(token ? { NextToken: token } : {}),
+        }));
+        return { items: (page.Reservations ?? []).flatMap((r) => r.Instances ?? []), next: page.NextToken };
+      }, this.retry);
+      for (const instance of instances) {
+        const name = instance.Tags?.find((t) => t.Key === 'Name')?.Value;
+        if (instance.InstanceId && name) names.set(instance.InstanceId, name);
       }
     }
     return names;

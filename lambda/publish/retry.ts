@@ -96,6 +96,27 @@ export async function withRetry<T>(what: string, fn: () => Promise<T>, opts: Ret
   }
 }
 
+/**
+ * Every page of a paginated AWS listing, each page retried on its own (as `<what> page <n>`), at most
+ * `maxPages`: `fetch` gets the previous page's token (undefined first) and answers its items and the next token.
+ */
+export async function collectPages<T>(
+  what: string,
+  maxPages: number,
+  fetch: (token: string | undefined) => Promise<{ readonly items: readonly T[]; readonly next: string | undefined }>,
+  opts: RetryOptions,
+): Promise<T[]> {
+  const items: T[] = [];
+  let token: string | undefined;
+  for (let page = 1; page <= maxPages; page++) {
+    const answer = await withRetry(`${what} page ${page}`, () => fetch(token), opts);
+    items.push(...answer.items);
+    token = answer.next;
+    if (!token) break;
+  }
+  return items;
+}
+
 /** The onRetry hook the adapters install: one structured warning per retry, no request bodies. */
 export function logRetries(logger: WarnLogger | undefined): ((info: RetryInfo) => void) | undefined {
   if (!logger) return undefined;

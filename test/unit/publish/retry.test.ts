@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { backoffDelayMs, DeliveryError, isRetryable, withRetry, type RetryInfo } from '../../../lambda/publish/retry.js';
+import { backoffDelayMs, collectPages, DeliveryError, isRetryable, withRetry, type RetryInfo } from '../../../lambda/publish/retry.js';
 
 /** An SDK-shaped service error. */
 function awsError(name: string, httpStatusCode: number, extra: Record<string, unknown> = {}): Error {
@@ -100,5 +100,36 @@ describe('backoffDelayMs', () => {
     expect(backoffDelayMs(3, 200, 5_000, top)).toBe(799);
     expect(backoffDelayMs(10, 200, 5_000, top)).toBe(4_999);
     expect(backoffDelayMs(3, 200, 5_000, () => 0)).toBe(0);
+  });
+});
+
+describe('collectPages', () => {
+  const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+
+  it('follows the tokens to the last page, retrying each page on its own', async () => {
+    const pages: Record<string, { items: number[]; next: string | undefined }> = { first: { items: [1, 2], next: 't2' }, t2: { items: [3], next: undefined } };
+    let failedOnce = false;
+    const asked: Array<string | undefined> = [];
+    const items = await collectPages('test listing', 10, async (token) => {
+      asked.push(token);
+      if (token === 't2' && !failedOnce) {
+        failedOnce = true;
+        throw throttled();
+      }
+      return pages[token ?? 'first'] ?? { items: [], next: undefined };
+    }, { sleep: async () => undefined });
+    expect(items).toEqual([1, 2, 3]);
+    expect(asked).toEqual([undefined, 't2', 't2']);
+  });
+
+  it('stops after maxPages even when the API offers more', async () => {
+    let calls = 0;
+    const items = await collectPages('endless listing', 3, async () => ({ items: [++calls], next: 'more' }), {});
+    expect(items).toEqual([1, 2, 3]);
+  });
+
+  it('names the page that failed for good', async () => {
+    await expect(collectPages('test listing', 5, async () => Promise.reject(Object.assign(new Error('no'), { name: 'AccessDenied' })), {}))
+      .rejects.toThrow('test listing page 1 failed after 1 attempt: AccessDenied: no');
   });
 });
