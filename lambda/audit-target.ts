@@ -2,7 +2,6 @@
 // SNS when something new or worse appeared, state back. Each delivery step fails alone: it is logged and
 // counted, and the others still run.
 import type { LambdaConfig, TargetConfig } from './config.js';
-import { enrichReport, sourcesToResolve } from './core/enrich-report.js';
 import { AuditError, errorText } from './core/errors.js';
 import { renderHtmlReport } from './core/html-report.js';
 import { metricsFor } from './core/metrics.js';
@@ -13,6 +12,7 @@ import { withServiceMetrics, withServiceMetricsError } from './core/service-metr
 import { restoreState, type AuditState } from './core/state.js';
 import type { IpResolver, MetricSink, Notifier, ReportStore, ServiceMetricsSource, StoredReport } from './publish/ports.js';
 import type { RedisTarget } from './redis/target-url.js';
+import type { Workload } from './core/workloads.js';
 import { runAudit } from './run-audit.js';
 import { baseTarget } from './auth/target-credentials.js';
 
@@ -100,9 +100,10 @@ export async function auditTarget(config: LambdaConfig, target: TargetConfig, de
     now,
     ...(deps.sleep ? { sleep: deps.sleep } : {}),
     ...(preflightError ? { preflightError } : {}),
+    // Clients are grouped by the AWS resource behind their address: looked up after sampling, before the assessment.
+    ...(deps.resolver ? { resolveSources: sourceResolver(deps.resolver, log) } : {}),
   });
-  const audited = await withCacheMetrics(result.report, target, config, deps, now, log);
-  const report = await withWorkloads(audited, deps.resolver, log);
+  const report = await withCacheMetrics(result.report, target, config, deps, now, log);
   if (result.error) log('warn', 'audit did not complete', { error: result.error.message, errorType: result.error.name });
 
   const html = renderHtmlReport(report, { history: result.state.samples });
@@ -187,17 +188,16 @@ async function withCacheMetrics(
   }
 }
 
-/** The report with names for its source IPs; unchanged when there is no resolver or it fails. */
-async function withWorkloads(report: AuditReport, resolver: IpResolver | undefined, log: (level: keyof LogSink, message: string, extra?: Record<string, unknown>) => void): Promise<AuditReport> {
-  const ips = resolver ? sourcesToResolve(report) : [];
-  if (resolver === undefined || ips.length === 0) return report;
-  try {
-    const workloads = await resolver.resolve(ips);
-    return enrichReport(report, workloads);
-  } catch (err) {
-    log('warn', 'source IPs not resolved', { error: describe(err) });
-    return report;
-  }
+/** The resolver as the audit calls it: never throws (an unresolved IP stays an IP), a failure is logged. */
+function sourceResolver(resolver: IpResolver, log: (level: keyof LogSink, message: string, extra?: Record<string, unknown>) => void) {
+  return async (ips: readonly string[]) => {
+    try {
+      return await resolver.resolve(ips);
+    } catch (err) {
+      log('warn', 'source IPs not resolved', { error: describe(err) });
+      return new Map<string, Workload>();
+    }
+  };
 }
 
 function linksOf(stored: StoredReport | undefined, nowMs: number) {

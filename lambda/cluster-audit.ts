@@ -10,6 +10,7 @@ import { memoryOf } from './core/state.js';
 import { discoverCluster, type ClusterTopology } from './redis/cluster-topology.js';
 import { NodeCollector } from './redis/node-collector.js';
 import type { RunAuditOptions, RunAuditResult } from './run-audit.js';
+import { resolvedSourcesOf } from './resolve-sources.js';
 
 export interface ClusterAuditInput {
   readonly options: RunAuditOptions;
@@ -123,10 +124,10 @@ async function sampleRound(input: ClusterAuditInput, rounds: RawNodeSample[][], 
   });
 }
 
-function finish(
+async function finish(
   input: ClusterAuditInput, rounds: RawNodeSample[][], failedNodes: readonly FailedNode[], runs: readonly NodeRun[],
   interruptedNodes: readonly string[], error: AuditError | null,
-): RunAuditResult {
+): Promise<RunAuditResult> {
   const { options } = input;
   const collectionMemory: Record<string, CollectionMemory | null> = {};
   for (const run of runs) {
@@ -144,9 +145,11 @@ function finish(
   const summary = error ?? (notAudited > 0
     ? new AuditError(`${notAudited} of ${known} cluster nodes were not fully audited (${firstError(failedNodes, runs)})`)
     : null);
+  const sampled = rounds.filter((round) => round.length > 0);
   const outcome = assessAudit({
     target: options.target.display,
-    samples: rounds.filter((round) => round.length > 0),
+    resolvedSources: await resolvedSourcesOf(options.resolveSources, sampled[sampled.length - 1]),
+    samples: sampled,
     failedNodes,
     interruptedNodes,
     previousState: options.previousState,

@@ -8,6 +8,7 @@ import type { AuditPolicy, RawNodeSample } from './core/model.js';
 import { memoryOf, type AuditState } from './core/state.js';
 import { NodeCollector } from './redis/node-collector.js';
 import { hostPort, type RedisTarget } from './redis/target-url.js';
+import { resolvedSourcesOf, type SourceResolver } from './resolve-sources.js';
 
 export interface RunAuditOptions {
   readonly target: RedisTarget;
@@ -29,6 +30,12 @@ export interface RunAuditOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** A failure met before connecting (e.g. credentials): the run reports the target failed without connecting. */
   readonly preflightError?: AuditError;
+  /**
+   * Names the AWS resources behind the clients' source IPs (the Lambda's EC2/ECS lookups), called once after
+   * sampling, with every connection closed, and before the assessment, which groups clients by them.
+   * Must not throw (an unresolved IP stays an IP). Absent: the CLI, or resolution off.
+   */
+  readonly resolveSources?: SourceResolver;
 }
 
 export interface RunAuditResult extends AuditOutcome {
@@ -81,6 +88,7 @@ export async function runAudit(options: RunAuditOptions): Promise<RunAuditResult
 
   const outcome = assessAudit({
     target: options.target.display,
+    resolvedSources: await resolvedSourcesOf(options.resolveSources, samples[samples.length - 1]),
     samples,
     failedNodes,
     interruptedNodes: error !== null && samples.length > 0 ? [node] : [],

@@ -118,7 +118,7 @@ export class AuditorDashboard extends Construct {
         targetGraph(target, 'Connections', ['ConnectedClients', 'IdleClients', 'BlockedClients', 'PubSubClients'], 'Maximum'),
         targetGraph(target, 'New connections per minute', ['NewConnectionsPerMinute'], 'Maximum'),
         targetGraph(target, 'Rejected connections', ['RejectedConnections'], 'Sum'),
-        targetGraph(target, 'Largest source (connections)', ['LargestSourceConnections'], 'Maximum'),
+        targetGraph(target, 'Largest workload and source (connections)', ['LargestWorkloadConnections', 'LargestSourceConnections', 'SuspectedLeakConnections'], 'Maximum'),
         targetGraph(target, 'Suspected leaks', ['SuspectedLeaks'], 'Maximum'),
         targetGraph(target, 'Maxclients used (%, fullest node)', ['MaxClientsUtilization'], 'Maximum', { min: 0, max: 100 }),
       );

@@ -2,6 +2,9 @@
 // connections. Clients are added one at a time; nothing per client is kept beyond the bounded list.
 import { GroupCounter, type ClientGroup, type ClientTraits } from './client-groups.js';
 import type { AuditPolicy, ClientRecord } from './model.js';
+import { workloadIdentity } from './workload-identity.js';
+import { WorkloadCounter, type WorkloadGroup } from './workload-groups.js';
+import type { Workload } from './workloads.js';
 
 /** The name the auditor gives its own connections; such connections are never analysed. */
 export const AUDITOR_CLIENT_NAME = 'redis-leak-auditor';
@@ -41,6 +44,8 @@ export interface ClientAnalysis {
   readonly byName: ClientGroup[];
   readonly byUser: ClientGroup[];
   readonly byLibrary: ClientGroup[];
+  /** One group per workload (workload-identity.ts), summed over its addresses and nodes. */
+  readonly byWorkload: WorkloadGroup[];
   /** The most idle connections, most idle first, at most `policy.listLimit`. */
   readonly topIdle: IdleConnection[];
 }
@@ -74,6 +79,7 @@ export class ClientAnalyser {
   private readonly byName = new GroupCounter();
   private readonly byUser = new GroupCounter();
   private readonly byLibrary = new GroupCounter();
+  private readonly byWorkload = new WorkloadCounter();
   private readonly topIdle: IdleConnection[] = [];
   private totals = { analysed: 0, idle: 0, pubsub: 0, blocked: 0, inTransaction: 0, tracking: 0, unnamed: 0 };
   private excludedAuditor = 0;
@@ -82,6 +88,8 @@ export class ClientAnalyser {
   constructor(
     private readonly policy: AuditPolicy,
     private readonly youngSeconds = YOUNG_CONNECTION_SECONDS,
+    /** Source IP -> the AWS resource behind it, when the Lambda resolved it before the analysis. */
+    private readonly resolved?: ReadonlyMap<string, Workload>,
   ) {}
 
   /** Adds one client seen on `node`; `auditorAddresses` are the auditor's own connections there. */
@@ -108,6 +116,7 @@ export class ClientAnalyser {
     this.byName.add(client.name === '' ? '(unnamed)' : client.name, client, traits);
     this.byUser.add(client.user, client, traits);
     this.byLibrary.add(libraryKey(client), client, traits);
+    this.byWorkload.add(workloadIdentity(client, this.resolved), client, traits);
     this.keepIfAmongMostIdle(node, client);
   }
 
@@ -126,6 +135,7 @@ export class ClientAnalyser {
       byName: this.byName.sorted(),
       byUser: this.byUser.sorted(),
       byLibrary: this.byLibrary.sorted(),
+      byWorkload: this.byWorkload.sorted(),
       topIdle: this.topIdle,
     };
   }

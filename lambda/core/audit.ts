@@ -2,7 +2,7 @@
 // call this after collecting; neither decides anything about leaks itself.
 import { ClientAnalyser, YOUNG_CONNECTION_SECONDS, type ClientAnalysis } from './analyse-clients.js';
 import { runChecks, type NodeView } from './findings/index.js';
-import { counterWindow, sourceGrowth, summariseSample, type CounterWindow, type SampleSummary } from './history.js';
+import { counterWindow, growthOfWorkloads, summariseSample, type CounterWindow, type SampleSummary } from './history.js';
 import type { CollectionMemory } from './collection-plan.js';
 import type { AuditPolicy, RawNodeSample, ServerCounters } from './model.js';
 import { scanClientList, type ClientListScan } from './parse-client-list.js';
@@ -11,6 +11,9 @@ import { boundedGroups, countSuspectedLeaks, REPORT_SCHEMA_VERSION, type AuditRe
 import { clientListLimitations, withLimitations } from './service-metrics.js';
 import { nextState, type AuditState } from './state.js';
 import { buildSummary } from './summary.js';
+import { withResolvedSources } from './enrich-report.js';
+import { libraryLimitations, nodesWithoutLibraries } from './workload-limitations.js';
+import type { Workload } from './workloads.js';
 
 /** A node the auditor could not read at all. */
 export interface FailedNode {
@@ -36,6 +39,11 @@ export interface AuditInput {
   readonly toolVersion: string;
   /** Per node, the client ids of this run's last sample, kept in the state for the next run's listing. */
   readonly collectionMemory?: Readonly<Record<string, CollectionMemory | null>>;
+  /**
+   * Source IP -> the AWS resource behind it, resolved by the Lambda before the assessment (sourcesToResolve):
+   * clients are then grouped into the Lambda function, ECS service or Auto Scaling group they run in.
+   */
+  readonly resolvedSources?: ReadonlyMap<string, Workload>;
 }
 
 export interface AuditOutcome {
@@ -62,7 +70,7 @@ export function assessAudit(input: AuditInput): AuditOutcome {
   const previous = input.previousState?.samples ?? [];
   const youngSeconds = youngWindowSeconds(input.samples, previous);
   for (const sample of input.samples) {
-    const { nodes, analysis } = parseAndAnalyse(sample, policy, youngSeconds);
+    const { nodes, analysis } = parseAndAnalyse(sample, policy, youngSeconds, input.resolvedSources);
     summaries.push(summariseSample(
       Math.max(...sample.map((raw) => raw.takenAtMs)),
       nodes.map(({ raw, counters }) => {
@@ -82,7 +90,7 @@ export function assessAudit(input: AuditInput): AuditOutcome {
   const stoppedEarly = [...lastOfNode.values()].filter((n) => !inLatest.has(n.raw.node));
 
   const { window, source } = comparisonWindow(previous, summaries);
-  const growth = sourceGrowth([...previous, ...summaries], policy.minGrowthConnections, policy.minGroupConnections);
+  const growth = growthOfWorkloads([...previous, ...summaries], policy.minGrowthConnections, policy.minGroupConnections);
   const views: NodeView[] = [
     ...latest.nodes.map((n): NodeView => ({
       node: n.raw.node,
@@ -105,6 +113,7 @@ export function assessAudit(input: AuditInput): AuditOutcome {
   const findings = runChecks({ policy, analysis, nodes: views, window, growth });
   const allRaw = input.samples.flat();
 
+  const latestReports = [...latest.nodes, ...stoppedEarly].map((n) => nodeReport(n, sampleCounts.get(n.raw.node) ?? 0, allRaw));
   const report: AuditReport = {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'redis-leak-auditor', version: input.toolVersion },
@@ -112,12 +121,9 @@ export function assessAudit(input: AuditInput): AuditOutcome {
     generatedAt: new Date(input.nowMs).toISOString(),
     status: latest.nodes.length === 0 ? 'failed' : input.failedNodes.length > 0 || (input.interruptedNodes?.length ?? 0) > 0 ? 'partial' : 'ok',
     policy,
-    nodes: [
-      ...[...latest.nodes, ...stoppedEarly].map((n) => nodeReport(n, sampleCounts.get(n.raw.node) ?? 0, allRaw)),
-      ...input.failedNodes.map((f) => failedNodeReport(f)),
-    ],
+    nodes: [...latestReports, ...input.failedNodes.map((f) => failedNodeReport(f))],
     summary: buildSummary(latest.nodes.map((n) => n.counters), views, analysis, window, findings, countSuspectedLeaks(findings)),
-    ...boundedGroups(analysis, policy.listLimit),
+    ...boundedGroups(analysis, policy.listLimit, { libraries: nodesWithoutLibraries(latestReports).length === 0 }),
     topIdle: analysis?.topIdle ?? [],
     findings,
     history: {
@@ -142,7 +148,9 @@ export function assessAudit(input: AuditInput): AuditOutcome {
     },
   };
   // What the nodes without a client list could not show (CLIENT LIST refused or too slow).
-  return { report: withLimitations(report, clientListLimitations(report.nodes)), state: nextState(input.previousState, input.target, summaries, input.nowMs, input.collectionMemory ?? {}) };
+  const limitations = [...clientListLimitations(report.nodes), ...libraryLimitations(report.nodes, analysis)];
+  const resolved = withResolvedSources(report, input.resolvedSources ?? new Map());
+  return { report: withLimitations(resolved, limitations), state: nextState(input.previousState, input.target, summaries, input.nowMs, input.collectionMemory ?? {}) };
 }
 
 /** This run's samples when there are two or more; otherwise the last run's sample against this one. */
@@ -172,8 +180,10 @@ function youngWindowSeconds(samples: ReadonlyArray<ReadonlyArray<RawNodeSample>>
  * Parses one sample and analyses its clients in the same pass: each client goes into the analyser as its
  * line is read and is not kept, so memory stays bounded by the report's lists, not by the client count.
  */
-function parseAndAnalyse(sample: ReadonlyArray<RawNodeSample>, policy: AuditPolicy, youngSeconds: number): { nodes: ParsedNode[]; analysis: ClientAnalysis | null } {
-  const analyser = new ClientAnalyser(policy, youngSeconds);
+function parseAndAnalyse(
+  sample: ReadonlyArray<RawNodeSample>, policy: AuditPolicy, youngSeconds: number, resolved: ReadonlyMap<string, Workload> | undefined,
+): { nodes: ParsedNode[]; analysis: ClientAnalysis | null } {
+  const analyser = new ClientAnalyser(policy, youngSeconds, resolved);
   let listed = false;
   const nodes = sample.map((raw): ParsedNode => {
     const counters = readCounters(parseInfo(raw.infoText));

@@ -1,11 +1,31 @@
-// Adds the workloads behind source IPs to a finished report: a `workload` on each bySourceIp group and
-// each finding subject that was resolved, the label after the IP in finding messages (what a person
-// reads in the summary), and a `workloads` map. Fields are only added; an unresolved IP stays an IP.
+// Which source IPs the Lambda looks up before the assessment, and how the answers are shown in the
+// report. Fields are only added; an unresolved IP stays an IP.
 import type { AuditReport, ReportFinding, SourceGroup } from './report.js';
+import { scanClientList } from './parse-client-list.js';
+import type { RawNodeSample } from './model.js';
 import { isIpv4, isIpv6, MAX_LOOKUPS, type Workload } from './workloads.js';
 
 /**
- * The source IPs worth looking up, most useful first: the subjects of findings, the sources they name,
+ * The source IPs the Lambda looks up before the assessment, so that clients are grouped by the resource
+ * they run in: the addresses of the last sample's clients (every node), most connections first, IP
+ * addresses only (never a unix socket), at most `limit`. One more pass over the client list text, kept
+ * to a count per address.
+ */
+export function addressesToResolve(lastSample: readonly RawNodeSample[], limit = MAX_LOOKUPS): string[] {
+  const counts = new Map<string, number>();
+  for (const raw of lastSample) {
+    if (raw.clientListText === null) continue;
+    scanClientList(raw.clientListText, (client) => counts.set(client.sourceIp, (counts.get(client.sourceIp) ?? 0) + 1));
+  }
+  return [...counts]
+    .filter(([ip]) => isIpv4(ip) || isIpv6(ip))
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, limit)
+    .map(([ip]) => ip);
+}
+
+/**
+ * The source IPs of a finished report, most useful first: the subjects of findings, the sources they name,
  * then the largest sources; IP addresses only (never a unix socket); at most `limit`. Which addresses
  * can belong to a VPC (not loopback, not link-local) is the resolver's call: `lookupAddressOf`.
  */
@@ -23,8 +43,13 @@ export function sourcesToResolve(report: AuditReport, limit = MAX_LOOKUPS): stri
   return [...out];
 }
 
-/** The report with the resolved workloads added; the same report when none of its IPs was resolved. */
-export function enrichReport(report: AuditReport, workloads: ReadonlyMap<string, Workload>): AuditReport {
+/**
+ * The report with the AWS resources behind its source IPs shown: a `workload` on each resolved bySourceIp
+ * group, the resource after each resolved address in finding messages (`at 10.0.1.23 (EC2 instance web-1)`),
+ * and the `workloads` map. The findings were already grouped by these resources (workload-identity.ts);
+ * this only adds what a person reads. The same report when none of its IPs was resolved.
+ */
+export function withResolvedSources(report: AuditReport, workloads: ReadonlyMap<string, Workload>): AuditReport {
   const inReport = new Set(sourcesToResolve(report, Number.POSITIVE_INFINITY));
   const byIp = new Map([...workloads].filter(([ip]) => inReport.has(ip)));
   if (byIp.size === 0) return report;
@@ -33,15 +58,10 @@ export function enrichReport(report: AuditReport, workloads: ReadonlyMap<string,
     return workload === undefined ? group : { ...group, workload };
   });
   const findings = report.findings.map((finding): ReportFinding => {
-    const ip = finding.subject.sourceIp;
-    const workload = ip === undefined ? undefined : byIp.get(ip);
+    // A finding about the resource itself names it already.
+    if (finding.subject.identifiedBy === 'aws-resource') return finding;
     const message = annotate(finding.message, byIp);
-    if (workload === undefined && message === finding.message) return finding;
-    return {
-      ...finding,
-      ...(workload === undefined ? {} : { subject: { ...finding.subject, workload: workload.label } }),
-      message,
-    };
+    return message === finding.message ? finding : { ...finding, message };
   });
   return {
     ...report,

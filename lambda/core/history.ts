@@ -2,6 +2,7 @@
 // derived from it: new connections per minute, rejected connections since the last sample, per-source growth.
 import type { ClientAnalysis } from './analyse-clients.js';
 import type { ServerCounters } from './model.js';
+import { workloadCounts, workloadGrowth, type WorkloadCount, type WorkloadGrowth } from './workload-history.js';
 
 /** Counters of one node in one sample. */
 export interface NodeCounters {
@@ -24,6 +25,8 @@ export interface SampleSummary {
   readonly sources: Readonly<Record<string, number>>;
   /** False when sources were cut to the largest: a source missing from `sources` is then unknown, not 0. */
   readonly sourcesComplete: boolean;
+  /** [connections, members] of the largest workloads (and the address fleet); absent in states written before workloads. */
+  readonly workloads?: Readonly<Record<string, WorkloadCount>>;
 }
 
 export const MAX_SOURCES_PER_SAMPLE = 200;
@@ -53,6 +56,7 @@ export function summariseSample(
     })),
     sources,
     sourcesComplete: analysis !== null && groups.length <= MAX_SOURCES_PER_SAMPLE,
+    ...(analysis === null ? {} : { workloads: workloadCounts(analysis.byWorkload, MAX_SOURCES_PER_SAMPLE) }),
   };
 }
 
@@ -132,46 +136,9 @@ export function counterWindow(series: readonly SampleSummary[]): CounterWindow {
   };
 }
 
-export interface SourceGrowth {
-  readonly sourceIp: string;
-  readonly first: number;
-  readonly last: number;
-  readonly samples: number;
-  readonly windowSeconds: number;
-  readonly perMinute: number;
-}
-
-/**
- * Per-source growth over the most recent samples since the last server restart: the latest count is the
- * highest seen and at least `minGrowth` (and 10%) above the first. Sources are judged on what was tracked:
- * a source missing from a cut sample is unknown there, not zero.
- */
-export function sourceGrowth(series: readonly SampleSummary[], minGrowth: number, minConnections: number): SourceGrowth[] {
-  const window = sinceLastRestart(series).slice(-GROWTH_WINDOW_SAMPLES);
-  const latest = window[window.length - 1];
-  if (latest === undefined || window.length < 2) return [];
-  const found: SourceGrowth[] = [];
-  for (const [sourceIp, last] of Object.entries(latest.sources)) {
-    if (last < minConnections) continue;
-    const known = window
-      .map((s) => ({ at: s.takenAtMs, count: s.sources[sourceIp] ?? (s.sourcesComplete ? 0 : null) }))
-      .filter((p): p is { at: number; count: number } => p.count !== null);
-    const first = known[0];
-    if (first === undefined || known.length < 2 || first.at === latest.takenAtMs) continue;
-    const growth = last - first.count;
-    if (growth < Math.max(minGrowth, Math.ceil(first.count * 0.1))) continue;
-    if (known.some((p) => p.count > last)) continue;
-    const minutes = (latest.takenAtMs - first.at) / 60_000;
-    found.push({
-      sourceIp,
-      first: first.count,
-      last,
-      samples: known.length,
-      windowSeconds: round(minutes * 60, 1),
-      perMinute: round(growth / minutes, 1),
-    });
-  }
-  return found.sort((a, b) => b.last - b.first - (a.last - a.first));
+/** Per-workload growth over the most recent samples since the last server restart (workload-history.ts). */
+export function growthOfWorkloads(series: readonly SampleSummary[], minGrowth: number, minConnections: number): WorkloadGrowth[] {
+  return workloadGrowth(sinceLastRestart(series).slice(-GROWTH_WINDOW_SAMPLES), minGrowth, minConnections);
 }
 
 /** The samples after the last restart or stats reset of any node (connections do not survive a restart). */

@@ -18,6 +18,9 @@ export const METRIC_NAMES = [
   'MaxClientsUtilization',
   'SuspectedLeaks',
   'LargestSourceConnections',
+  // Workloads (workload-identity.ts): one series each per target, whatever the number of workloads.
+  'LargestWorkloadConnections',
+  'SuspectedLeakConnections',
   'AuditDurationMs',
   'AuditSucceeded',
   // Per run of tag discovery (dimension Fleet only): 1 when the caches could be listed, and how many matched.
@@ -41,6 +44,8 @@ export const METRIC_UNITS: Readonly<Record<MetricName, MetricUnit>> = {
   MaxClientsUtilization: 'Percent',
   SuspectedLeaks: 'Count',
   LargestSourceConnections: 'Count',
+  LargestWorkloadConnections: 'Count',
+  SuspectedLeakConnections: 'Count',
   AuditDurationMs: 'Milliseconds',
   AuditSucceeded: 'Count',
   DiscoverySucceeded: 'Count',
@@ -65,7 +70,7 @@ export function metricsFor(report: AuditReport, targetName: string, nowMs: numbe
   const target = dimensionValue(targetName);
   const { summary } = report;
   // Per-source numbers exist only when some node answered CLIENT LIST; INFO-only or failed runs did not see them.
-  const sawClients = report.status !== 'failed' && report.auditor.method === 'client-list';
+  const sawClients = report.status !== 'failed' && report.auditor.method !== 'info-only';
   // Serverless: no client list, but the cache's own CloudWatch series decide its target-wide growth and churn
   // findings, so the leak count is known (a source-level count is not: no LargestSourceConnections).
   const sawSeries = report.status !== 'failed' && report.serviceMetrics !== undefined && report.serviceMetrics.error === undefined
@@ -85,6 +90,9 @@ export function metricsFor(report: AuditReport, targetName: string, nowMs: numbe
   add('MaxClientsUtilization', summary.utilization === null ? null : toPercent(summary.utilization));
   add('SuspectedLeaks', sawClients || sawSeries ? summary.suspectedLeaks : null);
   add('LargestSourceConnections', sawClients ? summary.largestSource?.connections ?? 0 : null);
+  // The workload's name is not a dimension: names come and go, and every one would be a new paid series.
+  add('LargestWorkloadConnections', sawClients ? summary.largestWorkload?.connections ?? 0 : null);
+  add('SuspectedLeakConnections', sawClients ? summary.suspectedLeakConnections : null);
   add('AuditDurationMs', report.auditor.durationMs);
   add('AuditSucceeded', report.status === 'failed' ? 0 : 1);
 

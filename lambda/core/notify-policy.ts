@@ -44,12 +44,21 @@ export function emptyNotifyState(): NotifyState {
   return { lastSentAtMs: null, fingerprint: {}, consecutiveFailures: 0, failureNotified: false };
 }
 
-/** `kind|sourceIp|clientName|user|node`; `%` and `|` inside values are escaped so keys split unambiguously. */
+/**
+ * `kind|sourceIp|clientName|user|node[|workload]`; `%` and `|` inside values are escaped so keys split
+ * unambiguously. A workload's leak keeps one key whether it shows as idle connections or as growth (one
+ * leak, one finding): only a higher severity makes it news again.
+ */
 export function findingKey(finding: Finding): string {
-  const { sourceIp, clientName, user, node } = finding.subject;
+  const { workload, sourceIp, clientName, user, node } = finding.subject;
   const part = (value: string | undefined) =>
     Array.from(value ?? '').slice(0, MAX_KEY_PART).join('').replace(/%/g, '%25').replace(/\|/g, '%7C');
-  return [finding.kind, part(sourceIp), part(clientName), part(user), part(node)].join('|');
+  // A workload's leak is one key whatever its addresses: a fleet whose pods come and go is not "new" each run.
+  // The address fleet's label counts its addresses, so it is keyed by what it is instead.
+  const who = finding.subject.identifiedBy === 'address-fleet' ? 'address-fleet' : workload;
+  const kind = finding.kind === 'idle-connections' || finding.kind === 'connection-growth' ? 'leak' : finding.kind;
+  const key = [kind, part(finding.subject.identifiedBy === undefined ? sourceIp : undefined), part(clientName), part(user), part(node)];
+  return who === undefined ? key.join('|') : [...key, part(who)].join('|');
 }
 
 /** Findings at warning or above, key -> the highest severity seen for that key. */

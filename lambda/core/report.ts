@@ -5,6 +5,8 @@ import type { ClientGroup } from './client-groups.js';
 import type { Finding, FindingKind } from './findings/index.js';
 import type { AuditPolicy } from './model.js';
 import type { Workload } from './workloads.js';
+import type { WorkloadGroup } from './workload-groups.js';
+import type { IdentifiedBy } from './workload-identity.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
@@ -41,16 +43,22 @@ export interface ReportSummary {
   readonly rejectedSinceLastAudit: number | null;
   readonly suspectedLeaks: number;
   readonly largestSource: { readonly key: string; readonly connections: number } | null;
+  /** The workload holding the most connections (summed over its addresses and nodes). */
+  readonly largestWorkload: { readonly key: string; readonly label: string; readonly identifiedBy: IdentifiedBy; readonly connections: number; readonly members: number } | null;
+  /** Connections held by the workloads suspected of leaking (the leak findings at warning or above). */
+  readonly suspectedLeakConnections: number;
   readonly findingsBySeverity: { readonly info: number; readonly warning: number; readonly critical: number };
 }
 
 /** A source group; `workload` when its IP was resolved to what runs behind it (enrich-report.ts). */
 export type SourceGroup = ClientGroup & { readonly workload?: Workload };
 
-/** A finding; `subject.workload` is the resolved label of `subject.sourceIp`, when there is one. */
+/** A finding as reported (the same shape: the workload is decided by the core). */
 export type ReportFinding = Finding & { readonly subject: Finding['subject'] & { readonly workload?: string } };
 
 export interface ReportGroups {
+  /** One group per workload (workload-identity.ts): the service behind the connections, summed over its addresses and nodes. */
+  readonly byWorkload: readonly WorkloadGroup[];
   readonly bySourceIp: readonly SourceGroup[];
   readonly byName: readonly ClientGroup[];
   readonly byUser: readonly ClientGroup[];
@@ -70,7 +78,7 @@ export interface AuditReport {
   readonly summary: ReportSummary;
   readonly groups: ReportGroups;
   /** How many groups each list left out beyond `policy.listLimit`. */
-  readonly groupsOmitted: { readonly bySourceIp: number; readonly byName: number; readonly byUser: number; readonly byLibrary: number };
+  readonly groupsOmitted: { readonly byWorkload: number; readonly bySourceIp: number; readonly byName: number; readonly byUser: number; readonly byLibrary: number };
   readonly topIdle: readonly IdleConnection[];
   readonly findings: readonly ReportFinding[];
   /** Source IP -> the workload behind it, for the IPs that could be resolved (absent when none was). */
@@ -161,25 +169,35 @@ export const LEAK_KINDS: ReadonlySet<FindingKind> = new Set<FindingKind>([
   'open-transaction',
 ]);
 
-export function countSuspectedLeaks(findings: readonly Finding[]): number {
-  return findings.filter((f) => LEAK_KINDS.has(f.kind) && f.severity !== 'info').length;
+/** The leak findings at warning or above: what summary.suspectedLeaks counts, by workload. */
+export function leakFindings<T extends Finding>(findings: readonly T[]): T[] {
+  return findings.filter((f) => LEAK_KINDS.has(f.kind) && f.severity !== 'info');
 }
 
-export function boundedGroups(analysis: ClientAnalysis | null, limit: number): Pick<AuditReport, 'groups' | 'groupsOmitted'> {
-  const cut = (list: readonly ClientGroup[] | undefined) => (list ?? []).slice(0, limit);
-  const over = (list: readonly ClientGroup[] | undefined) => Math.max(0, (list?.length ?? 0) - limit);
+/** Leaking workloads, not findings: a workload with a leak and open transactions is one suspect. */
+export function countSuspectedLeaks(findings: readonly Finding[]): number {
+  return new Set(leakFindings(findings).map((f) => f.subject.workload ?? f.subject.sourceIp ?? f.message)).size;
+}
+
+/** The report's group lists, cut to `limit`; byLibrary is left empty when the server cannot report libraries (see limitations). */
+export function boundedGroups(analysis: ClientAnalysis | null, limit: number, options: { readonly libraries: boolean } = { libraries: true }): Pick<AuditReport, 'groups' | 'groupsOmitted'> {
+  const cut = <G>(list: readonly G[] | undefined) => (list ?? []).slice(0, limit);
+  const over = (list: readonly unknown[] | undefined) => Math.max(0, (list?.length ?? 0) - limit);
+  const byLibrary = options.libraries ? analysis?.byLibrary : [];
   return {
     groups: {
+      byWorkload: cut(analysis?.byWorkload),
       bySourceIp: cut(analysis?.bySourceIp),
       byName: cut(analysis?.byName),
       byUser: cut(analysis?.byUser),
-      byLibrary: cut(analysis?.byLibrary),
+      byLibrary: cut(byLibrary),
     },
     groupsOmitted: {
+      byWorkload: over(analysis?.byWorkload),
       bySourceIp: over(analysis?.bySourceIp),
       byName: over(analysis?.byName),
       byUser: over(analysis?.byUser),
-      byLibrary: over(analysis?.byLibrary),
+      byLibrary: over(byLibrary),
     },
   };
 }

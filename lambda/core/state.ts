@@ -3,6 +3,7 @@
 // warning, it never stops the audit.
 import { decodeIds, encodeIds, type CollectionMemory } from './collection-plan.js';
 import { MAX_SAMPLES_IN_STATE, type NodeCounters, type SampleSummary } from './history.js';
+import { isWorkloadCounts } from './workload-history.js';
 
 export const STATE_SCHEMA_VERSION = 1;
 
@@ -130,5 +131,6 @@ function isSampleSummary(value: unknown): value is SampleSummary {
     && isFiniteNumber(value.takenAtMs)
     && Array.isArray(value.nodes) && value.nodes.every(isNodeCounters)
     && isRecord(value.sources) && Object.values(value.sources).every(isFiniteNumber)
-    && typeof value.sourcesComplete === 'boolean';
+    && typeof value.sourcesComplete === 'boolean'
+    && (value.workloads === undefined || isWorkloadCounts(value.workloads));
 }

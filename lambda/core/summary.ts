@@ -4,7 +4,7 @@ import type { ClientAnalysis } from './analyse-clients.js';
 import { maxClientsOf, type Finding, type NodeView } from './findings/index.js';
 import type { CounterWindow } from './history.js';
 import type { ServerCounters } from './model.js';
-import type { ReportSummary } from './report.js';
+import { leakFindings, type ReportSummary } from './report.js';
 
 /** Sum of a counter over nodes; null when no node reported it. */
 function total(counters: readonly ServerCounters[], pick: (c: ServerCounters) => number | null): number | null {
@@ -34,6 +34,10 @@ export function buildSummary(
     if (connected !== null) utilization = Math.max(utilization ?? 0, Math.round((connected / max) * 1000) / 1000);
   }
   const largest = analysis?.bySourceIp[0];
+  const largestWorkload = analysis?.byWorkload[0];
+  const leaking = new Set(leakFindings(findings).map((f) => f.subject.workload));
+  const suspectedLeakConnections = (analysis?.byWorkload ?? []).filter((g) => leaking.has(g.label)).reduce((sum, g) => sum + g.connections, 0)
+    + leakFindings(findings).filter((f) => f.subject.identifiedBy === 'address-fleet').reduce((sum, f) => sum + (f.evidence.connections ?? 0), 0);
   const bySeverity = { info: 0, warning: 0, critical: 0 };
   for (const f of findings) bySeverity[f.severity] += 1;
   return {
@@ -54,6 +58,11 @@ export function buildSummary(
     rejectedSinceLastAudit: window.rejectedInWindow,
     suspectedLeaks,
     largestSource: largest === undefined ? null : { key: largest.key, connections: largest.connections },
+    largestWorkload: largestWorkload === undefined ? null : {
+      key: largestWorkload.key, label: largestWorkload.label, identifiedBy: largestWorkload.identifiedBy,
+      connections: largestWorkload.connections, members: largestWorkload.members,
+    },
+    suspectedLeakConnections,
     findingsBySeverity: bySeverity,
   };
 }

@@ -20,7 +20,7 @@ function check(clients: ClientRecord[], extra: Partial<CheckContext> = {}): Find
   });
 }
 
-const kinds = (findings: Finding[]) => findings.map((f) => `${f.kind}:${f.severity}:${f.subject.sourceIp ?? f.subject.node ?? ''}`);
+const kinds = (findings: Finding[]) => findings.map((f) => `${f.kind}:${f.severity}:${f.subject.sourceIp ?? f.subject.workload ?? f.subject.node ?? ''}`);
 
 const busyPool = () => many(50, { sourceIp: '10.0.0.2', name: 'api', ageSeconds: 7200, idleSeconds: 0 });
 const smallIdlePool = () => many(5, { sourceIp: '10.0.0.3', name: 'cron', ageSeconds: 7200, idleSeconds: 3000 });
@@ -36,7 +36,7 @@ describe('idle-connections', () => {
     const leak = many(30, { sourceIp: '10.0.0.9', name: 'checkout', ageSeconds: 900, idleSeconds: 899 });
     const findings = check([...busyPool(), ...leak]);
     expect(kinds(findings)).toEqual(['idle-connections:warning:10.0.0.9']);
-    expect(findings[0]?.subject).toEqual({ sourceIp: '10.0.0.9', clientName: 'checkout' });
+    expect(findings[0]?.subject).toEqual({ workload: 'checkout', identifiedBy: 'client-name', sourceIp: '10.0.0.9', clientName: 'checkout' });
     expect(findings[0]?.evidence).toMatchObject({ connections: 30, idleConnections: 30, usedOnceIdleConnections: 30 });
     expect(findings[0]?.message).toContain('used only when opened');
   });
@@ -145,8 +145,9 @@ describe('trend checks', () => {
   });
 
   it('reports growth as critical when maxclients would be reached within the hour', () => {
-    const growth = [{ sourceIp: '10.0.0.9', first: 20, last: 60, samples: 3, windowSeconds: 120, perMinute: 20 }];
-    const findings = check([], { growth, nodes: [nodeView({ counters: { connectedClients: 500, maxClients: 1000 } })] });
+    const growth = [{ key: 'name:jobs', first: 20, last: 60, firstMembers: 1, lastMembers: 1, unexplained: 40, samples: 3, windowSeconds: 120, perMinute: 20 }];
+    const busy = many(60, { sourceIp: '10.0.0.9', name: 'jobs', ageSeconds: 100, idleSeconds: 0 });
+    const findings = check(busy, { growth, nodes: [nodeView({ counters: { connectedClients: 500, maxClients: 1000 } })] });
     expect(kinds(findings)).toEqual(['connection-growth:critical:10.0.0.9']);
     expect(findings[0]?.evidence.minutesToMaxclients).toBe(25);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { counterWindow, sourceGrowth } from '../../lambda/core/history.js';
+import { counterWindow, growthOfWorkloads } from '../../lambda/core/history.js';
 import { sample } from '../support/builders.js';
 
 const MIN = 60_000;
@@ -79,45 +79,74 @@ describe('counterWindow (churn and rejected connections)', () => {
   });
 });
 
-describe('sourceGrowth', () => {
-  it('reports a source whose count keeps rising, with its rate per minute', () => {
-    const growth = sourceGrowth([
-      sample(0, {}, { '10.0.0.5': 20, '10.0.0.6': 30 }),
-      sample(MIN, {}, { '10.0.0.5': 40, '10.0.0.6': 30 }),
-      sample(2 * MIN, {}, { '10.0.0.5': 60, '10.0.0.6': 31 }),
+/** A sample whose workloads hold [connections, members]. */
+const withWorkloads = (takenAtMs: number, workloads: Record<string, [number, number]>, node: Parameters<typeof sample>[1] = {}) =>
+  ({ ...sample(takenAtMs, node), workloads });
+
+describe('growthOfWorkloads', () => {
+  it('reports a workload whose count keeps rising, with its rate per minute', () => {
+    const growth = growthOfWorkloads([
+      withWorkloads(0, { 'name:a': [20, 1], 'name:b': [30, 1] }),
+      withWorkloads(MIN, { 'name:a': [40, 1], 'name:b': [30, 1] }),
+      withWorkloads(2 * MIN, { 'name:a': [60, 1], 'name:b': [31, 1] }),
     ], 5, 20);
     expect(growth).toEqual([
-      { sourceIp: '10.0.0.5', first: 20, last: 60, samples: 3, windowSeconds: 120, perMinute: 20 },
+      { key: 'name:a', first: 20, last: 60, firstMembers: 1, lastMembers: 1, unexplained: 40, samples: 3, windowSeconds: 120, perMinute: 20 },
     ]);
   });
 
-  it('ignores a source that rose and fell back (a pool that breathes)', () => {
-    const growth = sourceGrowth([
-      sample(0, {}, { a: 20 }),
-      sample(MIN, {}, { a: 60 }),
-      sample(2 * MIN, {}, { a: 40 }),
+  it('counts growth that new members explain as a fleet scaling out, not a leak', () => {
+    // 40 pods with pools of 10 become 50 pods with pools of 10.
+    expect(growthOfWorkloads([withWorkloads(0, { 'name:api': [400, 40] }), withWorkloads(MIN, { 'name:api': [500, 50] })], 5, 20)).toEqual([]);
+  });
+
+  it('reports a fleet whose members each add connections, members unchanged', () => {
+    // 40 pods each adding 2 connections a run.
+    const growth = growthOfWorkloads([
+      withWorkloads(0, { 'name:api': [400, 40] }),
+      withWorkloads(5 * MIN, { 'name:api': [480, 40] }),
+    ], 5, 20);
+    expect(growth).toMatchObject([{ key: 'name:api', first: 400, last: 480, unexplained: 80, perMinute: 16 }]);
+  });
+
+  it('reports what a scale-out does not explain', () => {
+    // 40 pods with 10 each become 50 pods with 14 each: 500 explained, 200 more.
+    expect(growthOfWorkloads([withWorkloads(0, { 'name:api': [400, 40] }), withWorkloads(MIN, { 'name:api': [700, 50] })], 5, 20))
+      .toMatchObject([{ unexplained: 200, firstMembers: 40, lastMembers: 50 }]);
+  });
+
+  it('ignores a workload that rose and fell back (a pool that breathes)', () => {
+    const growth = growthOfWorkloads([
+      withWorkloads(0, { a: [20, 1] }),
+      withWorkloads(MIN, { a: [60, 1] }),
+      withWorkloads(2 * MIN, { a: [40, 1] }),
     ], 5, 20);
     expect(growth).toEqual([]);
   });
 
-  it('never suspects a source below the minimum group size', () => {
-    expect(sourceGrowth([sample(0, {}, { a: 1 }), sample(MIN, {}, { a: 15 })], 5, 20)).toEqual([]);
+  it('never suspects a workload below the minimum group size', () => {
+    expect(growthOfWorkloads([withWorkloads(0, { a: [1, 1] }), withWorkloads(MIN, { a: [15, 1] })], 5, 20)).toEqual([]);
   });
 
   it('ignores growth below the minimum', () => {
-    expect(sourceGrowth([sample(0, {}, { a: 100 }), sample(MIN, {}, { a: 104 })], 5, 20)).toEqual([]);
+    expect(growthOfWorkloads([withWorkloads(0, { a: [100, 1] }), withWorkloads(MIN, { a: [104, 1] })], 5, 20)).toEqual([]);
   });
 
-  it('counts a source missing from a complete sample as zero', () => {
-    const growth = sourceGrowth([sample(0, {}, {}), sample(MIN, {}, { a: 25 })], 5, 20);
-    expect(growth[0]).toMatchObject({ sourceIp: 'a', first: 0, last: 25 });
+  it('treats a workload missing from a sample as unknown, not zero (its key may have changed)', () => {
+    expect(growthOfWorkloads([withWorkloads(0, {}), withWorkloads(MIN, { a: [25, 1] })], 5, 20)).toEqual([]);
+    const growth = growthOfWorkloads([withWorkloads(0, { a: [10, 1] }), withWorkloads(MIN, {}), withWorkloads(2 * MIN, { a: [25, 1] })], 5, 20);
+    expect(growth).toMatchObject([{ key: 'a', first: 10, last: 25, samples: 2 }]);
+  });
+
+  it('ignores samples written before workloads were kept', () => {
+    expect(growthOfWorkloads([sample(0, {}, { a: 5 }), withWorkloads(MIN, { a: [30, 1] })], 5, 20)).toEqual([]);
   });
 
   it('starts counting after a server restart (connections do not survive one)', () => {
-    const growth = sourceGrowth([
-      sample(0, { runId: 'a' }, { a: 5 }),
-      sample(MIN, { runId: 'b', uptimeSeconds: 5 }, { a: 30 }),
-      sample(2 * MIN, { runId: 'b', uptimeSeconds: 65 }, { a: 32 }),
+    const growth = growthOfWorkloads([
+      withWorkloads(0, { a: [5, 1] }, { runId: 'a' }),
+      withWorkloads(MIN, { a: [30, 1] }, { runId: 'b', uptimeSeconds: 5 }),
+      withWorkloads(2 * MIN, { a: [32, 1] }, { runId: 'b', uptimeSeconds: 65 }),
     ], 5, 20);
     expect(growth).toEqual([]);
   });

@@ -50,7 +50,8 @@ describe('metricsFor', () => {
     const data = metricsFor(report(), 'orders-cache', NOW);
     expect(byName(data)).toEqual({
       ConnectedClients: 32, BlockedClients: 1, PubSubClients: 0, IdleClients: 30, MaxClientsUtilization: 0.3,
-      SuspectedLeaks: 1, LargestSourceConnections: 30, AuditDurationMs: 850, AuditSucceeded: 1,
+      SuspectedLeaks: 1, LargestSourceConnections: 30, LargestWorkloadConnections: 30, SuspectedLeakConnections: 30,
+      AuditDurationMs: 850, AuditSucceeded: 1,
     });
     for (const datum of data) {
       expect(datum.dimensions).toEqual({ Target: 'orders-cache' });
@@ -110,14 +111,20 @@ describe('metricsFor', () => {
     expect(data.find((d) => d.dimensions.Node !== undefined)?.dimensions.Target).toBe('orders-cache');
   });
 
+  it('publishes the per-client numbers when the clients were listed by id too (not only by a plain CLIENT LIST)', () => {
+    const byId = { method: 'client-list-by-id' as const, reason: 'ids of the previous run', clientListCommands: 2, longestClientListMs: 0.4 };
+    const values = byName(metricsFor(report({ samples: [[raw({ collection: byId })]] }), 'orders-cache', NOW));
+    expect(values).toMatchObject({ IdleClients: 30, SuspectedLeaks: 1, LargestWorkloadConnections: 30 });
+  });
+
   it('adds no per-node copies for a single node', () => {
     expect(metricsFor(report(), 'orders-cache', NOW).some((d) => d.dimensions.Node !== undefined)).toBe(false);
   });
 
   it('exports the metric names the alarms use, each with a unit', () => {
     expect(METRIC_NAMES).toEqual(['ConnectedClients', 'BlockedClients', 'PubSubClients', 'IdleClients', 'NewConnectionsPerMinute',
-      'RejectedConnections', 'MaxClientsUtilization', 'SuspectedLeaks', 'LargestSourceConnections', 'AuditDurationMs', 'AuditSucceeded',
-      'DiscoverySucceeded', 'DiscoveredTargets']);
+      'RejectedConnections', 'MaxClientsUtilization', 'SuspectedLeaks', 'LargestSourceConnections', 'LargestWorkloadConnections', 'SuspectedLeakConnections',
+      'AuditDurationMs', 'AuditSucceeded', 'DiscoverySucceeded', 'DiscoveredTargets']);
     for (const name of METRIC_NAMES) expect(['Count', 'Percent', 'Milliseconds', 'None']).toContain(METRIC_UNITS[name]);
   });
 });

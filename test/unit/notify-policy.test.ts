@@ -107,8 +107,19 @@ describe('planNotification: findings', () => {
   });
 
   it('keys findings by kind and subject, escaping separators inside values', () => {
-    expect(findingKey(A)).toBe('idle-connections|10.0.0.9|checkout||');
-    expect(findingKey({ ...A, subject: { clientName: 'a|b%c', node: NODE } })).toBe('idle-connections||a%7Cb%25c||127.0.0.1:6379');
+    expect(findingKey(A)).toBe('leak|10.0.0.9|checkout||');
+    expect(findingKey({ ...A, subject: { clientName: 'a|b%c', node: NODE } })).toBe('leak||a%7Cb%25c||127.0.0.1:6379');
+    expect(findingKey({ ...A, kind: 'open-transaction' })).toBe('open-transaction|10.0.0.9|checkout||');
+  });
+
+  it('keeps one key for a workload\'s leak whatever its addresses, and whether it shows as idle connections or growth', () => {
+    const fleet = { ...A, subject: { workload: 'orders-api', identifiedBy: 'client-name' as const, clientName: 'orders-api' } };
+    const onOnePod = { ...fleet, subject: { ...fleet.subject, sourceIp: '10.0.0.9' } };
+    expect(findingKey(onOnePod)).toBe(findingKey(fleet));
+    expect(findingKey({ ...fleet, kind: 'connection-growth' })).toBe(findingKey(fleet));
+    const unnamed = (n: number) => ({ ...A, subject: { workload: `unnamed clients on ${n} addresses`, identifiedBy: 'address-fleet' as const } });
+    expect(findingKey(unnamed(30))).toBe(findingKey(unnamed(31)));
+    expect(findingKey(fleet)).not.toBe(findingKey({ ...fleet, subject: { ...fleet.subject, workload: 'billing', clientName: 'billing' } }));
   });
 });
 

@@ -1,14 +1,13 @@
 // Runs every check and orders the findings: most severe first, then the largest numbers.
-import { blockedClients, idleConnections, openTransactions, pubsubLeak } from './source-checks.js';
+import { blockedClients, openTransactions, pubsubLeak, workloadLeaks } from './workload-checks.js';
 import { clientListUnavailable, maxclientsHeadroom, noIdleTimeout, rejectedConnections, unnamedClients } from './server-checks.js';
-import { connectionChurn, connectionGrowth } from './trend-checks.js';
+import { connectionChurn } from './trend-checks.js';
 import { severityRank, type Check, type CheckContext, type Finding, type FindingKind } from './types.js';
 
 export const CHECKS: readonly Check[] = [
   maxclientsHeadroom,
   rejectedConnections,
-  connectionGrowth,
-  idleConnections,
+  workloadLeaks,
   pubsubLeak,
   blockedClients,
   openTransactions,

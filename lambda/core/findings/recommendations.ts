@@ -7,7 +7,7 @@ export const RECOMMENDATIONS: Readonly<Record<FindingKind, string>> = {
     + 'Where a connection is opened on purpose, close it in a finally block (`await client.quit()`), also on error paths. '
     + 'Set a server `timeout` (e.g. 300 s) so abandoned connections are reaped, and `tcp-keepalive` to drop dead peers.',
   'connection-growth':
-    'This source keeps opening connections and not closing them: the leak signature. Look for a client created per request, '
+    'This workload keeps opening connections and not closing them: the leak signature. Look for a client created per request, '
     + 'job or message (`new Redis()` / `createClient()` inside a handler) and not closed with `await client.quit()` in a finally block; '
     + 'cap pools with a maximum size.',
   'connection-churn':

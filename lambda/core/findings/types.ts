@@ -1,6 +1,8 @@
 // Findings are data: a kind, a severity, who it is about, the numbers behind it and the fix.
 import type { ClientAnalysis } from '../analyse-clients.js';
-import type { CounterWindow, SourceGrowth } from '../history.js';
+import type { CounterWindow } from '../history.js';
+import type { WorkloadGrowth } from '../workload-history.js';
+import type { IdentifiedBy } from '../workload-identity.js';
 import type { AuditPolicy, ServerConfig, ServerCounters } from '../model.js';
 
 export const FINDING_KINDS = [
@@ -27,6 +29,10 @@ export function severityRank(severity: Severity): number {
 }
 
 export interface FindingSubject {
+  /** The workload the finding is about (workload-identity.ts): `orders-api`, `ECS service orders (cluster prod)`, an address. */
+  readonly workload?: string;
+  readonly identifiedBy?: IdentifiedBy;
+  /** The address, when the workload has one (a fleet's addresses are in `relatedSources`). */
   readonly sourceIp?: string;
   readonly clientName?: string;
   readonly user?: string;
@@ -43,7 +49,7 @@ export interface Finding {
   readonly evidence: Readonly<Record<string, number>>;
   /** The fix for this pattern. */
   readonly recommendation: string;
-  /** Sources behind a target-wide finding (churn: where the young connections come from). */
+  /** The largest addresses behind a fleet's finding, or behind a target-wide one (churn: where young connections come from). */
   readonly relatedSources?: ReadonlyArray<{ readonly sourceIp: string; readonly connections: number }>;
 }
 
@@ -66,7 +72,8 @@ export interface CheckContext {
   readonly nodes: readonly NodeView[];
   /** Counters compared across samples or runs; all-null without history. */
   readonly window: CounterWindow;
-  readonly growth: readonly SourceGrowth[];
+  /** Workloads whose connections grew beyond what new members explain (workload-history.ts). */
+  readonly growth: readonly WorkloadGrowth[];
 }
 
 export type Check = (context: CheckContext) => Finding[];

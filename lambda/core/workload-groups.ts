@@ -1,0 +1,84 @@
+// Per-workload counters, filled one client at a time: the same numbers as a source group, summed over
+// the workload's members (its source addresses, across every node), plus what a fleet check needs to
+// tell a leak from a fleet's normal size: how many members, and the most one member holds.
+import { GroupCounter, type ClientGroup, type ClientTraits } from './client-groups.js';
+import type { ClientRecord } from './model.js';
+import type { IdentifiedBy, WorkloadIdentity } from './workload-identity.js';
+
+/** Members named per workload in the report and in findings, largest first. */
+export const LARGEST_MEMBERS_LISTED = 5;
+
+export interface WorkloadMember {
+  readonly sourceIp: string;
+  readonly connections: number;
+}
+
+export interface WorkloadGroup extends ClientGroup {
+  readonly label: string;
+  readonly identifiedBy: IdentifiedBy;
+  /** Distinct source addresses holding the workload's connections. */
+  readonly members: number;
+  readonly largestMembers: readonly WorkloadMember[];
+  /** The most plain idle connections that one member holds (the single-host leak, as before workloads). */
+  readonly maxMemberIdle: number;
+  /** The most idle subscribers that one member holds. */
+  readonly maxMemberIdleSubscribers: number;
+  /** Members holding at least one connection used only when opened and now idle. */
+  readonly membersWithUsedOnceIdle: number;
+  /** Members holding at least one idle subscriber. */
+  readonly membersWithIdleSubscribers: number;
+}
+
+interface MemberCounts {
+  connections: number;
+  idlePlain: number;
+  usedOnceIdle: number;
+  idleSubscribers: number;
+}
+
+export class WorkloadCounter {
+  private readonly counts = new GroupCounter();
+  private readonly identities = new Map<string, WorkloadIdentity>();
+  private readonly members = new Map<string, Map<string, MemberCounts>>();
+
+  add(identity: WorkloadIdentity, client: ClientRecord, traits: ClientTraits): void {
+    this.counts.add(identity.key, client, traits);
+    let members = this.members.get(identity.key);
+    if (members === undefined) {
+      members = new Map();
+      this.members.set(identity.key, members);
+      this.identities.set(identity.key, identity);
+    }
+    let member = members.get(client.sourceIp);
+    if (member === undefined) {
+      member = { connections: 0, idlePlain: 0, usedOnceIdle: 0, idleSubscribers: 0 };
+      members.set(client.sourceIp, member);
+    }
+    member.connections += 1;
+    if (traits.idlePlain) member.idlePlain += 1;
+    if (traits.idlePlain && traits.usedOnce) member.usedOnceIdle += 1;
+    if (traits.subscriber && traits.idle) member.idleSubscribers += 1;
+  }
+
+  /** Every workload, largest first (ties by key, so reports are stable). */
+  sorted(): WorkloadGroup[] {
+    return this.counts.sorted().map((group) => {
+      const identity = this.identities.get(group.key);
+      const members = [...(this.members.get(group.key) ?? new Map<string, MemberCounts>())];
+      return {
+        ...group,
+        label: identity?.label ?? group.key,
+        identifiedBy: identity?.identifiedBy ?? 'source-address',
+        members: members.length,
+        largestMembers: members
+          .sort(([a, x], [b, y]) => y.connections - x.connections || a.localeCompare(b))
+          .slice(0, LARGEST_MEMBERS_LISTED)
+          .map(([sourceIp, m]) => ({ sourceIp, connections: m.connections })),
+        maxMemberIdle: members.reduce((most, [, m]) => Math.max(most, m.idlePlain), 0),
+        maxMemberIdleSubscribers: members.reduce((most, [, m]) => Math.max(most, m.idleSubscribers), 0),
+        membersWithUsedOnceIdle: members.filter(([, m]) => m.usedOnceIdle > 0).length,
+        membersWithIdleSubscribers: members.filter(([, m]) => m.idleSubscribers > 0).length,
+      };
+    });
+  }
+}
