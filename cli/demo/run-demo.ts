@@ -28,11 +28,41 @@ export interface DemoOptions {
 
 type Pattern = (target: WorkloadTarget, source: string) => Promise<WorkloadHandle>;
 
+/** The fleet: pods of one deployment, each on its own address, each leaking below every per-address threshold. */
+const FLEET_PODS = 12;
+const FLEET_LEAK_PER_POD = 3;
+/** Kubernetes names pods `<deployment>-<replicaset hash>-<5 characters>` from this alphabet. */
+const POD_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+
+function podName(deployment: string, i: number): string {
+  const suffix = Array.from({ length: 5 }, (_, k) => POD_ALPHABET[(i * 7 + k * 3) % POD_ALPHABET.length]).join('');
+  return `${deployment}-7f9c8d5b4-${suffix}`;
+}
+
+/** One pattern played from `pods` addresses 127.0.1.1..n, stopped together. */
+async function fleet(target: WorkloadTarget, pods: number, play: (source: string, i: number) => Promise<WorkloadHandle>): Promise<WorkloadHandle> {
+  const handles: WorkloadHandle[] = [];
+  try {
+    for (let i = 0; i < pods; i += 1) handles.push(await play(`127.0.1.${i + 1}`, i));
+  } catch (err) {
+    await Promise.allSettled(handles.map((h) => h.stop()));
+    throw err;
+  }
+  return {
+    source: `127.0.1.1-${pods}`,
+    pattern: handles[0]?.pattern ?? 'fleet',
+    connections: () => handles.reduce((sum, h) => sum + h.connections(), 0),
+    stop: async () => { await Promise.allSettled(handles.map((h) => h.stop())); },
+  };
+}
+
 /** Each pattern from its own source, as if from its own host. The last one moves to ::1 when IPv6 works. */
 function patterns(ipv6: boolean): Array<{ source: string; label: string; play: Pattern }> {
   return [
     { source: '127.0.0.2', label: 'connection per request, never closed (checkout-api)',
       play: (t, s) => perRequestLeak(t, s, { count: 40, ratePerSecond: 6, name: 'checkout-api' }) },
+    { source: `127.0.1.1-${FLEET_PODS}`, label: `${FLEET_PODS} pods, each leaking ${FLEET_LEAK_PER_POD} connections per request (orders-api-<pod>)`,
+      play: (t) => fleet(t, FLEET_PODS, (source, i) => perRequestLeak(t, source, { count: FLEET_LEAK_PER_POD, name: podName('orders-api', i) })) },
     { source: '127.0.0.3', label: 'pub/sub subscribers left open (notifier)',
       play: (t, s) => pubsubLeak(t, s, { count: 12, name: 'notifier' }) },
     { source: '127.0.0.4', label: 'BLPOP with no timeout (queue-worker)',
@@ -53,7 +83,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function runDemo(options: DemoOptions): Promise<{ report: AuditReport; history: readonly SampleSummary[] }> {
   const loopback = await loopbackSourcesAvailable();
   if (!loopback.ipv4) {
-    throw new Error('the demo needs to bind 127.0.0.2-127.0.0.8 as client sources (Linux loopback); this machine refuses it');
+    throw new Error('the demo needs to bind 127.0.0.2-127.0.0.8 and 127.0.1.x as client sources (Linux loopback); this machine refuses it');
   }
   const server = await startLocalRedis({ ipv6: loopback.ipv6 });
   const handles: WorkloadHandle[] = [];
@@ -62,7 +92,7 @@ export async function runDemo(options: DemoOptions): Promise<{ report: AuditRepo
     const target = { host: server.host, port: server.port };
     for (const pattern of patterns(loopback.ipv6)) {
       handles.push(await pattern.play(target, pattern.source));
-      options.progress(`${pattern.source.padEnd(9)} ${pattern.label}`);
+      options.progress(`${pattern.source.padEnd(12)} ${pattern.label}`);
     }
     options.progress(`letting connections go idle for ${DEMO_POLICY.idleSeconds + 1} s, then auditing: 3 samples, 2 s apart`);
     await sleep((DEMO_POLICY.idleSeconds + 1) * 1000);

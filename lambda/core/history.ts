@@ -138,7 +138,7 @@ export function counterWindow(series: readonly SampleSummary[]): CounterWindow {
 
 /** Per-workload growth over the most recent samples since the last server restart (workload-history.ts). */
 export function growthOfWorkloads(series: readonly SampleSummary[], minGrowth: number, minConnections: number): WorkloadGrowth[] {
-  return workloadGrowth(sinceLastRestart(series).slice(-GROWTH_WINDOW_SAMPLES), minGrowth, minConnections);
+  return workloadGrowth(sinceLastRestart(series).slice(-GROWTH_WINDOW_SAMPLES), minGrowth, minConnections, MAX_SOURCES_PER_SAMPLE);
 }
 
 /** The samples after the last restart or stats reset of any node (connections do not survive a restart). */

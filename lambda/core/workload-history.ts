@@ -41,29 +41,37 @@ export function workloadCounts(groups: readonly WorkloadGroup[], limit: number):
 interface TimedCounts {
   readonly takenAtMs: number;
   readonly workloads?: Readonly<Record<string, WorkloadCount>> | undefined;
+  readonly nodes: ReadonlyArray<{ readonly connectedClients: number | null }>;
+}
+
+interface Point {
+  readonly at: number;
+  readonly count: WorkloadCount;
+  /** Absent from a sample that kept every workload: 0 then, unless its key changed (see workloadGrowth). */
+  readonly filled: boolean;
 }
 
 /**
  * Workloads whose connections rose across the window: the latest count is the highest seen, at least
  * `minConnections`, and it exceeds the first by `minGrowth` (and 10%) more than the change in members
- * explains. A workload missing from a sample is unknown there, not zero: its key may have changed (an
- * address resolved this run and not the last), and a false "from 0" would be a false alarm.
+ * explains. A workload missing from a sample that kept every workload had none there; but its key may
+ * have changed instead (an address resolved this run and not the last), so growth "from 0" counts only
+ * as far as the target's own connections grew too. Missing from a cut sample, it is unknown there.
  */
-export function workloadGrowth(window: readonly TimedCounts[], minGrowth: number, minConnections: number): WorkloadGrowth[] {
+export function workloadGrowth(window: readonly TimedCounts[], minGrowth: number, minConnections: number, limit: number): WorkloadGrowth[] {
   const latest = window[window.length - 1];
   if (latest?.workloads === undefined || window.length < 2) return [];
   const found: WorkloadGrowth[] = [];
   for (const [key, [last, lastMembers]] of Object.entries(latest.workloads)) {
     if (last < minConnections) continue;
-    const known = window
-      .map((s) => ({ at: s.takenAtMs, count: s.workloads?.[key] }))
-      .filter((p): p is { at: number; count: WorkloadCount } => p.count !== undefined);
+    const known = window.map((s) => pointOf(s, key, limit)).filter((p): p is Point => p !== null);
     const first = known[0];
     if (first === undefined || known.length < 2 || first.at >= latest.takenAtMs) continue;
     if (known.some((p) => p.count[0] > last)) continue;
     const [firstCount, firstMembers] = first.count;
     const explained = firstCount * Math.max(1, firstMembers > 0 ? lastMembers / firstMembers : 1);
-    const unexplained = Math.floor(last - explained);
+    const credit = first.filled ? targetGrowth(window.find((s) => s.takenAtMs === first.at), latest) : Number.POSITIVE_INFINITY;
+    const unexplained = Math.floor(Math.min(last - explained, credit));
     if (unexplained < Math.max(minGrowth, Math.ceil(firstCount * 0.1))) continue;
     const minutes = (latest.takenAtMs - first.at) / 60_000;
     found.push({
@@ -79,6 +87,21 @@ export function workloadGrowth(window: readonly TimedCounts[], minGrowth: number
     });
   }
   return found.sort((a, b) => b.unexplained - a.unexplained || a.key.localeCompare(b.key));
+}
+
+function pointOf(sample: TimedCounts, key: string, limit: number): Point | null {
+  const count = sample.workloads?.[key];
+  if (count !== undefined) return { at: sample.takenAtMs, count, filled: false };
+  if (sample.workloads === undefined) return null;
+  const kept = Object.keys(sample.workloads).filter((k) => k !== ADDRESS_FLEET_KEY).length;
+  return kept < limit ? { at: sample.takenAtMs, count: [0, 0], filled: true } : null;
+}
+
+/** How much the target's connections grew between two samples; 0 when a node did not report them. */
+function targetGrowth(from: TimedCounts | undefined, to: TimedCounts): number {
+  const connected = (sample: TimedCounts) => sample.nodes.reduce((sum, n) => sum + (n.connectedClients ?? Number.NaN), 0);
+  const growth = from === undefined ? Number.NaN : connected(to) - connected(from);
+  return Number.isFinite(growth) ? Math.max(0, growth) : 0;
 }
 
 export function isWorkloadCounts(value: unknown): value is Record<string, WorkloadCount> {

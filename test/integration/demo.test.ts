@@ -24,16 +24,21 @@ describe('redis-leak-audit demo', () => {
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout) as AuditReport;
     expectValidReport(report);
-    const found = new Set(report.findings.filter((f) => f.severity !== 'info').map((f) => `${f.kind} ${f.subject.sourceIp ?? ''}`.trim()));
+    const found = new Set(report.findings.filter((f) => f.severity !== 'info').map((f) => `${f.kind} ${f.subject.workload ?? ''}`.trim()));
+    // One leak, one finding: the growing per-request leak is reported once, with its idle connections as evidence.
     expect(found).toEqual(new Set([
-      'idle-connections 127.0.0.2',
-      'connection-growth 127.0.0.2',
-      'pubsub-leak 127.0.0.3',
-      'blocked-clients 127.0.0.4',
-      'open-transaction 127.0.0.5',
+      'connection-growth checkout-api',
+      // Twelve pods, three leaked connections each: below every per-address threshold, one workload.
+      'idle-connections orders-api',
+      'pubsub-leak notifier',
+      'blocked-clients queue-worker',
+      'open-transaction billing',
       ...[...found].filter((f) => f.startsWith('connection-churn')),
     ]));
     expect([...found].some((f) => f.startsWith('connection-churn'))).toBe(true);
+    const fleet = report.findings.find((f) => f.subject.workload === 'orders-api');
+    expect(fleet?.evidence).toMatchObject({ members: 12, connections: 36, usedOnceIdleConnections: 36 });
+    expect(report.summary.suspectedLeaks).toBe(5);
     expect(run.stderr).toContain('redis-server stopped');
     // The demo writes its HTML page and says where (on stderr with --json).
     const htmlPath = /report written to (\S+\.html)/.exec(run.stderr)?.[1] ?? '';

@@ -43,7 +43,7 @@ function handler(options: { resolve: boolean; lookUpLoopback: boolean }) {
 
 const run = (options: { resolve: boolean; lookUpLoopback: boolean }) => handler(options)({}, lambdaContext()) as Promise<HandlerResult>;
 const latest = () => JSON.parse(aws.objects.get('reports/orders-cache/latest.json') ?? '{}') as Record<string, unknown> & {
-  findings: Array<{ kind: string; message: string; subject: { sourceIp?: string; workload?: string } }>;
+  findings: Array<{ kind: string; message: string; subject: { sourceIp?: string; workload?: string; identifiedBy?: string } }>;
   groups: { bySourceIp: Array<{ key: string; workload?: { kind: string; label: string } }> };
   workloads?: Record<string, { kind: string; label: string }>;
 };
@@ -82,7 +82,8 @@ describe('the Lambda handler with RESOLVE_SOURCE_IPS', () => {
     expect(report.groups.bySourceIp.find((g) => g.key === LEAK_SOURCE)?.workload).toMatchObject({ kind: 'lambda', label: 'Lambda function orders-api' });
     expect(report.workloads?.[LEAK_SOURCE]?.label).toBe('Lambda function orders-api');
     expect(emails()).toHaveLength(1);
-    expect(emails()[0]).toContain(`${LEAK_SOURCE} (Lambda function orders-api) holds`);
+    expect(leakFinding?.subject.identifiedBy).toBe('aws-resource');
+    expect(emails()[0]).toContain(`Lambda function orders-api (AWS resource behind the addresses, at ${LEAK_SOURCE}) holds`);
   }, 30_000);
 
   it('still stores and sends the report, with IPs only, when EC2 refuses', async () => {
@@ -91,7 +92,8 @@ describe('the Lambda handler with RESOLVE_SOURCE_IPS', () => {
 
     expect(result.targets[0]).toMatchObject({ status: 'ok', deliveryFailures: [], notified: true });
     expect(latest().workloads).toBeUndefined();
-    expect(emails()[0]).toContain(`${LEAK_SOURCE} holds`);
+    // Grouped by the next thing the server tells: the client name.
+    expect(emails()[0]).toContain(`checkout (client name, at ${LEAK_SOURCE}) holds`);
   }, 30_000);
 
   it('never asks EC2 about loopback addresses with the production resolver', async () => {
@@ -103,6 +105,6 @@ describe('the Lambda handler with RESOLVE_SOURCE_IPS', () => {
   it('does not call EC2 at all when RESOLVE_SOURCE_IPS is off', async () => {
     await run({ resolve: false, lookUpLoopback: true });
     expect(ec2Mock.commandCalls(DescribeNetworkInterfacesCommand)).toEqual([]);
-    expect(latest().findings.some((f) => f.subject.sourceIp === LEAK_SOURCE && f.subject.workload === undefined)).toBe(true);
+    expect(latest().findings.some((f) => f.subject.sourceIp === LEAK_SOURCE && f.subject.workload === 'checkout')).toBe(true);
   }, 30_000);
 });

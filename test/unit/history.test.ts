@@ -132,9 +132,24 @@ describe('growthOfWorkloads', () => {
     expect(growthOfWorkloads([withWorkloads(0, { a: [100, 1] }), withWorkloads(MIN, { a: [104, 1] })], 5, 20)).toEqual([]);
   });
 
-  it('treats a workload missing from a sample as unknown, not zero (its key may have changed)', () => {
-    expect(growthOfWorkloads([withWorkloads(0, {}), withWorkloads(MIN, { a: [25, 1] })], 5, 20)).toEqual([]);
-    const growth = growthOfWorkloads([withWorkloads(0, { a: [10, 1] }), withWorkloads(MIN, {}), withWorkloads(2 * MIN, { a: [25, 1] })], 5, 20);
+  it('counts a new workload from 0 as far as the target\'s connections grew too', () => {
+    const growth = growthOfWorkloads([withWorkloads(0, {}, { connectedClients: 10 }), withWorkloads(MIN, { a: [25, 1] }, { connectedClients: 35 })], 5, 20);
+    expect(growth).toMatchObject([{ key: 'a', first: 0, last: 25, unexplained: 25 }]);
+  });
+
+  it('does not take a workload whose key changed (an address resolved in one run only) for a new one', () => {
+    // Same 25 connections, named by address in one run and by the resource in the next: the target did not grow.
+    const renamed = growthOfWorkloads([
+      withWorkloads(0, { 'addr:10.0.0.5': [25, 1] }, { connectedClients: 25 }),
+      withWorkloads(MIN, { 'lambda:orders': [25, 1] }, { connectedClients: 25 }),
+    ], 5, 20);
+    expect(renamed).toEqual([]);
+  });
+
+  it('treats a workload missing from a sample that was cut to the largest as unknown', () => {
+    const cut = Object.fromEntries(Array.from({ length: 200 }, (_, i): [string, [number, number]] => [`w${i}`, [50, 1]]));
+    expect(growthOfWorkloads([withWorkloads(0, cut, { connectedClients: 0 }), withWorkloads(MIN, { a: [25, 1] }, { connectedClients: 10_025 })], 5, 20)).toEqual([]);
+    const growth = growthOfWorkloads([withWorkloads(0, { a: [10, 1] }), withWorkloads(MIN, cut), withWorkloads(2 * MIN, { a: [25, 1] })], 5, 20);
     expect(growth).toMatchObject([{ key: 'a', first: 10, last: 25, samples: 2 }]);
   });
 
