@@ -2,7 +2,7 @@
 // connections. Clients are added one at a time; nothing per client is kept beyond the bounded list.
 import { GroupCounter, type ClientGroup, type ClientTraits } from './client-groups.js';
 import type { AuditPolicy, ClientRecord } from './model.js';
-import { workloadIdentity } from './workload-identity.js';
+import { NameCache, workloadIdentity } from './workload-identity.js';
 import { WorkloadCounter, type WorkloadGroup } from './workload-groups.js';
 import type { Workload } from './workloads.js';
 
@@ -80,6 +80,7 @@ export class ClientAnalyser {
   private readonly byUser = new GroupCounter();
   private readonly byLibrary = new GroupCounter();
   private readonly byWorkload = new WorkloadCounter();
+  private readonly names = new NameCache();
   private readonly topIdle: IdleConnection[] = [];
   private totals = { analysed: 0, idle: 0, pubsub: 0, blocked: 0, inTransaction: 0, tracking: 0, unnamed: 0 };
   private excludedAuditor = 0;
@@ -116,7 +117,7 @@ export class ClientAnalyser {
     this.byName.add(client.name === '' ? '(unnamed)' : client.name, client, traits);
     this.byUser.add(client.user, client, traits);
     this.byLibrary.add(libraryKey(client), client, traits);
-    this.byWorkload.add(workloadIdentity(client, this.resolved), client, traits);
+    this.byWorkload.add(workloadIdentity(client, this.resolved, this.names), client, traits);
     this.keepIfAmongMostIdle(node, client);
   }
 

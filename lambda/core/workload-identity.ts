@@ -38,11 +38,30 @@ export interface WorkloadIdentity {
 export const ADDRESS_FLEET_KEY = 'fleet:addresses';
 const MAX_NAME_CHARS = 100;
 
-export function workloadIdentity(client: ClientRecord, resolved?: ReadonlyMap<string, Workload>): WorkloadIdentity {
+/**
+ * Normalised names by raw name, for one analysis: a fleet's clients share a few names, and the
+ * normalisation's patterns need not run once per client. Bounded: past the limit names are normalised
+ * every time, nothing more is kept.
+ */
+export class NameCache {
+  private readonly names = new Map<string, string>();
+  constructor(private readonly limit = 10_000) {}
+
+  normalised(name: string): string {
+    if (name === '') return '';
+    const known = this.names.get(name);
+    if (known !== undefined) return known;
+    const normalised = normaliseClientName(name);
+    if (this.names.size < this.limit) this.names.set(name, normalised);
+    return normalised;
+  }
+}
+
+export function workloadIdentity(client: ClientRecord, resolved?: ReadonlyMap<string, Workload>, names?: NameCache): WorkloadIdentity {
   const aws = resolved?.get(client.sourceIp);
   const deployment = aws === undefined ? null : deploymentOf(aws);
   if (deployment !== null) return deployment;
-  const name = normaliseClientName(client.name);
+  const name = names === undefined ? normaliseClientName(client.name) : names.normalised(client.name);
   if (name !== '') return { key: `name:${name}`, label: name, identifiedBy: 'client-name' };
   if (client.user !== '' && client.user !== 'default') {
     const user = plain(client.user, MAX_NAME_CHARS);
