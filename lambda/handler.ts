@@ -9,6 +9,7 @@ import middy from '@middy/core';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Context } from 'aws-lambda';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { auditTarget, type LogSink, type TargetDeps, type TargetOutcome } from './audit-target.js';
 import { connectableTarget } from './auth/target-credentials.js';
@@ -44,7 +45,7 @@ export interface HandlerDeps {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-export type HandlerClients = Omit<AwsClients, 'ec2' | 'elasticache'> & Partial<Pick<AwsClients, 'ec2' | 'elasticache'>>;
+export type HandlerClients = Omit<AwsClients, 'ec2' | 'ecs' | 'elasticache'> & Partial<Pick<AwsClients, 'ec2' | 'ecs' | 'elasticache'>>;
 
 export interface HandlerResult {
   readonly targets: readonly TargetOutcome[];
@@ -152,9 +153,14 @@ export function createHandler(overrides: Partial<HandlerDeps> = {}) {
 }
 
 function defaultIpResolver(clients: HandlerClients, logger: Logger): IpResolver | null {
-  // `in`, not a read: reading clients.ec2 would load the EC2 SDK even when no address needs looking up.
+  // `in`, not a read: reading clients.ec2 (or .ecs) would load its SDK even when no address needs looking up.
   if (!('ec2' in clients)) return null;
-  return new Ec2IpResolver({ ec2: () => clients.ec2 as EC2Client, logger });
+  return new Ec2IpResolver({
+    ec2: () => clients.ec2 as EC2Client,
+    // Without an ECS client (test doubles) task interfaces are named from their tags only.
+    ...('ecs' in clients ? { ecs: () => clients.ecs as ECSClient } : {}),
+    logger,
+  });
 }
 
 function defaultDiscovery(clients: HandlerClients, logger: Logger): CacheDiscovery {

@@ -1,7 +1,7 @@
 // The Lambda role's permissions, each scoped to what the auditor does: write its reports and state, read
 // its state and reports (the presigned links are signed with this role), publish to its topic, put
 // metrics in its namespace only, read its secrets, connect with IAM only to the caches that use it, and
-// (optionally) describe network interfaces and instances in its region to name the clients behind IPs.
+// (optionally) describe network interfaces, instances and ECS tasks in its region to name the clients behind IPs.
 import { Arn, ArnFormat, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -15,7 +15,7 @@ export interface AuditorGrants {
   readonly topic: sns.ITopic;
   readonly namespace: string;
   readonly targets: readonly AuditTargetSpec[];
-  /** Allow the EC2 Describe calls that name the workloads behind source IPs. */
+  /** Allow the EC2 Describe and ECS List/Describe calls that name the workloads behind source IPs. */
   readonly resolveSourceIps?: boolean;
   /** Allow listing the caches and reading their tags, and the credentials of the discovered caches. */
   readonly discovery?: DiscoverySpec;
@@ -51,6 +51,7 @@ export function grantAuditorPermissions(fn: lambda.Function, grants: AuditorGran
       resources: ['*'],
       conditions: { StringEquals: { 'aws:RequestedRegion': Stack.of(fn).region } },
     }));
+    grantEcsTaskLookup(fn);
   }
   for (const target of grants.targets) {
     target.authSecret?.grantRead(fn);
@@ -93,6 +94,9 @@ export function grantAuditorPermissions(fn: lambda.Function, grants: AuditorGran
       reason: 'cloudwatch:PutMetricData supports no resource scope; it is limited to the auditor\'s namespace by the cloudwatch:namespace condition. '
         + 'ec2:DescribeNetworkInterfaces and ec2:DescribeInstances (read-only, to name the workloads behind client IPs) support no resource scope either; '
         + 'they are limited to the stack\'s region by the aws:RequestedRegion condition. '
+        + 'ecs:ListClusters (read-only, to find the ECS service behind a task\'s IP) supports no resource scope; it is limited to the stack\'s region by aws:RequestedRegion. '
+        + 'ecs:ListTasks over a whole cluster is authorized on * (its only resource type is a container instance, used when filtering by one); '
+        + 'it is limited to the clusters of this account and region by the ecs:cluster condition. '
         + 'cloudwatch:GetMetricData (read a serverless cache\'s connection metrics) and elasticache:DescribeReplicationGroups / DescribeServerlessCaches '
         + '(list the caches for discovery by tag; read-only, no data) take no resource scope when listing; both are limited to the stack\'s region by aws:RequestedRegion.',
     });
@@ -109,6 +113,32 @@ export function grantAuditorPermissions(fn: lambda.Function, grants: AuditorGran
       reason: 'Publishing to the KMS-encrypted alert topic needs kms:GenerateDataKey* on that topic\'s own key, which is the only resource granted.',
     });
   }
+}
+
+/**
+ * What grouping ECS tasks into their service needs (lambda/publish/ecs-task-resolver.ts), read-only: list the
+ * region's clusters (no resource scope), list a cluster's tasks (authorized on `*`: scoped by ecs:cluster) and
+ * describe tasks (scoped to the task ARNs, and by ecs:cluster, of this account and region).
+ */
+function grantEcsTaskLookup(fn: lambda.Function): void {
+  const stack = Stack.of(fn);
+  const anyEcs = (resource: string) => Arn.format({ service: 'ecs', resource, resourceName: '*' }, stack);
+  const inOwnClusters = { ArnLike: { 'ecs:cluster': anyEcs('cluster') } };
+  fn.addToRolePolicy(new iam.PolicyStatement({
+    sid: 'ListEcsClustersForSourceIps',
+    actions: ['ecs:ListClusters'],
+    resources: ['*'],
+    conditions: { StringEquals: { 'aws:RequestedRegion': stack.region } },
+  }));
+  fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'ListEcsTasksForSourceIps', actions: ['ecs:ListTasks'], resources: ['*'], conditions: inOwnClusters }));
+  fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'DescribeEcsTasksForSourceIps', actions: ['ecs:DescribeTasks'], resources: [anyEcs('task')], conditions: inOwnClusters }));
+  const role = fn.role;
+  if (!role) return;
+  Validations.of(role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::${asNagPrints(stack, anyEcs('task'))}]`,
+    reason: 'ecs:DescribeTasks (read-only: a task\'s service, family and network attachment, to name the workload behind a client IP) is scoped to the task '
+      + 'ARNs of this account and region and to its clusters by ecs:cluster: the tasks come and go between runs, so their ids are unknown at deploy time.',
+  });
 }
 
 /** What discovery needs: list the caches of the region, read their tags, and connect with its credentials. */

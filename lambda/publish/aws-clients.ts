@@ -6,13 +6,15 @@
 // instead of eating the Lambda's whole timeout.
 //
 // Endpoints: the installed SDK (@smithy/core endpoints) reads AWS_ENDPOINT_URL_<SERVICE ID> (S3, CLOUDWATCH,
-// SNS, EC2, ELASTICACHE) and then AWS_ENDPOINT_URL, unless AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is set, so nothing is passed
+// SNS, EC2, ECS, ELASTICACHE) and then AWS_ENDPOINT_URL, unless AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is set, so nothing is passed
 // here for them. Local S3 emulators only serve path-style requests, hence forcePathStyle with an override.
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { elastiCacheSdk } from '../discovery/elasticache-sdk.js';
 import { ec2Sdk } from './ec2-sdk.js';
+import { ecsSdk } from './ecs-sdk.js';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 
@@ -22,6 +24,8 @@ export interface AwsClients {
   readonly sns: SNSClient;
   /** DescribeNetworkInterfaces / DescribeInstances: names for source IPs (ec2-ip-resolver.ts). */
   readonly ec2: EC2Client;
+  /** ListClusters / ListTasks / DescribeTasks: the ECS service behind a task's source IP (ecs-task-resolver.ts). */
+  readonly ecs: ECSClient;
   /** DescribeReplicationGroups / DescribeServerlessCaches / ListTagsForResource: discovery by tag. */
   readonly elasticache: ElastiCacheClient;
 }
@@ -37,6 +41,7 @@ export function createAwsClients(region?: string): AwsClients {
   if (existing) return existing;
   const common = { maxAttempts: 1, requestHandler: REQUEST_HANDLER, ...(region ? { region } : {}) };
   let ec2: EC2Client | undefined;
+  let ecs: ECSClient | undefined;
   let elasticache: ElastiCacheClient | undefined;
   const clients: AwsClients = {
     s3: new S3Client({ ...common, ...(s3EndpointOverridden(process.env) ? { forcePathStyle: true } : {}) }),
@@ -46,6 +51,11 @@ export function createAwsClients(region?: string): AwsClients {
     get ec2() {
       ec2 ??= new (ec2Sdk().EC2Client)(common);
       return ec2;
+    },
+    // Likewise: see ecs-sdk.ts.
+    get ecs() {
+      ecs ??= new (ecsSdk().ECSClient)(common);
+      return ecs;
     },
     get elasticache() {
       elasticache ??= new (elastiCacheSdk().ElastiCacheClient)(common);

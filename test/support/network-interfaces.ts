@@ -1,6 +1,8 @@
 // DescribeNetworkInterfaces answers as EC2 gives them (shapes and descriptions taken from real accounts,
-// ids made up): one interface per kind of workload the auditor names.
+// ids made up): one interface per kind of workload the auditor names; and the ECS tasks (DescribeTasks)
+// behind awsvpc task interfaces.
 import type { NetworkInterface } from '@aws-sdk/client-ec2';
+import type { Task } from '@aws-sdk/client-ecs';
 
 const common = { AvailabilityZone: 'eu-west-1a', OwnerId: '123456789012', SubnetId: 'subnet-0a1b2c3d4e5f60718', VpcId: 'vpc-0123456789abcdef0', Status: 'in-use' as const };
 
@@ -21,14 +23,21 @@ export function lambdaEni(ip: string, functionName = 'orders-api'): NetworkInter
   };
 }
 
+export const ECS_ATTACHMENT_ID = '6f0c2e3a-1b2c-4d5e-8f90-a1b2c3d4e5f6';
+
+/** A task attachment id of its own for each address, so that a fleet of tasks has distinct interfaces. */
+export function attachmentIdFor(ip: string): string {
+  return `6f0c2e3a-1b2c-4d5e-8f90-${ip.split('.').map((n) => Number(n).toString(16).padStart(3, '0')).join('')}`;
+}
+
 export function ecsEni(ip: string, tags: Array<{ Key: string; Value: string }> = [
   { Key: 'aws:ecs:serviceName', Value: 'checkout' }, { Key: 'aws:ecs:clusterName', Value: 'prod' },
-]): NetworkInterface {
+], attachmentId = ECS_ATTACHMENT_ID): NetworkInterface {
   return {
     ...common, ...addresses(ip),
-    NetworkInterfaceId: 'eni-0ee55ff66aa77bb88',
+    NetworkInterfaceId: attachmentId === ECS_ATTACHMENT_ID ? 'eni-0ee55ff66aa77bb88' : `eni-0${attachmentId.slice(-16)}`,
     InterfaceType: 'interface',
-    Description: 'arn:aws:ecs:eu-west-1:123456789012:attachment/6f0c2e3a-1b2c-4d5e-8f90-a1b2c3d4e5f6',
+    Description: `arn:aws:ecs:eu-west-1:123456789012:attachment/${attachmentId}`,
     RequesterId: '578734482556',
     RequesterManaged: true,
     Attachment: { AttachmentId: 'eni-attach-0f1e2d3c4b5a69788', DeviceIndex: 1, InstanceOwnerId: '578734482556', Status: 'attached' },
@@ -70,5 +79,33 @@ export function unknownEni(ip: string): NetworkInterface {
     Description: 'hand-made interface for the batch host',
     RequesterManaged: false,
     TagSet: [],
+  };
+}
+
+/** A RUNNING awsvpc task as DescribeTasks answers it: `group` is `service:NAME`, or `family:NAME` for RunTask. */
+export function ecsTask(ip: string, opts: { group: string; cluster?: string; family?: string; attachmentId?: string; networkInterfaceId?: string }): Task {
+  const cluster = opts.cluster ?? 'prod';
+  const attachmentId = opts.attachmentId ?? attachmentIdFor(ip);
+  const family = opts.family ?? opts.group.split(':')[1] ?? 'app';
+  return {
+    taskArn: `arn:aws:ecs:eu-west-1:123456789012:task/${cluster}/${attachmentId.replace(/-/g, '').slice(-32)}`,
+    clusterArn: `arn:aws:ecs:eu-west-1:123456789012:cluster/${cluster}`,
+    taskDefinitionArn: `arn:aws:ecs:eu-west-1:123456789012:task-definition/${family}:42`,
+    group: opts.group,
+    launchType: 'FARGATE',
+    lastStatus: 'RUNNING',
+    desiredStatus: 'RUNNING',
+    attachments: [{
+      id: attachmentId,
+      type: 'ElasticNetworkInterface',
+      status: 'ATTACHED',
+      details: [
+        { name: 'subnetId', value: common.SubnetId },
+        { name: 'networkInterfaceId', value: opts.networkInterfaceId ?? `eni-0${attachmentId.slice(-16)}` },
+        { name: 'macAddress', value: '0a:1b:2c:3d:4e:5f' },
+        { name: 'privateDnsName', value: `ip-${ip.replace(/\./g, '-')}.eu-west-1.compute.internal` },
+        { name: 'privateIPv4Address', value: ip },
+      ],
+    }],
   };
 }
