@@ -16,9 +16,9 @@ Audit flags:
   --state-file PATH            keep history between runs (cron): churn and growth across runs
   --idle-seconds N             a connection idle this long counts as idle (default 300)
   --churn-per-minute N         new connections per minute that count as churn (default 100)
-  --min-group-connections N    a source below this is never a leak suspect (default 20)
-  --min-pubsub-connections N   idle subscribers from one source that make a pub/sub leak (default 10, at most the above)
-  --min-growth N               connections a source must gain to count as growing (default 5)
+  --min-group-connections N    a workload (or one of its addresses) below this is never a leak suspect (default 20)
+  --min-pubsub-connections N   idle subscribers of a workload that make a pub/sub leak (default 10, at most the above)
+  --min-growth N               connections a workload must gain, beyond new members, to count as growing (default 5)
   --maxclients-warn F          share of maxclients that is a warning (default 0.8)
   --maxclients-critical F      share of maxclients that is critical (default 0.95)
   --list-limit N               entries kept per group list and idle list in the report (default 50)
