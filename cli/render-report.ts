@@ -1,10 +1,25 @@
-// The report as a person reads it in a terminal: verdict first, then where the connections come from.
+// The report as a person reads it in a terminal: verdict first, then where the connections come from,
+// workloads (the services behind them) before addresses, since a fleet's leak is one row there.
 import type { AuditReport } from '../lambda/core/report.js';
 import type { ClientGroup } from '../lambda/core/client-groups.js';
-import { palette, safeCell, table, type Palette } from './text-table.js';
+import type { Finding } from '../lambda/core/findings/index.js';
+import type { WorkloadGroup } from '../lambda/core/workload-groups.js';
+import type { IdentifiedBy } from '../lambda/core/workload-identity.js';
+import { palette, safeCell, table, type Column, type Palette } from './text-table.js';
 
 const GROUP_ROWS = 10;
 const IDLE_ROWS = 10;
+const WORKLOAD_LABEL_CHARS = 40;
+
+/** IDENTIFIED_BY_TEXT in a table cell's width: the page and the findings carry the full words. */
+const IDENTIFIED_BY_SHORT: Readonly<Record<IdentifiedBy, string>> = {
+  'aws-resource': 'AWS resource',
+  'client-name': 'client name',
+  'acl-user': 'ACL user',
+  'client-library': 'client library',
+  'source-address': 'address',
+  'address-fleet': 'address fleet',
+};
 
 export function renderReport(report: AuditReport, color: boolean): string {
   const p = palette(color);
@@ -32,11 +47,18 @@ export function renderReport(report: AuditReport, color: boolean): string {
     + `   idle ${listed ? s.idleClients : '?'}   pub/sub ${fmt(s.pubsubClients)}   blocked ${fmt(s.blockedClients)}   in MULTI ${listed ? s.inTransactionClients : '?'}`);
   const churn = s.newConnectionsPerMinute === null ? 'needs --samples 2+ or --state-file' : `${s.newConnectionsPerMinute}/min`;
   const rejected = s.rejectedSinceLastAudit === null ? '' : ` (${s.rejectedSinceLastAudit} since last sample)`;
-  out.push(`  new connections ${churn}   rejected ${fmt(s.rejectedConnections)}${rejected}   suspected leaks ${s.suspectedLeaks}`);
+  const leakConnections = s.suspectedLeaks > 0 ? ` (${s.suspectedLeakConnections} connections)` : '';
+  out.push(`  new connections ${churn}   rejected ${fmt(s.rejectedConnections)}${rejected}   suspected leaks ${s.suspectedLeaks}${leakConnections}`);
+  const w = s.largestWorkload;
+  if (w !== null) {
+    out.push(`  largest workload ${safeCell(w.label, WORKLOAD_LABEL_CHARS)} ${w.connections} conns on ${w.members} address${w.members === 1 ? '' : 'es'}`
+      + ` (${IDENTIFIED_BY_SHORT[w.identifiedBy] ?? safeCell(w.identifiedBy, 20)})`);
+  }
   out.push('');
   out.push(...renderServiceMetrics(report, p), ...renderLimitations(report, p));
   out.push(...renderFindings(report, p));
   // A source resolved to its workload (Lambda) reads `10.0.1.23 (Lambda function orders-api)`.
+  out.push(...renderWorkloads(report.groups.byWorkload, report.groupsOmitted.byWorkload, p));
   const sources = report.groups.bySourceIp.map((g) => (g.workload ? { ...g, key: `${g.key} (${g.workload.label})` } : g));
   out.push(...renderGroups('Sources (by client IP)', sources, report.groupsOmitted.bySourceIp, p));
   out.push(...renderGroups('By client name', report.groups.byName, report.groupsOmitted.byName, p));
@@ -63,6 +85,8 @@ function renderFindings(report: AuditReport, p: Palette): string[] {
   for (const f of report.findings) {
     const tag = f.severity === 'critical' ? p.red('CRITICAL') : f.severity === 'warning' ? p.yellow('WARNING ') : p.cyan('info    ');
     out.push(`  ${tag} ${p.bold(f.kind)}  ${safeCell(f.message, 400)}`);
+    const addresses = fleetAddresses(f);
+    if (addresses !== null) out.push(p.dim(`           ${addresses}`));
     out.push(p.dim(`           fix: ${f.recommendation}`));
   }
   out.push('');
@@ -90,18 +114,51 @@ function renderLimitations(report: AuditReport, p: Palette): string[] {
   return [p.bold('Not visible in this audit'), ...limitations.map((l) => `  - ${safeCell(l, 400)}`), ''];
 }
 
+/** A fleet's largest addresses, under its finding: `addresses: 10.0.1.7 (14), 10.0.1.9 (13), ... of 30`. */
+function fleetAddresses(f: Finding): string | null {
+  const related = f.relatedSources ?? [];
+  const members = f.evidence.members ?? 0;
+  if (related.length === 0 || members <= 1) return null;
+  const listed = related.map((r) => `${safeCell(r.sourceIp, 60)} (${r.connections})`).join(', ');
+  return `addresses: ${listed}${members > related.length ? `, ... of ${members}` : ''}`;
+}
+
+const RIGHT = { align: 'right' } as const;
+/** The columns every group table shares after its key (and a workload's identification and size). */
+const COUNT_COLUMNS: readonly Column[] = [{ header: 'conns', ...RIGHT }, { header: 'idle', ...RIGHT }];
+const STATE_COLUMNS: readonly Column[] = [{ header: 'pubsub', ...RIGHT }, { header: 'blocked', ...RIGHT }, { header: 'multi', ...RIGHT },
+  { header: 'oldest', ...RIGHT }, { header: '<1m', ...RIGHT }, { header: '1m-1h', ...RIGHT }, { header: '1h-1d', ...RIGHT }, { header: '>1d', ...RIGHT }];
+
+function stateCells(g: ClientGroup): unknown[] {
+  return [g.pubsub, g.blocked, g.inTransaction, duration(g.oldestAgeSeconds),
+    g.ageBuckets['<1m'], g.ageBuckets['1m-1h'], g.ageBuckets['1h-1d'], g.ageBuckets['>1d']];
+}
+
+function titleOf(title: string, shown: number, omitted: number, p: Palette): string {
+  return p.bold(title) + (shown > GROUP_ROWS || omitted > 0 ? p.dim(` (top ${Math.min(GROUP_ROWS, shown)} of ${shown + omitted})`) : '');
+}
+
+function renderWorkloads(groups: readonly WorkloadGroup[], omitted: number, p: Palette): string[] {
+  if (groups.length === 0) return [];
+  return [
+    titleOf('Workloads', groups.length, omitted, p),
+    table(
+      [{ header: 'workload', max: WORKLOAD_LABEL_CHARS }, { header: 'identified by' }, { header: 'addrs', ...RIGHT }, ...COUNT_COLUMNS,
+        { header: 'used once', ...RIGHT }, ...STATE_COLUMNS],
+      groups.slice(0, GROUP_ROWS).map((g) => [g.label, IDENTIFIED_BY_SHORT[g.identifiedBy] ?? g.identifiedBy, g.members,
+        g.connections, g.idle, g.usedOnceIdle, ...stateCells(g)]),
+    ),
+    '',
+  ];
+}
+
 function renderGroups(title: string, groups: readonly ClientGroup[], omitted: number, p: Palette): string[] {
   if (groups.length === 0) return [];
-  const more = groups.length > GROUP_ROWS || omitted > 0 ? p.dim(` (top ${Math.min(GROUP_ROWS, groups.length)} of ${groups.length + omitted})`) : '';
   return [
-    p.bold(title) + more,
+    titleOf(title, groups.length, omitted, p),
     table(
-      [{ header: 'key', max: 60 }, { header: 'conns', align: 'right' }, { header: 'idle', align: 'right' },
-        { header: 'pubsub', align: 'right' }, { header: 'blocked', align: 'right' }, { header: 'multi', align: 'right' },
-        { header: 'oldest', align: 'right' }, { header: '<1m', align: 'right' }, { header: '1m-1h', align: 'right' },
-        { header: '1h-1d', align: 'right' }, { header: '>1d', align: 'right' }],
-      groups.slice(0, GROUP_ROWS).map((g) => [g.key, g.connections, g.idle, g.pubsub, g.blocked, g.inTransaction,
-        duration(g.oldestAgeSeconds), g.ageBuckets['<1m'], g.ageBuckets['1m-1h'], g.ageBuckets['1h-1d'], g.ageBuckets['>1d']]),
+      [{ header: 'key', max: 60 }, ...COUNT_COLUMNS, ...STATE_COLUMNS],
+      groups.slice(0, GROUP_ROWS).map((g) => [g.key, g.connections, g.idle, ...stateCells(g)]),
     ),
     '',
   ];

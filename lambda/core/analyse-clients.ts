@@ -55,13 +55,23 @@ export function libraryKey(client: ClientRecord): string {
   return client.libVer === '' ? client.libName : `${client.libName}@${client.libVer}`;
 }
 
-export function traitsOf(client: ClientRecord, policy: AuditPolicy, youngSeconds = YOUNG_CONNECTION_SECONDS): ClientTraits {
+/** Slack between a connection's age and its idle time still read as "never used after opening". */
+export function usedOnceSlackSeconds(ageSeconds: number): number {
+  // Whole seconds and a request's own commands: a few seconds, more for older connections, at most half a minute
+  // (a pool used for its first minutes and idle for hours was used, not abandoned at birth).
+  return Math.max(2, Math.min(ageSeconds * 0.05, 30));
+}
+
+/**
+ * How the checks see one client. `openedAfter`: the node's highest client id at the start of the comparison
+ * window; ids only grow, so a higher id was opened during the window (exact, where ages are whole seconds).
+ */
+export function traitsOf(client: ClientRecord, policy: AuditPolicy, youngSeconds = YOUNG_CONNECTION_SECONDS, openedAfter?: number): ClientTraits {
   const idle = client.idleSeconds >= policy.idleSeconds;
   const subscriber = client.sub + client.psub + client.ssub > 0 || client.flags.includes('P');
   const blocked = client.flags.includes('b');
   const inTransaction = client.multi >= 0 || client.flags.includes('x');
-  // Integer seconds and a few ms between connect and first command: allow a little slack.
-  const slack = Math.max(2, client.ageSeconds * 0.05);
+  const slack = usedOnceSlackSeconds(client.ageSeconds);
   return {
     idle,
     subscriber,
@@ -70,7 +80,7 @@ export function traitsOf(client: ClientRecord, policy: AuditPolicy, youngSeconds
     idlePlain: idle && !subscriber && !blocked && !inTransaction,
     usedOnce: client.idleSeconds >= client.ageSeconds - slack,
     emptySubscriber: client.flags.includes('P') && client.sub + client.psub + client.ssub === 0,
-    young: client.ageSeconds < youngSeconds,
+    young: openedAfter === undefined ? client.ageSeconds < youngSeconds : client.id > openedAfter,
   };
 }
 
@@ -93,8 +103,11 @@ export class ClientAnalyser {
     private readonly resolved?: ReadonlyMap<string, Workload>,
   ) {}
 
-  /** Adds one client seen on `node`; `auditorAddresses` are the auditor's own connections there. */
-  add(node: string, client: ClientRecord, auditorAddresses: ReadonlySet<string>): void {
+  /**
+   * Adds one client seen on `node`; `auditorAddresses` are the auditor's own connections there; `openedAfter`
+   * the node's highest client id when the comparison window started, when known (traitsOf).
+   */
+  add(node: string, client: ClientRecord, auditorAddresses: ReadonlySet<string>, openedAfter?: number): void {
     if (auditorAddresses.has(client.addr) || client.name === AUDITOR_CLIENT_NAME) {
       this.excludedAuditor += 1;
       return;
@@ -103,7 +116,7 @@ export class ClientAnalyser {
       this.excludedReplication += 1;
       return;
     }
-    const traits = traitsOf(client, this.policy, this.youngSeconds);
+    const traits = traitsOf(client, this.policy, this.youngSeconds, openedAfter);
     const totals = this.totals;
     totals.analysed += 1;
     if (traits.idle) totals.idle += 1;

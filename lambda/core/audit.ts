@@ -69,8 +69,11 @@ export function assessAudit(input: AuditInput): AuditOutcome {
 
   const previous = input.previousState?.samples ?? [];
   const youngSeconds = youngWindowSeconds(input.samples, previous);
-  for (const sample of input.samples) {
-    const { nodes, analysis } = parseAndAnalyse(sample, policy, youngSeconds, input.resolvedSources);
+  // The highest client id per node when the window started: this run's first sample, else the last run's.
+  let windowStart: WindowStart = (node, runId) => lastRunMaxId(input.previousState, node, runId);
+  for (const [index, sample] of input.samples.entries()) {
+    const { nodes, analysis, maxIds } = parseAndAnalyse(sample, policy, youngSeconds, input.resolvedSources, windowStart);
+    if (index === 0 && input.samples.length >= 2) windowStart = (node) => maxIds.get(node);
     summaries.push(summariseSample(
       Math.max(...sample.map((raw) => raw.takenAtMs)),
       nodes.map(({ raw, counters }) => {
@@ -180,19 +183,37 @@ function youngWindowSeconds(samples: ReadonlyArray<ReadonlyArray<RawNodeSample>>
  * Parses one sample and analyses its clients in the same pass: each client goes into the analyser as its
  * line is read and is not kept, so memory stays bounded by the report's lists, not by the client count.
  */
+/** The highest client id of a node when the comparison window started; undefined when unknown. */
+type WindowStart = (node: string, runId: string | null) => number | undefined;
+
+/** From the last run's collection memory, while the node is the same server process (ids restart with it). */
+function lastRunMaxId(state: AuditState | null, node: string, runId: string | null): number | undefined {
+  const memory = state?.collection?.[node];
+  return memory !== undefined && runId !== null && memory.runId === runId ? memory.maxId : undefined;
+}
+
 function parseAndAnalyse(
   sample: ReadonlyArray<RawNodeSample>, policy: AuditPolicy, youngSeconds: number, resolved: ReadonlyMap<string, Workload> | undefined,
-): { nodes: ParsedNode[]; analysis: ClientAnalysis | null } {
+  windowStart: WindowStart,
+): { nodes: ParsedNode[]; analysis: ClientAnalysis | null; maxIds: Map<string, number> } {
   const analyser = new ClientAnalyser(policy, youngSeconds, resolved);
+  const maxIds = new Map<string, number>();
   let listed = false;
   const nodes = sample.map((raw): ParsedNode => {
     const counters = readCounters(parseInfo(raw.infoText));
     if (raw.clientListText === null) return { raw, counters, clientList: null };
     listed = true;
     const auditor = new Set(raw.auditorAddresses);
-    return { raw, counters, clientList: scanClientList(raw.clientListText, (client) => analyser.add(raw.node, client, auditor)) };
+    const openedAfter = windowStart(raw.node, counters.runId);
+    let maxId = 0;
+    const clientList = scanClientList(raw.clientListText, (client) => {
+      if (client.id > maxId) maxId = client.id;
+      analyser.add(raw.node, client, auditor, openedAfter);
+    });
+    maxIds.set(raw.node, maxId);
+    return { raw, counters, clientList };
   });
-  return { nodes, analysis: listed ? analyser.finish() : null };
+  return { nodes, analysis: listed ? analyser.finish() : null, maxIds };
 }
 
 function nodeReport(n: ParsedNode, samples: number, allRaw: readonly RawNodeSample[]): NodeReport {

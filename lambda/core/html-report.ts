@@ -1,6 +1,6 @@
 // The report as one self-contained HTML page, for the person who clicks the link at 3 a.m.: verdict first,
-// then the findings, what could not be seen (and the cache's CloudWatch metrics), headroom, sources (and
-// their trend), groups, idle connections, nodes and the audit.
+// then the findings, what could not be seen (and the cache's CloudWatch metrics), headroom, workloads (the
+// services behind the connections), sources (and their trend), groups, idle connections, nodes and the audit.
 // No script, font, image or style sheet is fetched: inline CSS (allowed by its hash) and inline SVG, under
 // a Content-Security-Policy that allows nothing else. Every value from the report is escaped (html/markup.ts).
 import type { SampleSummary } from './history.js';
@@ -14,6 +14,7 @@ import { limitationsSection, serviceMetricsSection } from './html/service.js';
 import { cspHash } from './html/sha256.js';
 import { STYLE } from './html/style.js';
 import { findingsSection, verdictSection } from './html/verdict.js';
+import { workloadsSection } from './html/workloads.js';
 
 export { escapeHtml } from './html/markup.js';
 
@@ -59,6 +60,7 @@ ${findingsSection(context)}
 ${limitationsSection(context)}
 ${serviceMetricsSection(context)}
 ${headroomSection(context)}
+${workloadsSection(context)}
 ${sourcesSection(context, options.history)}
 ${groupsSection(context)}
 ${idleSection(context)}

@@ -6,6 +6,7 @@ import { RECOMMENDATIONS } from './findings/recommendations.js';
 import { severityRank, type Finding } from './findings/index.js';
 import { findingKey, type NotifyReason } from './notify-policy.js';
 import type { AuditReport } from './report.js';
+import { addressesOf, clientsOf, fit, headlineOf, introOf, largestWorkloadLine, lifetimeOf, notVisibleLine, statusOf } from './notification-parts.js';
 import { asciiLine, md, plain, safeUrl, sentences, truncate, utf8Bytes } from './text-safety.js';
 
 export interface NotificationMessage {
@@ -71,7 +72,10 @@ interface Context {
   readonly findings: readonly Finding[];
   readonly isNew: (finding: Finding) => boolean;
   readonly tag: string;
+  /** Our own words (`3 suspected leaks`): the workload after it is escaped per text (titled). */
   readonly headline: string;
+  /** The workload of the most severe actionable finding that names one (untrusted: a client name). */
+  readonly worst: string | null;
   readonly consoleUrl: string | null;
   /** The JSON report's console page when it differs from consoleUrl (the HTML page's). */
   readonly jsonConsoleUrl: string | null;
@@ -92,13 +96,14 @@ function compose(input: NotificationInput, cap: number): NotificationMessage {
     isNew: (f) => fresh.has(findingKey(f)),
     tag: reason === 'unreachable' || (report.status === 'failed' && findings.length === 0) ? 'FAILED' : (findings[0]?.severity ?? 'info').toUpperCase(),
     headline: headlineOf(report, reason),
+    worst: reason === 'unreachable' ? null : findings.find((f) => f.severity !== 'info' && f.subject.workload !== undefined)?.subject.workload ?? null,
     consoleUrl: safeUrl(links.consoleUrl),
     jsonConsoleUrl: links.jsonConsoleUrl === undefined || links.jsonConsoleUrl === links.consoleUrl ? null : safeUrl(links.jsonConsoleUrl),
     presignedUrl,
     lifetime: presignedUrl === null ? null : lifetimeOf(links),
     unreadable: report.nodes.filter((n) => n.samples === 0 && n.errors.length > 0).slice(0, 5),
   };
-  const subject = asciiLine(`[${context.tag}] redis-leak-auditor: ${asciiLine(context.target, 40) || 'target'}: ${context.headline}`, SUBJECT_MAX_CHARS);
+  const subject = asciiLine(`[${context.tag}] redis-leak-auditor: ${asciiLine(context.target, 40) || 'target'}: ${titled(context, (w) => plain(w, 60))}`, SUBJECT_MAX_CHARS);
   const top = findings[0];
   const defaultText = [subject, top === undefined ? '' : plain(top.message, 300), context.consoleUrl === null ? '' : `Report: ${context.consoleUrl}`]
     .filter((line) => line !== '').join('\n');
@@ -113,7 +118,8 @@ function emailText(c: Context, cap: number): string {
   const listed = fit(c.findings, cap, EMAIL_FINDINGS_CHARS, (f, i) => {
     const fix = seenFixes.has(f.recommendation) ? 'as above.' : plain(f.recommendation, 600);
     seenFixes.add(f.recommendation);
-    return `${i + 1}. ${f.severity.toUpperCase()}${c.isNew(f) ? ', NEW' : ''}: ${plain(f.message, 500)}\n   Fix: ${fix}\n`;
+    const addresses = addressesOf(f, 5, (t) => plain(t, 80));
+    return `${i + 1}. ${f.severity.toUpperCase()}${c.isNew(f) ? ', NEW' : ''}: ${plain(f.message, 500)}\n${addresses === null ? '' : `   Addresses: ${addresses}\n`}   Fix: ${fix}\n`;
   }, (n) => `... and ${n} more finding${n === 1 ? '' : 's'} in the report.\n`);
   return [
     introOf(reason, c.target),
@@ -122,6 +128,7 @@ function emailText(c: Context, cap: number): string {
     `Status:  ${statusOf(report)}`,
     `When:    ${plain(report.generatedAt, 40)}`,
     `Clients: ${clientsOf(report)}`,
+    ...largestWorkloadLine(report),
     `New connections per minute: ${perMinute === null ? 'unknown (needs history from an earlier run)' : Math.round(perMinute * 10) / 10}`,
     `Rejected since the last audit: ${report.summary.rejectedSinceLastAudit ?? 'unknown'}`,
     ...notVisibleLine(report),
@@ -162,7 +169,10 @@ function chatbotNotification(c: Context, cap: number) {
     used += line.length + 1;
   }
   const listed = fit(c.findings, cap, Math.min(CHAT_FINDINGS_CHARS, CHATBOT_LIMITS.description - used - 100),
-    (f) => `• *${f.severity.toUpperCase()}*${c.isNew(f) ? ' *NEW*' : ''} ${md(f.message, 300)}`,
+    (f) => {
+      const addresses = addressesOf(f, 3, (t) => md(t, 80));
+      return `• *${f.severity.toUpperCase()}*${c.isNew(f) ? ' *NEW*' : ''} ${md(f.message, 300)}${addresses === null ? '' : `\n   _Addresses:_ ${addresses}`}`;
+    },
     (n) => `_… and ${n} more finding${n === 1 ? '' : 's'} in the report._`);
   const nextSteps = [...new Set(c.findings.slice(0, Math.max(cap, 1)).map((f) => f.recommendation))]
     .slice(0, CHATBOT_LIMITS.nextSteps)
@@ -173,14 +183,14 @@ function chatbotNotification(c: Context, cap: number) {
     id: `${threadId}:${plain(report.generatedAt, 40)}`,
     content: {
       textType: 'client-markdown',
-      title: truncate(`${c.tag}: ${md(c.target, 60)}: ${c.headline}`, CHATBOT_LIMITS.title),
+      title: truncate(`${c.tag}: ${md(c.target, 60)}: ${titled(c, (w) => md(w, 60))}`, CHATBOT_LIMITS.title),
       description: truncate([...lines, '', ...listed].join('\n'), CHATBOT_LIMITS.description),
       ...(nextSteps.length > 0 ? { nextSteps } : {}),
       keywords: ['redis-leak-auditor', c.tag.toLowerCase(), keyword(targetName)],
     },
     metadata: {
       threadId,
-      summary: plain(`${c.target}: ${c.headline}`, 200),
+      summary: plain(`${c.target}: ${titled(c, (w) => plain(w, 60))}`, 200),
       eventType: `redis-leak-audit-${reason}`,
       relatedResources: [plain(report.target, 200)],
       additionalContext: {
@@ -195,76 +205,11 @@ function chatbotNotification(c: Context, cap: number) {
   };
 }
 
-/** One line on what the audit could not see (the report lists it all), only when something was not visible. */
-function notVisibleLine(report: AuditReport): string[] {
-  const [first, ...rest] = report.limitations ?? [];
-  if (first === undefined) return [];
-  return [`Limitations: ${plain(first, 300)}${rest.length > 0 ? ` (and ${rest.length} more limitation${rest.length === 1 ? '' : 's'} in the report)` : ''}`];
-}
-
-function headlineOf(report: AuditReport, reason: NotifyReason): string {
-  if (reason === 'unreachable' || (report.status === 'failed' && report.findings.length === 0)) return 'could not be audited';
-  const leaks = report.summary.suspectedLeaks;
-  const actionable = report.findings.filter((f) => f.severity !== 'info').length;
-  const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-  const text = leaks > 0
-    ? count(leaks, 'suspected leak') + (actionable > leaks ? `, ${count(actionable - leaks, 'other finding')}` : '')
-    : count(actionable || report.findings.length, 'finding');
-  return reason === 'reminder' ? `${text} still open` : text;
-}
-
-function introOf(reason: NotifyReason, target: string): string {
-  switch (reason) {
-    case 'new-finding': return `redis-leak-auditor found new connection problems on ${target}.`;
-    case 'escalated': return `Connection problems on ${target} became more severe.`;
-    case 'reminder': return `Reminder: connection problems on ${target} are still open.`;
-    case 'unreachable': return `redis-leak-auditor could not audit ${target}: no node could be read in the last runs.`;
-    case 'none': return `Audit summary for ${target}.`;
-  }
-}
-
-function statusOf(report: AuditReport): string {
-  const unread = report.nodes.filter((n) => n.samples === 0).length;
-  if (report.status === 'ok') return `audited (${report.nodes.length} node${report.nodes.length === 1 ? '' : 's'})`;
-  if (report.status === 'partial') return `partial: ${unread} of ${report.nodes.length} nodes could not be read`;
-  return 'failed: no node could be read';
-}
-
-function clientsOf(report: AuditReport): string {
-  const { connectedClients, maxClients, utilization } = report.summary;
-  if (connectedClients === null) return 'unknown';
-  const max = maxClients === null ? '' : ` of maxclients ${maxClients}`;
-  const fullest = utilization === null ? '' : `, fullest node at ${Math.round(utilization * 100)}%`;
-  return `${connectedClients} connected${max}${fullest}`;
-}
-
-/** The presigned URL's real remaining life, rounded down: never promise more than the signature holds. */
-function lifetimeOf(links: NotificationLinks): string {
-  const expires = links.presignedExpiresAt === null ? NaN : Date.parse(links.presignedExpiresAt);
-  if (!Number.isFinite(expires)) return 'valid for an unknown time (it may stop working within minutes)';
-  const left = expires - links.nowMs;
-  if (left <= 0) return 'already expired';
-  const until = new Date(Math.floor(expires / 60_000) * 60_000).toISOString().slice(0, 16).replace('T', ' ');
-  const minutes = Math.floor(left / 60_000);
-  const hours = Math.floor(left / 3_600_000);
-  const about = minutes < 1 ? 'less than a minute'
-    : minutes < 120 ? `${minutes} minute${minutes === 1 ? '' : 's'}`
-      : hours < 48 ? `${hours} hours` : `${Math.floor(hours / 24)} days`;
-  return `valid until ${until} UTC, about ${about}`;
-}
-
-/** As many rendered findings as fit the cap and the character budget, then a line counting the rest. */
-function fit(findings: readonly Finding[], cap: number, budget: number, render: (f: Finding, i: number) => string, more: (n: number) => string): string[] {
-  const out: string[] = [];
-  let used = 0;
-  for (const finding of findings) {
-    if (out.length >= cap) break;
-    const block = render(finding, out.length);
-    if (used + block.length > budget) break;
-    out.push(block);
-    used += block.length;
-  }
-  return findings.length > out.length ? [...out, more(findings.length - out.length)] : out;
+/** The headline with the worst finding's workload: `3 suspected leaks, worst: orders-api`; escape fits the text. */
+function titled(c: Context, escape: (untrusted: string) => string): string {
+  if (c.worst === null) return c.headline;
+  const one = c.findings.filter((f) => f.severity !== 'info').length === 1;
+  return `${c.headline}${one ? ':' : ', worst:'} ${escape(c.worst)}`;
 }
 
 /** One chat thread per target: a readable slug plus a hash, so names that slug alike stay apart. */

@@ -7,6 +7,12 @@ import type { IdentifiedBy, WorkloadIdentity } from './workload-identity.js';
 
 /** Members named per workload in the report and in findings, largest first. */
 export const LARGEST_MEMBERS_LISTED = 5;
+/**
+ * Abandoned connections (or idle subscribers) one member must hold for them to count towards a fleet's leak:
+ * one long-lived connection per process is how clients work, several left behind is how a connection per
+ * request looks. Members holding fewer are left out of the sum, so a fleet of healthy singles never adds up.
+ */
+export const SEVERAL_PER_MEMBER = 2;
 
 export interface WorkloadMember {
   readonly sourceIp: string;
@@ -23,10 +29,10 @@ export interface WorkloadGroup extends ClientGroup {
   readonly maxMemberIdle: number;
   /** The most idle subscribers that one member holds. */
   readonly maxMemberIdleSubscribers: number;
-  /** Members holding at least one connection used only when opened and now idle. */
-  readonly membersWithUsedOnceIdle: number;
-  /** Members holding at least one idle subscriber. */
-  readonly membersWithIdleSubscribers: number;
+  /** Used-once idle connections on the members holding at least SEVERAL_PER_MEMBER of them. */
+  readonly usedOnceIdleOnSeveral: number;
+  /** Idle subscribers on the members holding at least SEVERAL_PER_MEMBER of them. */
+  readonly idleSubscribersOnSeveral: number;
 }
 
 interface MemberCounts {
@@ -71,14 +77,19 @@ export class WorkloadCounter {
         identifiedBy: identity?.identifiedBy ?? 'source-address',
         members: members.length,
         largestMembers: members
-          .sort(([a, x], [b, y]) => y.connections - x.connections || a.localeCompare(b))
+          .sort(([a, x], [b, y]) => y.connections - x.connections || byAddress(a, b))
           .slice(0, LARGEST_MEMBERS_LISTED)
           .map(([sourceIp, m]) => ({ sourceIp, connections: m.connections })),
         maxMemberIdle: members.reduce((most, [, m]) => Math.max(most, m.idlePlain), 0),
         maxMemberIdleSubscribers: members.reduce((most, [, m]) => Math.max(most, m.idleSubscribers), 0),
-        membersWithUsedOnceIdle: members.filter(([, m]) => m.usedOnceIdle > 0).length,
-        membersWithIdleSubscribers: members.filter(([, m]) => m.idleSubscribers > 0).length,
+        usedOnceIdleOnSeveral: members.reduce((sum, [, m]) => sum + (m.usedOnceIdle >= SEVERAL_PER_MEMBER ? m.usedOnceIdle : 0), 0),
+        idleSubscribersOnSeveral: members.reduce((sum, [, m]) => sum + (m.idleSubscribers >= SEVERAL_PER_MEMBER ? m.idleSubscribers : 0), 0),
       };
     });
   }
+}
+
+/** Addresses in their natural order (127.0.1.2 before 127.0.1.10), for stable, readable lists. */
+export function byAddress(a: string, b: string): number {
+  return a.localeCompare(b, 'en', { numeric: true });
 }

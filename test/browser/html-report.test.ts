@@ -82,7 +82,7 @@ afterAll(async () => {
 
 describe('the HTML report of a real leak, in Chromium', () => {
   it('audited the leak with its hostile name (the precondition of what follows)', () => {
-    expect(report.findings.find((f) => f.kind === 'idle-connections')?.subject).toEqual({ sourceIp: LEAK, clientName: HOSTILE });
+    expect(report.findings.find((f) => f.kind === 'idle-connections')?.subject).toEqual({ workload: HOSTILE, identifiedBy: 'client-name', sourceIp: LEAK, clientName: HOSTILE });
   });
 
   it('loads with no console error and no page error', () => {
@@ -110,6 +110,16 @@ describe('the HTML report of a real leak, in Chromium', () => {
     await expect(sourceRow.first().isVisible()).resolves.toBe(true);
     expect(await sourceRow.first().innerText()).toContain('idle-connections');
     expect(await page.locator('#verdict').innerText()).toContain(LEAK);
+  });
+
+  it('shows the leaking workload first among the tables, flagged, with how it was identified', async () => {
+    const row = page.locator('#workloads tr', { hasText: HOSTILE });
+    await expect(row.first().isVisible()).resolves.toBe(true);
+    expect(await row.first().innerText()).toMatch(/idle-connections[\s\S]*client name/);
+    const [workloads, sources] = await page.evaluate<[number, number]>(
+      '[document.getElementById("workloads").offsetTop, document.getElementById("sources").offsetTop]',
+    );
+    expect(workloads).toBeLessThan(sources);
   });
 
   it('draws the trend of the sources from the run\'s samples', async () => {

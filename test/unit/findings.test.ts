@@ -134,10 +134,15 @@ describe('server-wide checks', () => {
 
 describe('trend checks', () => {
   it('reports churn above the threshold and names the source of young connections', () => {
-    const young = many(4, { sourceIp: '10.0.0.8', ageSeconds: 0 });
+    const young = many(6, { sourceIp: '10.0.0.8', ageSeconds: 0 });
     const findings = check([...busyPool(), ...young], { window: { ...noHistory, newConnectionsPerMinute: 600, windowSeconds: 60 } });
     expect(kinds(findings)).toEqual(['connection-churn:warning:10.0.0.8']);
-    expect(findings[0]?.relatedSources).toEqual([{ sourceIp: '10.0.0.8', connections: 4 }]);
+    expect(findings[0]?.relatedSources).toEqual([{ sourceIp: '10.0.0.8', connections: 6 }]);
+  });
+
+  it('names no subject for churn on the evidence of a connection or two caught in flight', () => {
+    const findings = check([...busyPool(), ...many(1, { sourceIp: '10.0.0.8', ageSeconds: 0 })], { window: { ...noHistory, newConnectionsPerMinute: 600, windowSeconds: 60 } });
+    expect(findings.map((f) => [f.kind, f.subject])).toEqual([['connection-churn', {}]]);
   });
 
   it('does not report churn at or below the threshold', () => {

@@ -7,7 +7,7 @@ import { CONTENT_SECURITY_POLICY, escapeHtml, renderHtmlReport } from '../../lam
 import { sha256 } from '../../lambda/core/html/sha256.js';
 import { defaultPolicy, type AuditPolicy } from '../../lambda/core/model.js';
 import type { AuditReport } from '../../lambda/core/report.js';
-import { sample } from '../support/builders.js';
+import { fleetFinding, sample, workloadGroup } from '../support/builders.js';
 
 const HOSTILE = '<img/src=x/onerror=alert(1)>';
 const HOSTILE_ESCAPED = '&lt;img/src=x/onerror=alert(1)&gt;';
@@ -75,7 +75,8 @@ describe('renderHtmlReport', () => {
     expect(verdict).toBeGreaterThan(0);
     expect(verdict).toBeLessThan(html.indexOf('id="findings"'));
     expect(html).toContain('Warning: 1 finding needs attention');
-    expect(html).toMatch(/<span class="kind">idle-connections<\/span><span class="subject"><span class="chip"><i>source<\/i> <span class="mono">10\.0\.0\.7<\/span>/);
+    expect(html).toMatch(/<span class="kind">idle-connections<\/span><span class="subject"><span class="chip"><i>workload<\/i> <span class="mono">orders-api<\/span><\/span>/);
+    expect(html).toContain('<span class="chip"><i>identified by</i> <span>client name</span></span><span class="chip"><i>source</i> <span class="mono">10.0.0.7</span></span></span>');
     expect(html).toContain('<dt>used once idle connections</dt><dd>30</dd>');
     expect(html).toContain('<b>Fix:</b> Reuse connections');
     expect(html).toContain('<code>await client.quit()</code>');
@@ -92,6 +93,7 @@ describe('renderHtmlReport', () => {
   it('keeps a huge report bounded and says how many more rows the JSON holds', () => {
     const base = audit(leak(30));
     const groups = Array.from({ length: 3000 }, (_, i) => group(`10.${i >> 8}.${i & 255}.1`, 3000 - i));
+    const workloads = Array.from({ length: 3000 }, (_, i) => workloadGroup(`svc-${i}`, 3000 - i, 1 + (i % 40)));
     const findings: Finding[] = Array.from({ length: 1000 }, (_, i) => ({
       kind: 'idle-connections', severity: i % 3 === 0 ? 'critical' : 'warning', subject: { sourceIp: groups[i]?.key ?? '' },
       message: `${groups[i]?.key} holds many idle connections`, evidence: { connections: 3000 - i, idleShare: 1 },
@@ -99,8 +101,8 @@ describe('renderHtmlReport', () => {
     }));
     const huge: AuditReport = {
       ...base,
-      groups: { bySourceIp: groups, byName: groups, byUser: groups, byLibrary: groups },
-      groupsOmitted: { bySourceIp: 500, byName: 0, byUser: 0, byLibrary: 0 },
+      groups: { byWorkload: workloads, bySourceIp: groups, byName: groups, byUser: groups, byLibrary: groups },
+      groupsOmitted: { byWorkload: 200, bySourceIp: 500, byName: 0, byUser: 0, byLibrary: 0 },
       findings,
       topIdle: Array.from({ length: 3000 }, (_, i) => ({ ...(base.topIdle[0] ?? ({} as AuditReport['topIdle'][number])), id: i })),
     };
@@ -109,9 +111,10 @@ describe('renderHtmlReport', () => {
     expect(html).toContain('Showing the 60 most severe of 1,000 findings; the other 940 are in the JSON report.');
     expect(html).toContain('Showing 20 of 3,500 sources; 2,980 more are in the JSON report; 500 smaller ones were left out of the report itself');
     expect(html).toContain('Showing 10 of 3,000 names; 2,990 more are in the JSON report.');
+    expect(html).toContain('Showing 20 of 3,200 workloads; 2,980 more are in the JSON report; 200 smaller ones were left out of the report itself');
     expect(html).toContain('Showing 15 of 3,000 idle connections');
     expect(html.match(/<article class="finding/g)).toHaveLength(60);
-    expect(html.match(/<tr/g)?.length).toBeLessThan(120);
+    expect(html.match(/<tr/g)?.length).toBeLessThan(140);
   });
 
   it('links the JSON report when given a safe href, and ignores any other', () => {
@@ -123,6 +126,53 @@ describe('renderHtmlReport', () => {
     for (const bad of ['javascript:alert(1)', '//evil.example/x.json', 'data:text/html,hi', 'http://plain.example/r.json', 'JavaScript:x', 'a"onmouseover="x']) {
       expect(renderHtmlReport(report, { links: { json: bad } })).not.toContain('href=');
     }
+  });
+});
+
+describe('workloads', () => {
+  const fleet = workloadGroup('orders-api', 360, 30);
+  const withFleet = (group = fleet, finding = fleetFinding(group)): AuditReport => {
+    const base = audit(leak(30));
+    return {
+      ...base,
+      summary: { ...base.summary, largestWorkload: { key: group.key, label: group.label, identifiedBy: group.identifiedBy, connections: group.connections, members: group.members }, suspectedLeakConnections: group.connections },
+      groups: { ...base.groups, byWorkload: [group, ...base.groups.byWorkload] },
+      findings: [finding],
+    };
+  };
+
+  it('lists the workloads before the sources, with how each was identified, its addresses and its states', () => {
+    const html = renderHtmlReport(audit(leak(30)));
+    expect(html.indexOf('id="workloads"')).toBeGreaterThan(html.indexOf('id="findings"'));
+    expect(html.indexOf('id="workloads"')).toBeLessThan(html.indexOf('id="sources"'));
+    const head = /<section id="workloads"[\s\S]*?<thead><tr>([\s\S]*?)<\/tr><\/thead>/.exec(html)?.[1] ?? '';
+    expect([...head.matchAll(/<th[^>]*>([^<]*)<\/th>/g)].map((m) => m[1])).toEqual([
+      'Workload', 'Identified by', 'Addresses', 'Conns', 'Idle', 'Used once, idle', 'Pub/sub', 'Blocked', 'In MULTI', 'Oldest', 'Age spread']);
+    expect(html).toMatch(/<tr class="flag"><td class="k"><span class="mono">orders-api<\/span><br><span class="badge s-warning">idle-connections<\/span><\/td><td><span class="muted">client name<\/span><\/td><td class="addrs">1<\/td><td class="n">30<\/td>/);
+  });
+
+  it("names a fleet's size and largest address in its row, and the largest workload in the verdict", () => {
+    const html = renderHtmlReport(withFleet());
+    expect(html).toContain('<td class="addrs">30<br><span class="muted small">largest <span class="mono nw">10.0.1.1</span> (12)</span></td>');
+    expect(html).toContain('<b><span class="mono">orders-api</span></b><span>largest workload: 360 conns on 30 addresses</span>');
+    expect(html).toContain('<span>suspected leaks (360 connections)</span>');
+  });
+
+  it("shows a fleet finding's workload, how it was identified and its largest addresses of how many", () => {
+    const html = renderHtmlReport(withFleet());
+    expect(html).toMatch(/<span class="subject"><span class="chip"><i>workload<\/i> <span class="mono">orders-api<\/span><\/span><span class="chip"><i>identified by<\/i> <span>client name<\/span><\/span><\/span>/);
+    expect(html).toContain('<p class="muted">Largest addresses (connections): <span class="mono nw">10.0.1.1</span> (12), <span class="mono nw">10.0.1.2</span> (12), '
+      + '<span class="mono nw">10.0.1.3</span> (12), <span class="mono nw">10.0.1.4</span> (12), <span class="mono nw">10.0.1.5</span> (12), and 25 more addresses; 30 addresses in all.</p>');
+    expect(html).not.toContain('From:');
+  });
+
+  it('escapes a hostile workload label and address in the table, the verdict, the finding and its addresses', () => {
+    const group = workloadGroup(`ECS service ${HOSTILE}`, 90, 3, { identifiedBy: 'aws-resource', largestMembers: [{ sourceIp: HOSTILE, connections: 30 }] });
+    const html = renderHtmlReport(withFleet(group, fleetFinding(group, { message: `ECS service ${HOSTILE} holds 90 connections` })));
+    expect(html).not.toMatch(/<img/i);
+    expect(html.split(`ECS service ${HOSTILE_ESCAPED}`).length - 1).toBeGreaterThanOrEqual(5);
+    expect(html).toContain(`<span class="mono nw">${HOSTILE_ESCAPED}</span> (30)`);
+    expect(html).toContain('<span>AWS resource behind the addresses</span>');
   });
 });
 

@@ -9,6 +9,7 @@ import { defaultPolicy } from '../../lambda/core/model.js';
 import { buildNotification, type NotificationInput } from '../../lambda/core/notification-text.js';
 import { findingKey } from '../../lambda/core/notify-policy.js';
 import type { AuditReport } from '../../lambda/core/report.js';
+import { fleetFinding, workloadGroup } from '../support/builders.js';
 import { expectValidReport } from '../support/report-schema.js';
 
 const NOW = Date.parse('2026-11-26T13:10:00Z');
@@ -174,5 +175,82 @@ describe('bounds and hostile input', () => {
     expect(text.split('\n')[0]).toBe('[CRITICAL] redis-leak-auditor: orders-cache: 3 suspected leaks');
     expect(text).toContain(CONSOLE);
     expect(text.length).toBeLessThan(1000);
+  });
+});
+
+describe('workloads', () => {
+  const fleet = workloadGroup('orders-api', 360, 30);
+  const fleetReport = (finding = fleetFinding(fleet), others: Finding[] = []) => {
+    const report = reportWith([finding, ...others]);
+    return { ...report, summary: { ...report.summary, largestWorkload: { key: fleet.key, label: fleet.label, identifiedBy: fleet.identifiedBy, connections: 360, members: 30 } } };
+  };
+
+  it("adds a fleet's largest addresses and its total under the finding in the email", () => {
+    const lines = build({ report: fleetReport(), newKeys: [] }).email.split('\n');
+    const at = lines.findIndex((line) => line.startsWith('1. WARNING: orders-api (client name, 30 addresses'));
+    expect(at).toBeGreaterThan(0);
+    expect(lines[at + 1]).toBe('   Addresses: 10.0.1.1 (12 connections), 10.0.1.2 (12), 10.0.1.3 (12), 10.0.1.4 (12), 10.0.1.5 (12) and 25 more (30 in all)');
+    expect(lines[at + 2]).toMatch(/^ {3}Fix: /);
+  });
+
+  it('adds no address line to a finding about one address', () => {
+    expect(build().email).not.toContain('Addresses:');
+  });
+
+  it('names the largest workload, how it was identified and on how many addresses, in the email', () => {
+    expect(build({ report: fleetReport(), newKeys: [] }).email.split('\n')).toContain('Largest workload: orders-api (client name), 360 connections on 30 addresses');
+  });
+
+  it('lists the three largest addresses and the total under the finding in the chat', () => {
+    const { description } = chatbot(build({ report: fleetReport(), newKeys: [] }).https).content;
+    expect(description).toContain('• *WARNING* orders-api (client name, 30 addresses, largest 10.0.1.1) holds 360 connections');
+    expect(description).toContain('\n   _Addresses:_ 10.0.1.1 (12 connections), 10.0.1.2 (12), 10.0.1.3 (12) and 27 more (30 in all)');
+  });
+
+  it("names the most severe finding's workload in the subject, the chat title and the summary", () => {
+    const one = build({ report: fleetReport(), newKeys: [] });
+    expect(one.subject).toBe('[WARNING] redis-leak-auditor: orders-cache: 1 suspected leak: orders-api');
+    expect(chatbot(one.https).content.title).toBe('WARNING: orders-cache: 1 suspected leak: orders-api');
+    const critical = fleetFinding(workloadGroup('billing-worker', 500, 10), { severity: 'critical' });
+    const two = build({ report: fleetReport(fleetFinding(fleet), [critical]), reason: 'reminder', newKeys: [] });
+    expect(two.subject).toBe('[CRITICAL] redis-leak-auditor: orders-cache: 2 suspected leaks still open, worst: billing-worker');
+    expect(chatbot(two.https).metadata.summary).toBe('orders-cache: 2 suspected leaks still open, worst: billing-worker');
+    const onlyInfo = fleetFinding(fleet, { severity: 'info' });
+    expect(build({ report: reportWith([onlyInfo]), newKeys: [] }).subject).toBe('[INFO] redis-leak-auditor: orders-cache: 1 finding');
+  });
+
+  it('keeps a hostile workload label on one line, escaped, in every text', () => {
+    const evil = workloadGroup('evil\n# injected *bold* _x_ [link](https://x) <!channel> <img src=x>\u0007', 90, 3, {
+      largestMembers: [{ sourceIp: '10.0.0.1\n# injected <b>', connections: 30 }],
+    });
+    const message = build({ report: reportWith([fleetFinding(evil)]), newKeys: [] });
+    const { content, metadata } = chatbot(message.https);
+    expect(message.subject).toMatch(printableAscii);
+    expect(message.subject.length).toBeLessThan(100);
+    expect(message.subject).toContain('1 suspected leak: evil # injected *bold* _x_');
+    expect(content.title).toBe('WARNING: orders-cache: 1 suspected leak: evil # injected \\*bold\\* \\_x\\_ \\[link\\](https://x) &lt;!chan…');
+    expect(content.description).toContain('evil # injected \\*bold\\* \\_x\\_ \\[link\\](https://x) &lt;!channel&gt; &lt;img src=x&gt;');
+    for (const text of [content.title, content.description]) {
+      expect(text).not.toContain('<!channel>');
+      expect(text).not.toContain('<img');
+      expect(text).not.toContain('*bold*');
+    }
+    expect(content.description).toContain('_Addresses:_ 10.0.0.1 # injected &lt;b&gt; (30 connections) and 2 more (3 in all)');
+    expect(message.email).toContain('   Addresses: 10.0.0.1 # injected <b> (30 connections) and 2 more (3 in all)');
+    expect(metadata.summary).not.toMatch(/[\r\n]/);
+    expect(metadata.summary).not.toContain('\u0007');
+    for (const text of [content.description, message.email, message.default]) {
+      expect(text.split('\n').some((line) => line.trimStart().startsWith('# injected'))).toBe(false);
+    }
+  });
+
+  it('keeps the whole SNS message under 32 KB and the chat within its limits with 2,000 fleet findings', () => {
+    const many = Array.from({ length: 2000 }, (_, i) => fleetFinding(workloadGroup(`svc-${i}-${'*_'.repeat(100)}`, 400, 40)));
+    const message = build({ report: reportWith(many), newKeys: many.map(findingKey) });
+    expect(envelopeBytes(message)).toBeLessThan(32 * 1024);
+    const { content } = chatbot(message.https);
+    expect(content.title.length).toBeLessThanOrEqual(250);
+    expect(content.description.length).toBeLessThanOrEqual(8000);
+    expect(content.description).toMatch(/_… and 19\d\d more findings in the report\._/);
   });
 });

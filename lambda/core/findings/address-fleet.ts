@@ -3,7 +3,7 @@
 // is one application. Such clients are judged together, at target level, leaving out the addresses
 // already reported on their own; the finding names the largest addresses and the total.
 import { AGE_BUCKETS, emptyAgeBuckets } from '../client-groups.js';
-import type { WorkloadGroup, WorkloadMember } from '../workload-groups.js';
+import { byAddress, type WorkloadGroup, type WorkloadMember } from '../workload-groups.js';
 import { ADDRESS_FLEET_KEY } from '../workload-identity.js';
 import { LARGEST_MEMBERS_LISTED } from '../workload-groups.js';
 import { leakFinding, leakSignals } from './leak-finding.js';
@@ -41,10 +41,10 @@ function mergeAddresses(groups: readonly WorkloadGroup[]): WorkloadGroup {
   const fleet = {
     connections: 0, idle: 0, idlePlain: 0, usedOnceIdle: 0, pubsub: 0, idleSubscribers: 0, emptySubscribers: 0,
     blocked: 0, longBlocked: 0, inTransaction: 0, longTransactions: 0, young: 0, oldestAgeSeconds: 0, maxIdleSeconds: 0,
-    maxMemberIdle: 0, maxMemberIdleSubscribers: 0, membersWithUsedOnceIdle: 0, membersWithIdleSubscribers: 0,
+    maxMemberIdle: 0, maxMemberIdleSubscribers: 0, usedOnceIdleOnSeveral: 0, idleSubscribersOnSeveral: 0,
   };
   const summed = ['connections', 'idle', 'idlePlain', 'usedOnceIdle', 'pubsub', 'idleSubscribers', 'emptySubscribers', 'blocked',
-    'longBlocked', 'inTransaction', 'longTransactions', 'young', 'membersWithUsedOnceIdle', 'membersWithIdleSubscribers'] as const;
+    'longBlocked', 'inTransaction', 'longTransactions', 'young', 'usedOnceIdleOnSeveral', 'idleSubscribersOnSeveral'] as const;
   const maxed = ['oldestAgeSeconds', 'maxIdleSeconds', 'maxMemberIdle', 'maxMemberIdleSubscribers'] as const;
   for (const group of groups) {
     for (const field of summed) fleet[field] += group[field];
@@ -57,7 +57,7 @@ function mergeAddresses(groups: readonly WorkloadGroup[]): WorkloadGroup {
     label: `unnamed clients on ${groups.length} addresses`,
     identifiedBy: 'address-fleet',
     members: groups.length,
-    largestMembers: largest.sort((a, b) => b.connections - a.connections || a.sourceIp.localeCompare(b.sourceIp)).slice(0, LARGEST_MEMBERS_LISTED),
+    largestMembers: largest.sort((a, b) => b.connections - a.connections || byAddress(a.sourceIp, b.sourceIp)).slice(0, LARGEST_MEMBERS_LISTED),
     ageBuckets,
     ...fleet,
   };

@@ -12,12 +12,6 @@ import type { CheckContext, Finding, FindingSubject, Severity } from './types.js
 const CRITICAL_SHARE_OF_MAXCLIENTS = 0.25;
 /** Growth that would reach maxclients within this many minutes is critical. */
 const CRITICAL_MINUTES_TO_EXHAUSTION = 60;
-/**
- * Abandoned connections (or idle subscribers) per member, on average over the members holding any, from
- * which a fleet's are a leak: one long-lived connection per process is how clients work, several per
- * process left behind is how a connection per request looks.
- */
-export const LEAK_PER_MEMBER = 2;
 
 export function subjectOf(group: WorkloadGroup): FindingSubject {
   const single = group.members === 1 ? group.largestMembers[0]?.sourceIp : undefined;
@@ -50,15 +44,15 @@ export function escalate(count: number, context: CheckContext, base: Severity, c
 export interface LeakSignals {
   /** One member holds at least the minimum of plain idle connections (the single-host leak). */
   readonly idle: boolean;
-  /** Connections used only when opened, at least the minimum and several per member: a connection per request. */
+  /** Connections used only when opened, at least the minimum on members holding several: a connection per request. */
   readonly usedOnce: boolean;
   readonly growth: WorkloadGrowth | undefined;
 }
 
-export function leakSignals(group: Pick<WorkloadGroup, 'connections' | 'maxMemberIdle' | 'usedOnceIdle' | 'membersWithUsedOnceIdle'>, growth: WorkloadGrowth | undefined, min: number): LeakSignals {
+export function leakSignals(group: Pick<WorkloadGroup, 'connections' | 'maxMemberIdle' | 'usedOnceIdleOnSeveral'>, growth: WorkloadGrowth | undefined, min: number): LeakSignals {
   return {
     idle: group.connections >= min && group.maxMemberIdle >= min,
-    usedOnce: group.usedOnceIdle >= min && group.usedOnceIdle >= LEAK_PER_MEMBER * group.membersWithUsedOnceIdle,
+    usedOnce: group.usedOnceIdleOnSeveral >= min,
     growth,
   };
 }

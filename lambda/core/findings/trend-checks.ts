@@ -7,6 +7,8 @@ import type { Check } from './types.js';
 /** Churn at this multiple of the threshold is critical. */
 const CRITICAL_CHURN_MULTIPLE = 10;
 const YOUNG_SOURCES_LISTED = 5;
+/** Young connections a workload must hold to be named the churn's subject: one caught in flight proves nothing. */
+const MIN_YOUNG_TO_NAME = 5;
 
 export const connectionChurn: Check = ({ window, policy, analysis, nodes }) => {
   const rate = window.newConnectionsPerMinute;
@@ -24,7 +26,7 @@ export const connectionChurn: Check = ({ window, policy, analysis, nodes }) => {
     .slice(0, YOUNG_SOURCES_LISTED);
   const youngTotal = young.reduce((sum, g) => sum + g.young, 0);
   const top = young[0];
-  const dominant = top !== undefined && top.young * 2 >= youngTotal ? top : undefined;
+  const dominant = top !== undefined && top.young >= MIN_YOUNG_TO_NAME && top.young * 2 >= youngTotal ? top : undefined;
   const connected = nodes.reduce((sum, view) => sum + (view.counters.connectedClients ?? 0), 0);
   const where = young.length > 0 ? `; the youngest connections belong to ${young.map((g) => g.label).join(', ')}` : '';
   const sources = young.flatMap((g) => g.largestMembers.slice(0, 1).map((m) => ({ sourceIp: m.sourceIp, connections: g.young })));

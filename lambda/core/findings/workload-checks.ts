@@ -4,7 +4,7 @@
 // defects, with other fixes: their own findings, per workload too.
 import { formatSeconds } from './format.js';
 import { addressFleetLeak } from './address-fleet.js';
-import { describeWorkload, escalate, leakFinding, leakSignals, LEAK_PER_MEMBER, subjectOf } from './leak-finding.js';
+import { describeWorkload, escalate, leakFinding, leakSignals, subjectOf } from './leak-finding.js';
 import { RECOMMENDATIONS } from './recommendations.js';
 import type { Check, Finding } from './types.js';
 
@@ -36,8 +36,7 @@ export const pubsubLeak: Check = (context) => {
   const found: Finding[] = [];
   for (const group of analysis.byWorkload) {
     const onOneMember = group.maxMemberIdleSubscribers >= policy.minPubsubConnections;
-    const acrossFleet = group.idleSubscribers >= policy.minPubsubConnections
-      && group.idleSubscribers >= LEAK_PER_MEMBER * group.membersWithIdleSubscribers;
+    const acrossFleet = group.idleSubscribersOnSeveral >= policy.minPubsubConnections;
     if (!onOneMember && !acrossFleet && group.emptySubscribers === 0) continue;
     const parts = [`${describeWorkload(group)} holds ${group.pubsub} subscriber connections`];
     if (group.idleSubscribers > 0) parts.push(`${group.idleSubscribers} idle for ${formatSeconds(policy.idleSeconds)} or more`);

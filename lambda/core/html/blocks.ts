@@ -1,4 +1,5 @@
 // Building blocks shared by the sections: tables, "and N more" notes, fact lists, the page context.
+import { severityRank, type Finding } from '../findings/index.js';
 import type { AuditReport } from '../report.js';
 import { count } from './format.js';
 import { html, type Fragment, type Html } from './markup.js';
@@ -68,4 +69,28 @@ export function safeHref(href: string | undefined): string | null {
   if (/^https:\/\/[^\s"'<>`\\]+$/.test(href)) return href;
   if (!/^[A-Za-z0-9._~%/\-+=&?#:]+$/.test(href) || href.startsWith('//') || /^[A-Za-z][A-Za-z0-9+.-]*:/.test(href)) return null;
   return href.includes(':') && !/^\.{0,2}\//.test(href) ? `./${href}` : href;
+}
+
+/**
+ * Findings at warning or above per row key (one per kind, the most severe), to flag the rows of a table:
+ * sources by `subject.sourceIp`, workloads by `subject.workload`.
+ */
+export function findingsBy(report: AuditReport, keyOf: (f: Finding) => string | undefined): Map<string, Finding[]> {
+  const byKey = new Map<string, Finding[]>();
+  for (const f of report.findings) {
+    const key = keyOf(f);
+    if (key === undefined || f.severity === 'info') continue;
+    const list = byKey.get(key) ?? [];
+    const same = list.findIndex((g) => g.kind === f.kind);
+    if (same === -1) list.push(f);
+    else if (severityRank(f.severity) > severityRank(list[same]?.severity ?? 'info')) list[same] = f;
+    byKey.set(key, list);
+  }
+  return byKey;
+}
+
+/** The row class of a table row with these findings: a warning stripe, red when one is critical. */
+export function flagClass(flagged: readonly Finding[]): string | undefined {
+  if (flagged.length === 0) return undefined;
+  return flagged.some((f) => f.severity === 'critical') ? 'flag flag-c' : 'flag';
 }

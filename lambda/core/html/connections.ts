@@ -1,11 +1,9 @@
 // Where the connections are: headroom against maxclients, churn and rejections, the largest sources with
 // their idle share and age spread (and their trend where history is given), the groups, the most idle.
 import { AGE_BUCKETS, type ClientGroup } from '../client-groups.js';
-import { severityRank, type Finding } from '../findings/index.js';
 import type { SampleSummary } from '../history.js';
-import type { AuditReport } from '../report.js';
 import { bar, meter, swatch, trendChart, trendSeries } from './charts.js';
-import { facts, moreNote, section, table, type PageContext, type Row } from './blocks.js';
+import { facts, findingsBy, flagClass, moreNote, section, table, type PageContext, type Row } from './blocks.js';
 import { count, duration, percent, plural } from './format.js';
 import { clip, html, type Fragment, type Html } from './markup.js';
 
@@ -19,12 +17,17 @@ const KEY_MAX = 120;
 
 const AGE_CLASSES = ['b-age0', 'b-age1', 'b-age2', 'b-age3'] as const;
 
-function ageBar(g: ClientGroup): Html {
+/** What the age and idle bars mean, under each table that draws them. */
+export function barLegend(context: PageContext): Html {
+  return html`<ul class="legend">${AGE_BUCKETS.map((b, i) => html`<li>${swatch(AGE_CLASSES[i] ?? 'b-age0')}age ${b}</li>`)}<li>${swatch('b-idle')}idle ≥ ${duration(context.report.policy.idleSeconds)}</li></ul>`;
+}
+
+export function ageBar(g: ClientGroup): Html {
   const segments = AGE_BUCKETS.map((bucket, i) => ({ value: g.ageBuckets[bucket] ?? 0, cls: AGE_CLASSES[i] ?? 'b-age0' }));
   return bar(segments, g.connections, AGE_BUCKETS.map((b) => `${b}: ${count(g.ageBuckets[b] ?? 0)}`).join(', '));
 }
 
-function idleCell(g: ClientGroup): Html {
+export function idleCell(g: ClientGroup): Html {
   const share = g.connections > 0 ? g.idle / g.connections : 0;
   return html`${bar([{ value: g.idle, cls: 'b-idle' }], g.connections, `${percent(share)} idle`)}<span class="muted">${count(g.idle)} (${percent(share)})</span>`;
 }
@@ -53,21 +56,6 @@ ${meter(n.connectedClients ?? 0, n.maxClients ?? 1, report.policy.maxclientsWarn
   return section('headroom', 'Headroom, churn and rejected connections', html`<div class="grid2"><div>${headroom}</div><div>${churn}</div></div>`);
 }
 
-/** Findings at warning or above, per source (one per kind, the most severe): marks the rows of the sources table. */
-function findingsBySource(report: AuditReport): Map<string, Finding[]> {
-  const bySource = new Map<string, Finding[]>();
-  for (const f of report.findings) {
-    const source = f.subject.sourceIp;
-    if (source === undefined || f.severity === 'info') continue;
-    const list = bySource.get(source) ?? [];
-    const same = list.findIndex((g) => g.kind === f.kind);
-    if (same === -1) list.push(f);
-    else if (severityRank(f.severity) > severityRank(list[same]?.severity ?? 'info')) list[same] = f;
-    bySource.set(source, list);
-  }
-  return bySource;
-}
-
 function names(g: ClientGroup): Fragment {
   const entries = Object.entries(g.names ?? {}).slice(0, 5);
   return entries.map(([name, n], i) => html`${i > 0 ? html`<br>` : ''}<span class="mono nw">${clip(name, 60)}</span> <span class="muted">${count(n)}</span>`);
@@ -78,22 +66,21 @@ export function sourcesSection(context: PageContext, history: readonly SampleSum
   const groups = report.groups.bySourceIp;
   const chart = trendSection(history);
   if (groups.length === 0 && chart === '') return '';
-  const flags = findingsBySource(report);
+  const flags = findingsBy(report, (f) => f.subject.sourceIp);
   const rows: Row[] = groups.slice(0, SOURCES_SHOWN).map((g) => {
     const flagged = flags.get(g.key) ?? [];
     return {
-      cls: flagged.length === 0 ? undefined : flagged.some((f) => f.severity === 'critical') ? 'flag flag-c' : 'flag',
+      cls: flagClass(flagged),
       cells: [
         html`<span class="mono">${clip(g.key, KEY_MAX)}</span>${g.workload ? html`<br><span class="muted">${clip(g.workload.label, 80)}</span>` : ''}${flagged.slice(0, 4).map((f) => html`<br><span class="badge s-${f.severity}">${f.kind}</span>`)}`,
         count(g.connections), idleCell(g), ageBar(g), duration(g.oldestAgeSeconds), duration(g.maxIdleSeconds), names(g),
       ],
     };
   });
-  const legend = html`<ul class="legend">${AGE_BUCKETS.map((b, i) => html`<li>${swatch(AGE_CLASSES[i] ?? 'b-age0')}age ${b}</li>`)}<li>${swatch('b-idle')}idle ≥ ${duration(report.policy.idleSeconds)}</li></ul>`;
   const list = groups.length === 0 ? '' : html`${table([
     { label: 'Source' }, { label: 'Conns', numeric: true }, { label: 'Idle', cls: 'bars' }, { label: 'Age spread', cls: 'bars' },
     { label: 'Oldest', numeric: true }, { label: 'Longest idle', numeric: true }, { label: 'Client names' },
-  ], rows)}${legend}${moreNote(context, 'sources', Math.min(SOURCES_SHOWN, groups.length), groups.length, report.groupsOmitted.bySourceIp)}`;
+  ], rows)}${barLegend(context)}${moreNote(context, 'sources', Math.min(SOURCES_SHOWN, groups.length), groups.length, report.groupsOmitted.bySourceIp)}`;
   return section('sources', 'Largest sources (by client IP)', [list, chart]);
 }
 

@@ -60,6 +60,7 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.k{min-width:8em;max-width:280px}
 td .badge,.nw{white-space:nowrap}
 td.bars{min-width:90px}
+td.addrs{min-width:7em}.small{font-size:13px}
 tr.flag td:first-child{box-shadow:inset 3px 0 0 var(--warn)}tr.flag-c td:first-child{box-shadow:inset 3px 0 0 var(--crit)}
 .bar{display:block;width:100%;min-width:80px;height:10px;margin-top:5px}
 .meter{display:block;width:100%;height:18px;margin:6px 0}

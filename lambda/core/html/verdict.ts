@@ -6,6 +6,7 @@ import type { AuditReport } from '../report.js';
 import { jsonReport, section, type PageContext } from './blocks.js';
 import { count, duration, evidenceValue, label, percent, plural } from './format.js';
 import { clip, html, withCode, type Fragment, type Html } from './markup.js';
+import { fleetAddresses, identifiedByText } from './workloads.js';
 
 export const FINDINGS_SHOWN = 60;
 const RELATED_SHOWN = 10;
@@ -51,9 +52,20 @@ ${tile(count(s.connectedClients), s.maxClients === null ? 'connections (maxclien
 ${tile(count(s.idleClients), `idle ≥ ${duration(report.policy.idleSeconds)} of ${count(s.analysedConnections)} analysed`)}
 ${tile(rate === null ? 'n/a' : count(rate), rate === null ? 'new connections/min (not measured)' : `new connections/min (limit ${count(report.policy.churnPerMinute)})`)}
 ${tile(count(s.rejectedSinceLastAudit ?? s.rejectedConnections), s.rejectedSinceLastAudit === null ? 'rejected connections (lifetime)' : 'rejected since the last sample')}
-${tile(count(s.suspectedLeaks), 'suspected leaks')}
-${tile(s.largestSource === null ? 'none' : html`<span class="mono">${clip(s.largestSource.key, 60)}</span>`, s.largestSource === null ? 'largest source' : `largest source: ${plural(s.largestSource.connections, 'connection')}`)}
+${tile(count(s.suspectedLeaks), s.suspectedLeaks === 0 ? 'suspected leaks' : `suspected leaks (${plural(s.suspectedLeakConnections, 'connection')})`)}
+${largestTile(report)}
 </div>`;
+}
+
+/** The largest workload (the largest address when there is none: no client list was read). */
+function largestTile(report: AuditReport): Html {
+  const w = report.summary.largestWorkload;
+  const source = report.summary.largestSource;
+  if (w !== null) {
+    return tile(html`<span class="mono">${clip(w.label, 60)}</span>`,
+      `largest workload: ${count(w.connections)} conns on ${plural(w.members, 'address', 'addresses')}`);
+  }
+  return tile(source === null ? 'none' : html`<span class="mono">${clip(source.key, 60)}</span>`, source === null ? 'largest source' : `largest source: ${plural(source.connections, 'connection')}`);
 }
 
 export function verdictSection(context: PageContext): Html {
@@ -72,8 +84,19 @@ export function verdictSection(context: PageContext): Html {
 }
 
 function subject(f: Finding): Html {
-  const parts: Array<[string, string | undefined]> = [['source', f.subject.sourceIp], ['name', f.subject.clientName], ['user', f.subject.user], ['node', f.subject.node]];
-  return html`<span class="subject">${parts.filter(([, v]) => v !== undefined).map(([k, v]) => html`<span class="chip"><i>${k}</i> <span class="mono">${clip(v ?? '', 120)}</span></span>`)}</span>`;
+  const s = f.subject;
+  // A workload named after its client name or user says it already: no second chip with the same words.
+  const parts: Array<[string, string | undefined, boolean?]> = [
+    ['workload', s.workload], ['identified by', s.workload === undefined ? undefined : identifiedByText(s.identifiedBy) || undefined, true],
+    ['source', s.sourceIp], ['name', s.identifiedBy === 'client-name' ? undefined : s.clientName],
+    ['user', s.identifiedBy === 'acl-user' ? undefined : s.user], ['node', s.node]];
+  return html`<span class="subject">${parts.filter(([, v]) => v !== undefined).map(([k, v, words]) =>
+    html`<span class="chip"><i>${k}</i> <span${words ? '' : html` class="mono"`}>${clip(v ?? '', 120)}</span></span>`)}</span>`;
+}
+
+/** `maxIdleOnOneMember` → `max idle on one address`: a workload's members are its addresses. */
+function evidenceLabel(key: string): string {
+  return label(key).replace(/\bmembers\b/g, 'addresses').replace(/\bmember\b/g, 'address');
 }
 
 function findingCard(f: Finding): Html {
@@ -82,8 +105,8 @@ function findingCard(f: Finding): Html {
   return html`<article class="finding f-${f.severity}">
 <header><span class="badge s-${f.severity}">${f.severity.toUpperCase()}</span><span class="kind">${f.kind}</span>${subject(f)}</header>
 <p>${clip(f.message, 600)}</p>
-${evidence.length > 0 ? html`<dl class="evidence">${evidence.map(([k, v]) => html`<div><dt>${label(clip(k, 60))}</dt><dd>${evidenceValue(k, v)}</dd></div>`)}</dl>` : ''}
-${related.length > 0 ? html`<p class="muted">From: ${related.slice(0, RELATED_SHOWN).map((r, i) => html`${i > 0 ? ', ' : ''}<span class="mono">${clip(r.sourceIp, 80)}</span> (${count(r.connections)})`)}${related.length > RELATED_SHOWN ? ` and ${count(related.length - RELATED_SHOWN)} more` : ''}</p>` : ''}
+${evidence.length > 0 ? html`<dl class="evidence">${evidence.map(([k, v]) => html`<div><dt>${evidenceLabel(clip(k, 60))}</dt><dd>${evidenceValue(k, v)}</dd></div>`)}</dl>` : ''}
+${fleetAddresses(f) ?? (related.length > 0 ? html`<p class="muted">From: ${related.slice(0, RELATED_SHOWN).map((r, i) => html`${i > 0 ? ', ' : ''}<span class="mono">${clip(r.sourceIp, 80)}</span> (${count(r.connections)})`)}${related.length > RELATED_SHOWN ? ` and ${count(related.length - RELATED_SHOWN)} more` : ''}</p>` : '')}
 <p class="fix"><b>Fix:</b> ${withCode(clip(f.recommendation, 1200))}</p>
 </article>`;
 }

@@ -1,0 +1,98 @@
+// Pieces of the SNS summary's texts (notification-text.ts composes them): the headline, the intro, the
+// status and client lines, a fleet's addresses, the presigned link's real lifetime, and fitting findings
+// into a budget. Untrusted values are escaped by the caller's `escape` or flattened with `plain` here.
+import type { Finding } from './findings/index.js';
+import type { NotificationLinks } from './notification-text.js';
+import type { NotifyReason } from './notify-policy.js';
+import type { AuditReport } from './report.js';
+import { plain } from './text-safety.js';
+import { IDENTIFIED_BY_TEXT } from './workload-identity.js';
+
+/** One line on what the audit could not see (the report lists it all), only when something was not visible. */
+export function notVisibleLine(report: AuditReport): string[] {
+  const [first, ...rest] = report.limitations ?? [];
+  if (first === undefined) return [];
+  return [`Limitations: ${plain(first, 300)}${rest.length > 0 ? ` (and ${rest.length} more limitation${rest.length === 1 ? '' : 's'} in the report)` : ''}`];
+}
+
+export function headlineOf(report: AuditReport, reason: NotifyReason): string {
+  if (reason === 'unreachable' || (report.status === 'failed' && report.findings.length === 0)) return 'could not be audited';
+  const leaks = report.summary.suspectedLeaks;
+  const actionable = report.findings.filter((f) => f.severity !== 'info').length;
+  const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const text = leaks > 0
+    ? count(leaks, 'suspected leak') + (actionable > leaks ? `, ${count(actionable - leaks, 'other finding')}` : '')
+    : count(actionable || report.findings.length, 'finding');
+  return reason === 'reminder' ? `${text} still open` : text;
+}
+
+/** A fleet's largest addresses (escaped) and how many it has: `10.0.1.7 (14 connections), 10.0.1.9 (13) and 28 more (30 in all)`. */
+export function addressesOf(f: Finding, shown: number, escape: (untrusted: string) => string): string | null {
+  const related = (f.relatedSources ?? []).slice(0, shown);
+  const members = f.evidence.members ?? 0;
+  if (related.length === 0 || members <= 1) return null;
+  const listed = related.map((r, i) => `${escape(r.sourceIp)} (${r.connections}${i === 0 ? ' connections' : ''})`).join(', ');
+  return members > related.length ? `${listed} and ${members - related.length} more (${members} in all)` : listed;
+}
+
+export function largestWorkloadLine(report: AuditReport): string[] {
+  const w = report.summary.largestWorkload;
+  if (w === null) return [];
+  const n = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`;
+  return [`Largest workload: ${plain(w.label, 100)} (${IDENTIFIED_BY_TEXT[w.identifiedBy] ?? 'unknown'}), ${n(w.connections, 'connection', 'connections')} on ${n(w.members, 'address', 'addresses')}`];
+}
+
+export function introOf(reason: NotifyReason, target: string): string {
+  switch (reason) {
+    case 'new-finding': return `redis-leak-auditor found new connection problems on ${target}.`;
+    case 'escalated': return `Connection problems on ${target} became more severe.`;
+    case 'reminder': return `Reminder: connection problems on ${target} are still open.`;
+    case 'unreachable': return `redis-leak-auditor could not audit ${target}: no node could be read in the last runs.`;
+    case 'none': return `Audit summary for ${target}.`;
+  }
+}
+
+export function statusOf(report: AuditReport): string {
+  const unread = report.nodes.filter((n) => n.samples === 0).length;
+  if (report.status === 'ok') return `audited (${report.nodes.length} node${report.nodes.length === 1 ? '' : 's'})`;
+  if (report.status === 'partial') return `partial: ${unread} of ${report.nodes.length} nodes could not be read`;
+  return 'failed: no node could be read';
+}
+
+export function clientsOf(report: AuditReport): string {
+  const { connectedClients, maxClients, utilization } = report.summary;
+  if (connectedClients === null) return 'unknown';
+  const max = maxClients === null ? '' : ` of maxclients ${maxClients}`;
+  const fullest = utilization === null ? '' : `, fullest node at ${Math.round(utilization * 100)}%`;
+  return `${connectedClients} connected${max}${fullest}`;
+}
+
+/** The presigned URL's real remaining life, rounded down: never promise more than the signature holds. */
+export function lifetimeOf(links: NotificationLinks): string {
+  const expires = links.presignedExpiresAt === null ? NaN : Date.parse(links.presignedExpiresAt);
+  if (!Number.isFinite(expires)) return 'valid for an unknown time (it may stop working within minutes)';
+  const left = expires - links.nowMs;
+  if (left <= 0) return 'already expired';
+  const until = new Date(Math.floor(expires / 60_000) * 60_000).toISOString().slice(0, 16).replace('T', ' ');
+  const minutes = Math.floor(left / 60_000);
+  const hours = Math.floor(left / 3_600_000);
+  const about = minutes < 1 ? 'less than a minute'
+    : minutes < 120 ? `${minutes} minute${minutes === 1 ? '' : 's'}`
+      : hours < 48 ? `${hours} hours` : `${Math.floor(hours / 24)} days`;
+  return `valid until ${until} UTC, about ${about}`;
+}
+
+/** As many rendered findings as fit the cap and the character budget, then a line counting the rest. */
+export function fit(findings: readonly Finding[], cap: number, budget: number, render: (f: Finding, i: number) => string, more: (n: number) => string): string[] {
+  const out: string[] = [];
+  let used = 0;
+  for (const finding of findings) {
+    if (out.length >= cap) break;
+    const block = render(finding, out.length);
+    if (used + block.length > budget) break;
+    out.push(block);
+    used += block.length;
+  }
+  return findings.length > out.length ? [...out, more(findings.length - out.length)] : out;
+}
+
