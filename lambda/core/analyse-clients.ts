@@ -14,6 +14,8 @@ export const AUDITOR_CLIENT_NAME = 'redis-leak-auditor';
  * or an earlier run), young means opened during the window: the connections churn and leaks create.
  */
 export const YOUNG_CONNECTION_SECONDS = 60;
+/** Connections this young were caught in flight: a connect-use-close cycle lives about this long. */
+export const FRESH_CONNECTION_SECONDS = 1;
 
 export interface IdleConnection {
   readonly node: string;
@@ -81,6 +83,7 @@ export function traitsOf(client: ClientRecord, policy: AuditPolicy, youngSeconds
     usedOnce: client.idleSeconds >= client.ageSeconds - slack,
     emptySubscriber: client.flags.includes('P') && client.sub + client.psub + client.ssub === 0,
     young: openedAfter === undefined ? client.ageSeconds < youngSeconds : client.id > openedAfter,
+    fresh: client.ageSeconds <= FRESH_CONNECTION_SECONDS,
   };
 }
 

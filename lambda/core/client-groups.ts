@@ -30,8 +30,10 @@ export interface ClientTraits {
   readonly usedOnce: boolean;
   /** In pub/sub mode with no subscription left (flag P, zero subscriptions). */
   readonly emptySubscriber: boolean;
-  /** Younger than the young-connection window (the connections that churn creates). */
+  /** Opened during the comparison window (the connections that churn and leaks create). */
   readonly young: boolean;
+  /** At most a second old: caught in flight, the trace a connect-use-close cycle leaves in a sample. */
+  readonly fresh: boolean;
 }
 
 export interface ClientGroup {
@@ -48,6 +50,8 @@ export interface ClientGroup {
   inTransaction: number;
   longTransactions: number;
   young: number;
+  /** Connections at most a second old (caught in flight). */
+  fresh: number;
   oldestAgeSeconds: number;
   maxIdleSeconds: number;
   ageBuckets: AgeBuckets;
@@ -80,6 +84,7 @@ export class GroupCounter {
     if (traits.inTransaction) group.inTransaction += 1;
     if (traits.inTransaction && traits.idle) group.longTransactions += 1;
     if (traits.young) group.young += 1;
+    if (traits.fresh) group.fresh += 1;
     if (client.ageSeconds > group.oldestAgeSeconds) group.oldestAgeSeconds = client.ageSeconds;
     if (client.idleSeconds > group.maxIdleSeconds) group.maxIdleSeconds = client.idleSeconds;
     group.ageBuckets[ageBucketOf(client.ageSeconds)] += 1;
@@ -111,6 +116,7 @@ function newGroup(key: string, trackNames: boolean): ClientGroup {
     inTransaction: 0,
     longTransactions: 0,
     young: 0,
+    fresh: 0,
     oldestAgeSeconds: 0,
     maxIdleSeconds: 0,
     ageBuckets: emptyAgeBuckets(),

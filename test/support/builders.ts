@@ -76,7 +76,7 @@ export function workloadGroup(label: string, connections: number, members: numbe
     largestMembers: Array.from({ length: Math.min(5, members) }, (_, i) => ({ sourceIp: `10.0.1.${i + 1}`, connections: per })),
     maxMemberIdle: per, maxMemberIdleSubscribers: 0, usedOnceIdleOnSeveral: per >= 2 ? per * members : 0, idleSubscribersOnSeveral: 0,
     connections, idle: connections, idlePlain: connections, usedOnceIdle: connections, pubsub: 0, idleSubscribers: 0,
-    emptySubscribers: 0, blocked: 0, longBlocked: 0, inTransaction: 0, longTransactions: 0, young: 0, oldestAgeSeconds: 3600,
+    emptySubscribers: 0, blocked: 0, longBlocked: 0, inTransaction: 0, longTransactions: 0, young: 0, fresh: 0, oldestAgeSeconds: 3600,
     maxIdleSeconds: 3500, ageBuckets: { '<1m': 0, '1m-1h': connections, '1h-1d': 0, '>1d': 0 },
     ...overrides,
   };

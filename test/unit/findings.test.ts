@@ -133,7 +133,7 @@ describe('server-wide checks', () => {
 });
 
 describe('trend checks', () => {
-  it('reports churn above the threshold and names the source of young connections', () => {
+  it('reports churn above the threshold and names the workload of the connections caught in flight', () => {
     const young = many(6, { sourceIp: '10.0.0.8', ageSeconds: 0 });
     const findings = check([...busyPool(), ...young], { window: { ...noHistory, newConnectionsPerMinute: 600, windowSeconds: 60 } });
     expect(kinds(findings)).toEqual(['connection-churn:warning:10.0.0.8']);

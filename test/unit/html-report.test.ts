@@ -38,7 +38,7 @@ const leak = (count: number, source = '10.0.0.7', name = 'orders-api') =>
 
 const group = (key: string, connections: number): ClientGroup => ({
   key, connections, idle: connections, idlePlain: connections, usedOnceIdle: connections, pubsub: 0, idleSubscribers: 0,
-  emptySubscribers: 0, blocked: 0, longBlocked: 0, inTransaction: 0, longTransactions: 0, young: 0, oldestAgeSeconds: 3600,
+  emptySubscribers: 0, blocked: 0, longBlocked: 0, inTransaction: 0, longTransactions: 0, young: 0, fresh: 0, oldestAgeSeconds: 3600,
   maxIdleSeconds: 3500, ageBuckets: { '<1m': 0, '1m-1h': connections, '1h-1d': 0, '>1d': 0 }, names: { 'svc-a': connections },
 });
 

@@ -103,6 +103,17 @@ describe('one leak, one finding, the right diagnosis', () => {
     expect(findings[0]?.recommendation).toMatch(/not pooling/);
   });
 
+  it('names as the churn\'s source the workload whose connections are caught in flight, never a leaking one', () => {
+    const leaking = many(30, { sourceIp: '10.3.0.9', name: 'checkout', ageSeconds: 1, idleSeconds: 1 });
+    const growth = [{ key: 'name:checkout', first: 10, last: 30, firstMembers: 1, lastMembers: 1, unexplained: 20, samples: 2, windowSeconds: 60, perMinute: 20 }];
+    const churner = many(3, { sourceIp: '10.3.0.7', name: 'reports', ageSeconds: 0, idleSeconds: 0 });
+    const findings = check([...leaking, ...churner], { window: { ...window, newConnectionsPerMinute: 3000 }, growth }, 60);
+    const churn = findings.find((f) => f.kind === 'connection-churn');
+    expect(churn?.subject).toEqual({ workload: 'reports', identifiedBy: 'client-name' });
+    expect(churn?.relatedSources).toEqual([{ sourceIp: '10.3.0.7', connections: 3 }]);
+    expect(findings.find((f) => f.kind === 'connection-growth')?.subject.workload).toBe('checkout');
+  });
+
   it('counts leaking workloads, not findings', () => {
     const leak = many(30, { sourceIp: '10.3.0.1', name: 'billing', ...usedOnce });
     const stuck = many(2, { sourceIp: '10.3.0.1', name: 'billing', ...usedOnce, multi: 1 });

@@ -40,11 +40,11 @@ function mergeAddresses(groups: readonly WorkloadGroup[]): WorkloadGroup {
   const largest: WorkloadMember[] = [];
   const fleet = {
     connections: 0, idle: 0, idlePlain: 0, usedOnceIdle: 0, pubsub: 0, idleSubscribers: 0, emptySubscribers: 0,
-    blocked: 0, longBlocked: 0, inTransaction: 0, longTransactions: 0, young: 0, oldestAgeSeconds: 0, maxIdleSeconds: 0,
+    blocked: 0, longBlocked: 0, inTransaction: 0, longTransactions: 0, young: 0, fresh: 0, oldestAgeSeconds: 0, maxIdleSeconds: 0,
     maxMemberIdle: 0, maxMemberIdleSubscribers: 0, usedOnceIdleOnSeveral: 0, idleSubscribersOnSeveral: 0,
   };
   const summed = ['connections', 'idle', 'idlePlain', 'usedOnceIdle', 'pubsub', 'idleSubscribers', 'emptySubscribers', 'blocked',
-    'longBlocked', 'inTransaction', 'longTransactions', 'young', 'usedOnceIdleOnSeveral', 'idleSubscribersOnSeveral'] as const;
+    'longBlocked', 'inTransaction', 'longTransactions', 'young', 'fresh', 'usedOnceIdleOnSeveral', 'idleSubscribersOnSeveral'] as const;
   const maxed = ['oldestAgeSeconds', 'maxIdleSeconds', 'maxMemberIdle', 'maxMemberIdleSubscribers'] as const;
   for (const group of groups) {
     for (const field of summed) fleet[field] += group[field];

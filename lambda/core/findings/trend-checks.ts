@@ -1,35 +1,38 @@
 // Churn: connections opened and closed again at a high rate (no pooling). Connections that were opened
 // and are still open are not churn but a leak's new connections: they are left out of the rate here and
 // shown as evidence of the workload's leak finding instead, so one leak is never told as churn too.
+import { leakSignals } from './leak-finding.js';
 import { RECOMMENDATIONS } from './recommendations.js';
-import type { Check } from './types.js';
+import type { Check, CheckContext } from './types.js';
 
 /** Churn at this multiple of the threshold is critical. */
 const CRITICAL_CHURN_MULTIPLE = 10;
-const YOUNG_SOURCES_LISTED = 5;
-/** Young connections a workload must hold to be named the churn's subject: one caught in flight proves nothing. */
-const MIN_YOUNG_TO_NAME = 5;
+const CHURN_SOURCES_LISTED = 5;
+/** Connections caught in flight a workload must show to be named the churn's subject: one proves nothing. */
+const MIN_FRESH_TO_NAME = 2;
 
-export const connectionChurn: Check = ({ window, policy, analysis, nodes }) => {
+export const connectionChurn: Check = (context) => {
+  const { window, policy, analysis, nodes } = context;
   const rate = window.newConnectionsPerMinute;
   if (rate === null || rate <= policy.churnPerMinute) return [];
   const workloads = analysis?.byWorkload ?? [];
-  // Opened during the window and still open (age below the window): held, not churned.
+  // Opened during the window and still open: held, not churned.
   const stillOpen = workloads.reduce((sum, group) => sum + group.young, 0);
   const stillOpenPerMinute = window.windowSeconds > 0 ? (stillOpen * 60) / window.windowSeconds : 0;
   const closedAgain = Math.max(0, Math.round((rate - stillOpenPerMinute) * 10) / 10);
   if (closedAgain <= policy.churnPerMinute) return [];
-  // The server does not count connections per source; the workloads with young connections still open are the best hint.
-  const young = workloads
-    .filter((group) => group.young > 0)
-    .sort((a, b) => b.young - a.young)
-    .slice(0, YOUNG_SOURCES_LISTED);
-  const youngTotal = young.reduce((sum, g) => sum + g.young, 0);
-  const top = young[0];
-  const dominant = top !== undefined && top.young >= MIN_YOUNG_TO_NAME && top.young * 2 >= youngTotal ? top : undefined;
+  // The server does not count connections per source. A connect-use-close cycle leaves connections a second
+  // old or less in a sample; a leaking workload's are held, not churned, so it is never named here.
+  const churners = workloads
+    .filter((group) => group.fresh > 0 && !isLeaking(group, context))
+    .sort((a, b) => b.fresh - a.fresh)
+    .slice(0, CHURN_SOURCES_LISTED);
+  const freshTotal = churners.reduce((sum, g) => sum + g.fresh, 0);
+  const top = churners[0];
+  const dominant = top !== undefined && top.fresh >= MIN_FRESH_TO_NAME && top.fresh * 2 >= freshTotal ? top : undefined;
   const connected = nodes.reduce((sum, view) => sum + (view.counters.connectedClients ?? 0), 0);
-  const where = young.length > 0 ? `; the youngest connections belong to ${young.map((g) => g.label).join(', ')}` : '';
-  const sources = young.flatMap((g) => g.largestMembers.slice(0, 1).map((m) => ({ sourceIp: m.sourceIp, connections: g.young })));
+  const where = churners.length > 0 ? `; connections caught in flight belong to ${churners.map((g) => `${g.label} (${g.fresh})`).join(', ')}` : '';
+  const sources = churners.flatMap((g) => g.largestMembers.slice(0, 1).map((m) => ({ sourceIp: m.sourceIp, connections: g.fresh })));
   return [{
     kind: 'connection-churn',
     severity: closedAgain >= policy.churnPerMinute * CRITICAL_CHURN_MULTIPLE ? 'critical' : 'warning',
@@ -48,3 +51,8 @@ export const connectionChurn: Check = ({ window, policy, analysis, nodes }) => {
     ...(sources.length > 0 ? { relatedSources: sources } : {}),
   }];
 };
+
+function isLeaking(group: Parameters<typeof leakSignals>[0] & { readonly key: string }, context: CheckContext): boolean {
+  const signals = leakSignals(group, context.growth.find((g) => g.key === group.key), context.policy.minGroupConnections);
+  return signals.idle || signals.usedOnce || signals.growth !== undefined;
+}

@@ -49,7 +49,7 @@ export interface Finding {
   readonly evidence: Readonly<Record<string, number>>;
   /** The fix for this pattern. */
   readonly recommendation: string;
-  /** The largest addresses behind a fleet's finding, or behind a target-wide one (churn: where young connections come from). */
+  /** The largest addresses behind a fleet's finding, or behind a target-wide one (churn: the workloads whose connections were caught in flight). */
   readonly relatedSources?: ReadonlyArray<{ readonly sourceIp: string; readonly connections: number }>;
 }
 
