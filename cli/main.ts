@@ -14,6 +14,7 @@ import { EXIT_CANNOT_AUDIT, EXIT_OK, exitCodeFor } from './exit-code.js';
 import { readStateFile, writeHtmlFile, writeReportFile, writeStateFile } from './files.js';
 import { HELP } from './help.js';
 import { renderReport } from './render-report.js';
+import { safeCell } from './text-table.js';
 import { toolVersion } from './version.js';
 
 export interface CliIo {
@@ -66,7 +67,7 @@ async function audit(options: AuditOptions, io: CliIo): Promise<number> {
     }
   }
   deliver(result.report, options, io, result.state.samples);
-  if (result.error) io.stderr.write(`redis-leak-audit: ${result.error.message}\n`);
+  if (result.error) io.stderr.write(`redis-leak-audit: ${safeCell(result.error.message, 500)}\n`);
   return exitCodeFor(result.report, options.failOn);
 }
 
@@ -110,5 +111,6 @@ function oneLine(err: unknown, env: Readonly<Record<string, string | undefined>>
   // Belt and braces: whatever produced the message, a password from REDIS_URL never leaves.
   const url = env.REDIS_URL;
   if (url) line = line.split(url).join(redactUrl(url));
-  return redactUrlsIn(line);
+  // Server replies reach error messages (`-ERR ...`): no escape sequence reaches the terminal.
+  return safeCell(redactUrlsIn(line), 500);
 }

@@ -27,8 +27,9 @@ export function renderReport(report: AuditReport, color: boolean): string {
   const s = report.summary;
   out.push(p.bold(`redis-leak-audit: ${safeCell(report.target, 200)}`) + p.dim(`  (${report.generatedAt}, ${report.status})`));
   for (const node of report.nodes) {
-    const version = node.version === null ? '' : ` ${node.serverName} ${node.version}`;
-    out.push(p.dim(`  node ${node.address}${version}${node.role ? `, ${node.role}` : ''}`));
+    // Every part of this line comes from the server (or its CLUSTER NODES announcement).
+    const version = node.version === null ? '' : ` ${safeCell(node.serverName, 40)} ${safeCell(node.version, 40)}`;
+    out.push(p.dim(`  node ${safeCell(node.address, 120)}${version}${node.role ? `, ${safeCell(node.role, 40)}` : ''}`));
     for (const error of node.errors) out.push(p.yellow(`  ! ${safeCell(error, 300)}`));
   }
   for (const warning of report.history.warnings) out.push(p.yellow(`  ! state: ${warning}`));

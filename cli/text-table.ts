@@ -8,7 +8,8 @@ export interface Column {
 }
 
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+// Control, format (bidirectional overrides such as U+202E, zero-width) and line/paragraph separators.
+const CONTROL = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
 
 export function safeCell(value: unknown, max = 60): string {
   const text = String(value ?? '').replace(CONTROL, '?');

@@ -48,6 +48,8 @@ export interface ClientAnalysis {
   readonly byLibrary: ClientGroup[];
   /** One group per workload (workload-identity.ts), summed over its addresses and nodes. */
   readonly byWorkload: WorkloadGroup[];
+  /** True when more distinct groups than the counters keep were seen (client-groups.ts): the rest were counted together. */
+  readonly groupsOverflowed: boolean;
   /** The most idle connections, most idle first, at most `policy.listLimit`. */
   readonly topIdle: IdleConnection[];
 }
@@ -153,6 +155,7 @@ export class ClientAnalyser {
       byUser: this.byUser.sorted(),
       byLibrary: this.byLibrary.sorted(),
       byWorkload: this.byWorkload.sorted(),
+      groupsOverflowed: [this.bySourceIp, this.byName, this.byUser, this.byLibrary, this.byWorkload].some((counter) => counter.overflowed),
       topIdle: this.topIdle,
     };
   }

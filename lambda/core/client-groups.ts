@@ -60,14 +60,28 @@ export interface ClientGroup {
 }
 
 const MAX_NAMES_PER_SOURCE = 5;
+/**
+ * Distinct groups one counter keeps (per source, name, user, library, workload); past it, new keys are
+ * counted together under OVERFLOW_GROUP_KEY. A real server has at most tens of thousands of clients
+ * (ElastiCache: 65,000) and far fewer sources; a hostile one must not grow the analysis without bound.
+ */
+export const MAX_GROUPS_PER_COUNTER = 20_000;
+export const OVERFLOW_GROUP_KEY = '(other: past the group limit)';
 
 export class GroupCounter {
   private readonly groups = new Map<string, ClientGroup>();
+  /** True once a key was counted under OVERFLOW_GROUP_KEY. */
+  overflowed = false;
 
   constructor(private readonly trackNames = false) {}
 
   add(key: string, client: ClientRecord, traits: ClientTraits): void {
     let group = this.groups.get(key);
+    if (group === undefined && this.groups.size >= MAX_GROUPS_PER_COUNTER) {
+      this.overflowed = true;
+      group = this.groups.get(OVERFLOW_GROUP_KEY);
+      key = OVERFLOW_GROUP_KEY;
+    }
     if (group === undefined) {
       group = newGroup(key, this.trackNames);
       this.groups.set(key, group);

@@ -8,12 +8,15 @@
 // per-line split arrays; the text is scanned with indexOf/charCodeAt. What costs most is allocating ~30 strings and
 // ~30 properties per line, so each line is compared with the previous one (see TokenCache) and reuses what is equal.
 import type { ClientListParse, ClientRecord } from './model.js';
+import { MAX_CLIENT_FIELD_CHARS } from './plausible.js';
 
 /** How many malformed lines are kept as examples, and how much of each. */
 const MAX_EXAMPLES = 5;
 const MAX_EXAMPLE_CHARS = 200;
 /** 2^53 - 1 has 16 digits: anything longer cannot be an exact client id, age or idle. */
 const MAX_INT_DIGITS = 16;
+/** An `addr` is an IPv6 address and port, or a unix socket path (at most 107 bytes): longer is not an address. */
+const MAX_ADDR_CHARS = 160;
 
 /** What scanning a reply found besides the clients themselves. */
 export interface ClientListScan {
@@ -183,7 +186,7 @@ function toRecord(fields: Record<string, string>): ClientRecord | null {
   const ageSeconds = nonNegativeInt(fields.age);
   const idleSeconds = nonNegativeInt(fields.idle);
   // Every server since 2.8.12 prints id, addr, age and idle: without them the line cannot be analysed.
-  if (!addr || id < 0 || ageSeconds < 0 || idleSeconds < 0) return null;
+  if (!addr || addr.length > MAX_ADDR_CHARS || id < 0 || ageSeconds < 0 || idleSeconds < 0) return null;
   const db = optionalCount(fields.db);
   const sub = optionalCount(fields.sub);
   const psub = optionalCount(fields.psub);
@@ -195,14 +198,14 @@ function toRecord(fields: Record<string, string>): ClientRecord | null {
   // A known counter that does not read as one means the line is corrupt, not that the server is new.
   if (db < 0 || sub < 0 || psub < 0 || ssub < 0 || !multiValid) return null;
 
-  const flags = fields.flags ?? '';
+  const flags = bounded(fields.flags ?? '');
   const { sourceIp, sourcePort } = splitAddress(addr, flags.includes('U'));
   return {
     id,
     addr,
     sourceIp,
     sourcePort,
-    name: fields.name ?? '',
+    name: bounded(fields.name ?? ''),
     ageSeconds,
     idleSeconds,
     flags,
@@ -211,12 +214,17 @@ function toRecord(fields: Record<string, string>): ClientRecord | null {
     psub,
     ssub,
     multi,
-    cmd: fields.cmd ?? '',
-    user: fields.user ?? 'default',
-    libName: fields['lib-name'] ?? '',
-    libVer: fields['lib-ver'] ?? '',
+    cmd: bounded(fields.cmd ?? ''),
+    user: bounded(fields.user ?? 'default'),
+    libName: bounded(fields['lib-name'] ?? ''),
+    libVer: bounded(fields['lib-ver'] ?? ''),
     fields,
   };
+}
+
+/** A value chosen by a client, cut to MAX_CLIENT_FIELD_CHARS: eight 1 MB names must not make a 22 MB report. */
+function bounded(value: string): string {
+  return value.length > MAX_CLIENT_FIELD_CHARS ? value.slice(0, MAX_CLIENT_FIELD_CHARS) : value;
 }
 
 /** An absent counter is 0 (older servers); a present one must be a non-negative integer (-1 otherwise). */

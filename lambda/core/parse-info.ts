@@ -3,6 +3,7 @@
 // Format (genRedisInfoString in server.c): `# Section` headers, `key:value` lines, CRLF endings, a blank line between
 // sections. Values may contain `:` (`listener0:name=tcp,bind=*,bind=-::*,port=6379`), so a line is split on its
 // FIRST `:`. Keys are looked up section-independently as a fallback, because servers and forks move keys around.
+import { PLAUSIBLE, plausible, serverText } from './plausible.js';
 import type { InfoParse, ServerCounters } from './model.js';
 
 /** Section name for `key:value` lines that come before any `# Section` header. */
@@ -42,10 +43,14 @@ export function parseInfo(text: string): InfoParse {
   return { sections, malformedLines };
 }
 
-/** Reads the counters of ServerCounters; null for each one the server did not report or that is not a number. */
+/**
+ * Reads the counters of ServerCounters; null for each one the server did not report, that is not a number,
+ * or that no server could mean (plausible.ts). Text values come flattened to one bounded line.
+ */
 export function readCounters(info: InfoParse): ServerCounters {
-  const text = (section: string, key: string): string | null => lookup(info, section, key);
-  const count = (section: string, key: string): number | null => strictInteger(lookup(info, section, key));
+  const text = (section: string, key: string): string | null => serverText(lookup(info, section, key));
+  const count = (section: string, key: string, range: { readonly min: number; readonly max: number }): number | null =>
+    plausible(strictInteger(lookup(info, section, key)), range);
   return {
     // Valkey also prints redis_version (the Redis OSS version it is compatible with, e.g. 7.2.4): prefer its own.
     version: text('server', 'valkey_version') ?? text('server', 'redis_version'),
@@ -53,14 +58,14 @@ export function readCounters(info: InfoParse): ServerCounters {
     mode: text('server', 'redis_mode') ?? text('server', 'server_mode'),
     role: text('replication', 'role'),
     runId: text('server', 'run_id'),
-    uptimeSeconds: count('server', 'uptime_in_seconds'),
-    connectedClients: count('clients', 'connected_clients'),
-    blockedClients: count('clients', 'blocked_clients'),
-    pubsubClients: count('clients', 'pubsub_clients'),
-    trackingClients: count('clients', 'tracking_clients'),
-    maxClients: count('clients', 'maxclients'),
-    totalConnectionsReceived: count('stats', 'total_connections_received'),
-    rejectedConnections: count('stats', 'rejected_connections'),
+    uptimeSeconds: count('server', 'uptime_in_seconds', PLAUSIBLE.uptimeSeconds),
+    connectedClients: count('clients', 'connected_clients', PLAUSIBLE.clients),
+    blockedClients: count('clients', 'blocked_clients', PLAUSIBLE.clients),
+    pubsubClients: count('clients', 'pubsub_clients', PLAUSIBLE.clients),
+    trackingClients: count('clients', 'tracking_clients', PLAUSIBLE.clients),
+    maxClients: count('clients', 'maxclients', PLAUSIBLE.maxClients),
+    totalConnectionsReceived: count('stats', 'total_connections_received', PLAUSIBLE.lifetimeCounter),
+    rejectedConnections: count('stats', 'rejected_connections', PLAUSIBLE.lifetimeCounter),
   };
 }
 

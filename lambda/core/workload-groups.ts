@@ -1,7 +1,7 @@
 // Per-workload counters, filled one client at a time: the same numbers as a source group, summed over
 // the workload's members (its source addresses, across every node), plus what a fleet check needs to
 // tell a leak from a fleet's normal size: how many members, and the most one member holds.
-import { GroupCounter, type ClientGroup, type ClientTraits } from './client-groups.js';
+import { GroupCounter, MAX_GROUPS_PER_COUNTER, OVERFLOW_GROUP_KEY, type ClientGroup, type ClientTraits } from './client-groups.js';
 import type { ClientRecord } from './model.js';
 import type { IdentifiedBy, WorkloadIdentity } from './workload-identity.js';
 
@@ -42,23 +42,44 @@ interface MemberCounts {
   idleSubscribers: number;
 }
 
+/** (workload, address) pairs kept in all; past it, a workload's new addresses are counted as one. */
+export const MAX_MEMBER_ENTRIES = 100_000;
+const OVERFLOW_MEMBER = '(other addresses: past the limit)';
+const OVERFLOW_WORKLOAD: WorkloadIdentity = { key: OVERFLOW_GROUP_KEY, label: '(other workloads: past the group limit)', identifiedBy: 'source-address' };
+
 export class WorkloadCounter {
   private readonly counts = new GroupCounter();
   private readonly identities = new Map<string, WorkloadIdentity>();
   private readonly members = new Map<string, Map<string, MemberCounts>>();
+  private memberEntries = 0;
+  private membersOverflowed = false;
 
-  add(identity: WorkloadIdentity, client: ClientRecord, traits: ClientTraits): void {
+  /** True once workloads or addresses past the limits were counted together. */
+  get overflowed(): boolean {
+    return this.counts.overflowed || this.identities.has(OVERFLOW_GROUP_KEY) || this.membersOverflowed;
+  }
+
+  add(found: WorkloadIdentity, client: ClientRecord, traits: ClientTraits): void {
+    let members = this.members.get(found.key);
+    const identity = members === undefined && this.members.size >= MAX_GROUPS_PER_COUNTER ? OVERFLOW_WORKLOAD : found;
     this.counts.add(identity.key, client, traits);
-    let members = this.members.get(identity.key);
+    members ??= this.members.get(identity.key);
     if (members === undefined) {
       members = new Map();
       this.members.set(identity.key, members);
       this.identities.set(identity.key, identity);
     }
-    let member = members.get(client.sourceIp);
+    let address = client.sourceIp;
+    let member = members.get(address);
+    if (member === undefined && this.memberEntries >= MAX_MEMBER_ENTRIES) {
+      address = OVERFLOW_MEMBER;
+      member = members.get(address);
+      this.membersOverflowed = true;
+    }
     if (member === undefined) {
       member = { connections: 0, idlePlain: 0, usedOnceIdle: 0, idleSubscribers: 0 };
-      members.set(client.sourceIp, member);
+      members.set(address, member);
+      this.memberEntries += 1;
     }
     member.connections += 1;
     if (traits.idlePlain) member.idlePlain += 1;
