@@ -5,6 +5,8 @@ import { ConfigError } from '../lambda/core/errors.js';
 import { redactUrlsIn } from '../lambda/redis/target-url.js';
 import { defaultPolicy, type AuditPolicy } from '../lambda/core/model.js';
 import type { Severity } from '../lambda/core/findings/index.js';
+import { DEADLINE_SECONDS_RANGE, defaultDeadlineSeconds } from '../lambda/core/deadline.js';
+import { parseClusterAllow, type AllowList } from '../lambda/core/cluster-rules.js';
 
 export type FailOn = Severity | 'never';
 
@@ -25,6 +27,10 @@ export interface AuditOptions {
   readonly failOn: FailOn;
   readonly connectTimeoutMs: number;
   readonly commandTimeoutMs: number;
+  /** The audit ends by this many seconds after it starts (core/deadline.ts). */
+  readonly deadlineSeconds: number;
+  /** Networks and domains, beyond the seed's network, whose announced cluster nodes may be contacted. */
+  readonly clusterAllow?: AllowList;
   readonly color: boolean | undefined;
 }
 
@@ -60,6 +66,8 @@ const AUDIT_FLAGS = {
   'fail-on': { type: 'string' },
   'connect-timeout': { type: 'string' },
   'command-timeout': { type: 'string' },
+  'deadline-seconds': { type: 'string' },
+  'cluster-allow': { type: 'string' },
   color: { type: 'boolean' },
   'no-color': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -89,6 +97,7 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
   const url = stringFlag(values, 'url') ?? env.REDIS_URL;
   if (url === undefined || url === '') throw new ConfigError('--url is required: give redis://host:port (or rediss:// for TLS), or set REDIS_URL');
   const samples = intFlag(values, 'samples', 1, 1, 1000);
+  const intervalSeconds = numberFlag(values, 'interval', 10, 0.1, 3600);
   const minGroupConnections = intFlag(values, 'min-group-connections', defaultPolicy.minGroupConnections, 1, 1_000_000);
   const maxclientsWarn = shareFlag(values, 'maxclients-warn', defaultPolicy.maxclientsWarn);
   const maxclientsCritical = shareFlag(values, 'maxclients-critical', Math.max(defaultPolicy.maxclientsCritical, maxclientsWarn));
@@ -99,13 +108,15 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
   if (!FAIL_ON.includes(failOn)) throw new ConfigError(`--fail-on expects one of ${FAIL_ON.join(', ')}, got '${String(values['fail-on'])}'`);
   const tlsCaFile = stringFlag(values, 'tls-ca');
   const stateFile = stringFlag(values, 'state-file');
+  const clusterAllowText = stringFlag(values, 'cluster-allow');
   return {
     command: 'audit',
     url,
     ...(tlsCaFile ? { tlsCaFile } : {}),
     cluster: values.cluster === true,
+    ...(clusterAllowText === undefined ? {} : { clusterAllow: parseClusterAllow(clusterAllowText) }),
     samples,
-    intervalSeconds: numberFlag(values, 'interval', 10, 0.1, 3600),
+    intervalSeconds,
     ...(stateFile ? { stateFile } : {}),
     policy: {
       idleSeconds: intFlag(values, 'idle-seconds', defaultPolicy.idleSeconds, 1, 31_536_000),
@@ -124,6 +135,7 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
     failOn,
     connectTimeoutMs: intFlag(values, 'connect-timeout', 5000, 100, 120_000),
     commandTimeoutMs: intFlag(values, 'command-timeout', 5000, 100, 120_000),
+    deadlineSeconds: intFlag(values, 'deadline-seconds', defaultDeadlineSeconds(samples, intervalSeconds), DEADLINE_SECONDS_RANGE.min, DEADLINE_SECONDS_RANGE.max),
     color,
   };
 }

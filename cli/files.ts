@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { ConfigError } from '../lambda/core/errors.js';
 import type { AuditReport } from '../lambda/core/report.js';
 import type { AuditState } from '../lambda/core/state.js';
+import { safeJson } from '../lambda/core/text-safety.js';
 
 /** The state file's text, or null when it does not exist yet (the first run). */
 export function readStateFile(path: string): string | null {
@@ -27,7 +28,7 @@ export function writeStateFile(path: string, state: AuditState): void {
 export function writeReportFile(dir: string, report: AuditReport): string {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `redis-leak-audit-${report.generatedAt.replace(/[:.]/g, '-')}.json`);
-  writeFileSync(path, JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(path, safeJson(report, 2) + '\n');
   return path;
 }
 

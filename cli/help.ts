@@ -24,6 +24,8 @@ Audit flags:
   --list-limit N               entries kept per group list and idle list in the report (default 50)
   --fail-on LEVEL              exit 1 on findings at or above info|warning|critical|never (default warning)
   --connect-timeout MS         connect + TLS handshake timeout (default 5000)
+  --cluster-allow CIDR,...     networks (or *.domain) beyond the seed's own /16 whose announced cluster nodes may be contacted
+  --deadline-seconds N         the audit ends by then, reporting what it read (default: the sampling plus 60 s)
   --command-timeout MS         per-command timeout (default 5000)
   --json                       print the report JSON on stdout, nothing else there
   --out DIR                    also write the report JSON into DIR

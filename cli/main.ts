@@ -1,5 +1,7 @@
 // The CLI's flow: flags -> audit (or demo) -> output -> exit code. Errors become one line on stderr.
 import { AuditError, errorText } from '../lambda/core/errors.js';
+import { auditDeadlineAtMs } from '../lambda/core/deadline.js';
+import { safeJson } from '../lambda/core/text-safety.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderHtmlReport } from '../lambda/core/html-report.js';
@@ -58,6 +60,8 @@ async function audit(options: AuditOptions, io: CliIo): Promise<number> {
     commandTimeoutMs: options.commandTimeoutMs,
     toolVersion: toolVersion(),
     cluster: options.cluster,
+    deadlineAtMs: auditDeadlineAtMs(Date.now(), options.deadlineSeconds),
+    ...(options.clusterAllow ? { clusterAllow: options.clusterAllow } : {}),
   });
   if (options.stateFile && result.report.history.samplesThisRun > 0) {
     try {
@@ -95,7 +99,7 @@ function deliver(report: AuditReport, options: DeliveryOptions, io: CliIo, histo
   // With --json stdout holds the report and nothing else: file paths go to stderr.
   const notes = options.json ? io.stderr : io.stdout;
   if (options.json) {
-    io.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    io.stdout.write(safeJson(report, 2) + '\n');
   } else {
     const color = options.color ?? (io.stdout.isTTY === true && io.env.NO_COLOR === undefined);
     io.stdout.write(renderReport(report, color));

@@ -9,6 +9,8 @@ import { palette, safeCell, table, type Column, type Palette } from './text-tabl
 
 const GROUP_ROWS = 10;
 const IDLE_ROWS = 10;
+/** Findings printed in full; the rest are counted (the JSON and HTML reports keep up to MAX_FINDINGS). */
+const FINDING_ROWS = 50;
 const WORKLOAD_LABEL_CHARS = 40;
 
 /** IDENTIFIED_BY_TEXT in a table cell's width: the page and the findings carry the full words. */
@@ -82,14 +84,19 @@ export function renderReport(report: AuditReport, color: boolean): string {
 
 function renderFindings(report: AuditReport, p: Palette): string[] {
   if (report.findings.length === 0) return [p.green('No findings: no connection leak suspected.'), ''];
-  const out = [p.bold(`Findings (${report.findings.length})`)];
-  for (const f of report.findings) {
+  const total = report.findings.length + (report.findingsOmitted ?? 0);
+  const out = [p.bold(`Findings (${total})`)];
+  const seenFixes = new Set<string>();
+  for (const f of report.findings.slice(0, FINDING_ROWS)) {
     const tag = f.severity === 'critical' ? p.red('CRITICAL') : f.severity === 'warning' ? p.yellow('WARNING ') : p.cyan('info    ');
     out.push(`  ${tag} ${p.bold(f.kind)}  ${safeCell(f.message, 400)}`);
     const addresses = fleetAddresses(f);
     if (addresses !== null) out.push(p.dim(`           ${addresses}`));
-    out.push(p.dim(`           fix: ${f.recommendation}`));
+    // A fix already shown (many findings of one kind) is not repeated.
+    out.push(p.dim(`           fix: ${seenFixes.has(f.recommendation) ? 'as above' : f.recommendation}`));
+    seenFixes.add(f.recommendation);
   }
+  if (total > FINDING_ROWS) out.push(p.dim(`  ... and ${total - Math.min(FINDING_ROWS, report.findings.length)} more findings in the report (--json, --html)`));
   out.push('');
   return out;
 }

@@ -7,7 +7,6 @@ export interface Column {
   readonly max?: number;
 }
 
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
 // Control, format (bidirectional overrides such as U+202E, zero-width) and line/paragraph separators.
 const CONTROL = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
 

@@ -2,6 +2,8 @@
 // SNS when something new or worse appeared, state back. Each delivery step fails alone: it is logged and
 // counted, and the others still run.
 import type { LambdaConfig, TargetConfig } from './config.js';
+import { auditDeadlineAtMs } from './core/deadline.js';
+import { parseClusterAllowList } from './core/cluster-rules.js';
 import { AuditError, errorText } from './core/errors.js';
 import { renderHtmlReport } from './core/html-report.js';
 import { metricsFor } from './core/metrics.js';
@@ -41,6 +43,8 @@ export interface TargetDeps {
   readonly serviceMetrics?: ServiceMetricsSource;
   readonly connectable: (target: TargetConfig) => Promise<RedisTarget>;
   readonly toolVersion: string;
+  /** When the Lambda invocation ends (epoch ms): every target's audit ends before, leaving time to deliver. */
+  readonly invocationEndsAtMs?: number;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
 }
@@ -100,6 +104,8 @@ export async function auditTarget(config: LambdaConfig, target: TargetConfig, de
     now,
     ...(deps.sleep ? { sleep: deps.sleep } : {}),
     ...(preflightError ? { preflightError } : {}),
+    deadlineAtMs: auditDeadlineAtMs(now(), config.auditDeadlineSeconds, deps.invocationEndsAtMs),
+    ...(target.clusterAllow ? { clusterAllow: parseClusterAllowList(target.clusterAllow) } : {}),
     // Clients are grouped by the AWS resource behind their address: looked up after sampling, before the assessment.
     ...(deps.resolver ? { resolveSources: sourceResolver(deps.resolver, log) } : {}),
   });

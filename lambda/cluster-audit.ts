@@ -1,14 +1,19 @@
 // One audit of a Redis Cluster: the seed's connection lists the nodes (CLUSTER NODES), then one connection
-// per other node is opened in parallel (each bounded by its own timeouts), every sample is taken on all
-// nodes in parallel, and every connection is closed whatever happened. A node that cannot be opened or
-// fails while sampling is reported with its error (a partial report); it never fails the whole run.
+// per other node it may contact (core/cluster-rules.ts: the seed's network or an allowed one, at most
+// MAX_CLUSTER_NODES) is opened, CLUSTER_CONNECTIONS_AT_ONCE at a time (each bounded by its own timeouts),
+// every sample is taken on the nodes with the same bound, and every connection is closed whatever happened.
+// A node that cannot be opened, fails while sampling or is not contacted is reported with its reason (a
+// partial report); it never fails the whole run.
 import { assessAudit, type FailedNode } from './core/audit.js';
+import { CLUSTER_CONNECTIONS_AT_ONCE } from './core/cluster-rules.js';
 import type { CollectionMemory } from './core/collection-plan.js';
-import { AuditError, MaxClientsReachedError } from './core/errors.js';
+import { AuditError, DeadlineReachedError, MaxClientsReachedError } from './core/errors.js';
 import type { CollectionCost, RawNodeSample } from './core/model.js';
 import { memoryOf } from './core/state.js';
-import { discoverCluster, type ClusterTopology } from './redis/cluster-topology.js';
+import { mapLimited } from './map-limited.js';
+import { clusterAccess, discoverCluster, type ClusterTopology, type HostLookup } from './redis/cluster-topology.js';
 import { NodeCollector } from './redis/node-collector.js';
+import type { RedisTarget } from './redis/target-url.js';
 import type { RunAuditOptions, RunAuditResult } from './run-audit.js';
 import { resolvedSourcesOf } from './resolve-sources.js';
 
@@ -21,6 +26,10 @@ export interface ClusterAuditInput {
   readonly startedAtMs: number;
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
+  /** Opens one node's collector; NodeCollector.open by default (tests count and place the attempts). */
+  readonly openNode?: (target: RedisTarget, options: RunAuditOptions, collector: { memory: CollectionMemory | null }) => Promise<NodeCollector>;
+  /** Resolves a seed given by name, to place its network; the DNS by default. */
+  readonly lookupHost?: HostLookup;
 }
 
 /** One node of the run: its collector while it is sampled, and where its samples are. */
@@ -39,6 +48,8 @@ export async function runClusterAudit(input: ClusterAuditInput): Promise<RunAudi
   const failedNodes: FailedNode[] = [];
   const runs: NodeRun[] = [];
   let unexpected: AuditError | null = null;
+  /** Nodes not audited beyond one per failed node: a skipped entry may stand for many. */
+  let countedOnce = 0;
 
   const stop = (run: NodeRun, error: AuditError): void => {
     run.error = error;
@@ -60,9 +71,10 @@ export async function runClusterAudit(input: ClusterAuditInput): Promise<RunAudi
     let topology: ClusterTopology;
     let first = input.firstSample;
     try {
-      const discovered = await discoverCluster(seed, options.target);
+      const { access, errors } = await clusterAccess(options.target, options.clusterAllow, options.connectTimeoutMs, input.lookupHost);
+      const discovered = await discoverCluster(seed, options.target, access);
       topology = discovered.topology;
-      first = { ...first, errors: [...first.errors, ...topology.errors], cost: addCost(first.cost, discovered.cost) };
+      first = { ...first, errors: [...first.errors, ...errors, ...topology.errors], cost: addCost(first.cost, discovered.cost) };
     } catch (err) {
       // The seed alone is still worth a report; the run is partial because the other nodes are unknown.
       const error = asAuditError(err);
@@ -72,17 +84,25 @@ export async function runClusterAudit(input: ClusterAuditInput): Promise<RunAudi
     }
     seedRun.label = topology.seedLabel;
     rounds.push([{ ...first, node: topology.seedLabel }]);
-    for (const { label, reason } of topology.skipped) failedNodes.push({ node: label, error: reason, refusedMaxClients: false });
+    for (const { label, reason, count = 1 } of topology.skipped) {
+      failedNodes.push({ node: label, error: reason, refusedMaxClients: false });
+      countedOnce += count - 1;
+    }
 
+    const open = input.openNode ?? ((target, opts, collector) => NodeCollector.open(target, opts, collector));
     const others = topology.members.map((m): NodeRun => ({ label: m.label, collector: null, lastRound: -1, error: null }));
     runs.push(...others);
-    const opened = await Promise.allSettled(topology.members.map((m) =>
-      NodeCollector.open(m.target, options, { memory: memoryOf(options.previousState, m.label) })));
-    opened.forEach((result, i) => {
-      const run = others[i];
+    // Bounded: a 500-node cluster opened all at once is a burst of 500 handshakes and descriptors.
+    await mapLimited(topology.members.map((m, i) => ({ m, run: others[i] })), CLUSTER_CONNECTIONS_AT_ONCE, async ({ m, run }) => {
       if (run === undefined) return;
-      if (result.status === 'fulfilled') run.collector = result.value;
-      else stop(run, asAuditError(result.reason));
+      try {
+        // Nodes still waiting for a slot when the deadline comes are not contacted at all.
+        if (timeLeft(input) <= 0) throw new DeadlineReachedError(`the audit deadline was reached before ${m.label} was contacted`);
+        const connectTimeoutMs = Math.max(1, Math.min(options.connectTimeoutMs, timeLeft(input)));
+        run.collector = await open(m.target, { ...options, connectTimeoutMs }, { memory: memoryOf(options.previousState, m.label) });
+      } catch (err) {
+        stop(run, asAuditError(err));
+      }
     });
     // The seed's first sample is taken; the others take theirs now, into the same round.
     await sampleRound(input, rounds, 0, others, stop);
@@ -93,7 +113,7 @@ export async function runClusterAudit(input: ClusterAuditInput): Promise<RunAudi
     await Promise.all(runs.map((run) => run.collector?.close()));
   }
   const interrupted = runs.filter((run) => run.error !== null && run.lastRound >= 0).map((run) => run.label);
-  return finish(input, rounds, failedNodes, runs, interrupted, unexpected);
+  return finish(input, rounds, failedNodes, runs, interrupted, unexpected, countedOnce);
 }
 
 /** Rounds `from` .. samples-1 on every node still sampling, `intervalMs` apart. */
@@ -101,32 +121,45 @@ async function sampleRounds(input: ClusterAuditInput, rounds: RawNodeSample[][],
   for (let i = from; i < input.options.samples; i += 1) {
     const active = runs.filter((run) => run.collector !== null && run.error === null);
     if (active.length === 0) return;
+    if (timeLeft(input) <= input.options.intervalMs) {
+      for (const run of active) stop(run, new DeadlineReachedError(`the audit deadline was reached after ${i} of ${input.options.samples} samples`));
+      return;
+    }
     await input.sleep(input.options.intervalMs);
     rounds.push([]);
     await sampleRound(input, rounds, rounds.length - 1, active, stop);
   }
 }
 
-/** One sample on each given node, in parallel, into `rounds[index]`; a node that fails is stopped. */
+/** One sample on each given node, CLUSTER_CONNECTIONS_AT_ONCE at a time, into `rounds[index]`; a node that fails is stopped. */
 async function sampleRound(input: ClusterAuditInput, rounds: RawNodeSample[][], index: number, runs: readonly NodeRun[], stop: (run: NodeRun, error: AuditError) => void): Promise<void> {
   const active = runs.filter((run) => run.collector !== null && run.error === null);
-  const results = await Promise.allSettled(active.map((run) => (run.collector as NodeCollector).sample(input.now)));
+  const { deadlineAtMs } = input.options;
+  const results = await mapLimited(active, CLUSTER_CONNECTIONS_AT_ONCE, async (run) => {
+    try {
+      if (timeLeft(input) <= 0) throw new DeadlineReachedError('the audit deadline was reached before this node\'s sample');
+      return { ok: true as const, sample: await (run.collector as NodeCollector).sample(input.now, deadlineAtMs === undefined ? {} : { deadlineAtMs }) };
+    } catch (err) {
+      return { ok: false as const, err };
+    }
+  });
+  // In the nodes' order, whatever order they answered in.
   const round = rounds[index] ?? [];
   results.forEach((result, i) => {
     const run = active[i];
     if (run === undefined) return;
-    if (result.status === 'rejected') {
-      stop(run, asAuditError(result.reason));
+    if (!result.ok) {
+      stop(run, asAuditError(result.err));
       return;
     }
-    round.push({ ...result.value, node: run.label });
+    round.push({ ...result.sample, node: run.label });
     run.lastRound = index;
   });
 }
 
 async function finish(
   input: ClusterAuditInput, rounds: RawNodeSample[][], failedNodes: readonly FailedNode[], runs: readonly NodeRun[],
-  interruptedNodes: readonly string[], error: AuditError | null,
+  interruptedNodes: readonly string[], error: AuditError | null, countedOnce = 0,
 ): Promise<RunAuditResult> {
   const { options } = input;
   const collectionMemory: Record<string, CollectionMemory | null> = {};
@@ -140,8 +173,8 @@ async function finish(
   const seed = runs[0];
   if (seed?.collector && seed.lastRound >= 0 && seed.collector.node !== seed.label) collectionMemory[seed.collector.node] = seed.collector.memory;
 
-  const notAudited = failedNodes.length + interruptedNodes.length;
-  const known = new Set([...runs.map((run) => run.label), ...failedNodes.map((f) => f.node)]).size;
+  const notAudited = failedNodes.length + countedOnce + interruptedNodes.length;
+  const known = new Set([...runs.map((run) => run.label), ...failedNodes.map((f) => f.node)]).size + countedOnce;
   const summary = error ?? (notAudited > 0
     ? new AuditError(`${notAudited} of ${known} cluster nodes were not fully audited (${firstError(failedNodes, runs)})`)
     : null);
@@ -168,6 +201,12 @@ function firstError(failedNodes: readonly FailedNode[], runs: readonly NodeRun[]
   if (failed !== undefined) return `${failed.node}: ${failed.error}`;
   const run = runs.find((r) => r.error !== null);
   return run?.error ? `${run.label}: ${run.error.message}` : 'unknown';
+}
+
+/** Milliseconds until the run's deadline (RunAuditOptions.deadlineAtMs); unbounded without one. */
+function timeLeft(input: ClusterAuditInput): number {
+  const { deadlineAtMs } = input.options;
+  return deadlineAtMs === undefined ? Number.POSITIVE_INFINITY : deadlineAtMs - input.now();
 }
 
 function addCost(a: CollectionCost, b: CollectionCost): CollectionCost {

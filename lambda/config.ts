@@ -1,5 +1,7 @@
 // The Lambda's configuration: environment variables validated once, with one schema. A bad value fails
 // with the variable's name and the form it expects; a password is never accepted from the environment.
+import { DEADLINE_SECONDS_RANGE, defaultDeadlineSeconds } from './core/deadline.js';
+import { CLUSTER_ALLOW_FORM, isValidClusterAllow } from './core/cluster-rules.js';
 import { z } from 'zod';
 import { ConfigError } from './core/errors.js';
 import { defaultPolicy, type AuditPolicy } from './core/model.js';
@@ -16,6 +18,8 @@ const targetSchema = z.strictObject({
   iamUser: z.string().min(1, 'expected the ElastiCache user id of an IAM-enabled user').optional(),
   cacheName: z.string().regex(/^[a-z0-9-]{1,64}$/, 'expected the replication group id or serverless cache name, lower case').optional(),
   serverless: z.boolean().optional(),
+  /** Networks (CIDR) and `*.domain`s, beyond the seed's network, whose announced cluster nodes may be contacted (core/cluster-rules.ts). */
+  clusterAllow: z.array(z.string()).refine(isValidClusterAllow, CLUSTER_ALLOW_FORM).optional(),
 });
 
 export type TargetConfig = z.infer<typeof targetSchema>;
@@ -45,6 +49,8 @@ export interface LambdaConfig {
   readonly policy: AuditPolicy;
   readonly samples: number;
   readonly sampleIntervalSeconds: number;
+  /** Each target's audit ends by this many seconds, and by the invocation's end less the delivery reserve (core/deadline.ts). */
+  readonly auditDeadlineSeconds: number;
   readonly connectTimeoutMs: number;
   readonly commandTimeoutMs: number;
   readonly notifyCooldownMinutes: number;
@@ -65,6 +71,8 @@ export function loadConfig(env: Env): LambdaConfig {
   const minGroupConnections = int(env, 'MIN_GROUP_CONNECTIONS', defaultPolicy.minGroupConnections, 1, 1_000_000);
   const maxclientsWarn = num(env, 'MAXCLIENTS_WARN', defaultPolicy.maxclientsWarn, 0.01, 1);
   const maxclientsCritical = num(env, 'MAXCLIENTS_CRITICAL', Math.max(defaultPolicy.maxclientsCritical, maxclientsWarn), maxclientsWarn, 1);
+  const samples = int(env, 'SAMPLES', 1, 1, 10);
+  const sampleIntervalSeconds = num(env, 'SAMPLE_INTERVAL_SECONDS', 5, 0.1, 60);
   return {
     targets,
     discovery,
@@ -84,8 +92,9 @@ export function loadConfig(env: Env): LambdaConfig {
       maxclientsCritical,
       listLimit: int(env, 'LIST_LIMIT', defaultPolicy.listLimit, 1, 1000),
     },
-    samples: int(env, 'SAMPLES', 1, 1, 10),
-    sampleIntervalSeconds: num(env, 'SAMPLE_INTERVAL_SECONDS', 5, 0.1, 60),
+    samples,
+    sampleIntervalSeconds,
+    auditDeadlineSeconds: int(env, 'AUDIT_DEADLINE_SECONDS', defaultDeadlineSeconds(samples, sampleIntervalSeconds), DEADLINE_SECONDS_RANGE.min, DEADLINE_SECONDS_RANGE.max),
     connectTimeoutMs: int(env, 'CONNECT_TIMEOUT_MS', 5000, 100, 60_000),
     commandTimeoutMs: int(env, 'COMMAND_TIMEOUT_MS', 5000, 100, 60_000),
     notifyCooldownMinutes: int(env, 'NOTIFY_COOLDOWN_MINUTES', 60, 0, 10_080),

@@ -75,7 +75,7 @@ export function createHandler(overrides: Partial<HandlerDeps> = {}) {
   };
   let loaded: { config: LambdaConfig } | { error: unknown } | undefined;
 
-  const audit = async (event: unknown, _context: Context): Promise<HandlerResult> => {
+  const audit = async (event: unknown, context: Context): Promise<HandlerResult> => {
     loaded ??= loadOnce(deps.env);
     if ('error' in loaded) {
       deps.logger.error('configuration is invalid', { error: (loaded.error as Error).message });
@@ -125,6 +125,8 @@ export function createHandler(overrides: Partial<HandlerDeps> = {}) {
         region: config.region,
       }),
       toolVersion: TOOL_VERSION,
+      // Audits stop in time for their reports to be delivered before Lambda ends the invocation.
+      ...(typeof context?.getRemainingTimeInMillis === 'function' ? { invocationEndsAtMs: now() + context.getRemainingTimeInMillis() } : {}),
       ...(deps.now ? { now: deps.now } : {}),
       ...(deps.sleep ? { sleep: deps.sleep } : {}),
     };

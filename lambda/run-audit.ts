@@ -3,7 +3,7 @@
 import { asAuditError, runClusterAudit } from './cluster-audit.js';
 import { assessAudit, type AuditOutcome, type FailedNode } from './core/audit.js';
 import { isClusterMode } from './core/cluster-nodes.js';
-import { AuditError, MaxClientsReachedError } from './core/errors.js';
+import { AuditError, DeadlineReachedError, MaxClientsReachedError } from './core/errors.js';
 import type { AuditPolicy, RawNodeSample } from './core/model.js';
 import { memoryOf, type AuditState } from './core/state.js';
 import { NodeCollector } from './redis/node-collector.js';
@@ -26,6 +26,10 @@ export interface RunAuditOptions {
    * still detected from the seed's INFO; with it, a seed that is not in cluster mode is audited alone and says so.
    */
   readonly cluster?: boolean;
+  /** Networks and host names, beyond the seed's own network, whose announced cluster nodes may be contacted with the seed's credentials (core/cluster-rules.ts). @default none */
+  readonly clusterAllow?: import('./core/cluster-rules.js').AllowList;
+  /** Epoch ms after which no command is started: sampling stops and what was read is reported (core/deadline.ts). */
+  readonly deadlineAtMs?: number;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
   /** A failure met before connecting (e.g. credentials): the run reports the target failed without connecting. */
@@ -57,10 +61,16 @@ export async function runAudit(options: RunAuditOptions): Promise<RunAuditResult
   const node = hostPort(options.target.host, options.target.port);
   try {
     if (options.preflightError) throw options.preflightError;
-    collector = await NodeCollector.open(options.target, options, { memory: memoryOf(options.previousState, node) });
+    const left = () => (options.deadlineAtMs === undefined ? Number.POSITIVE_INFINITY : options.deadlineAtMs - now());
+    if (left() <= 0) throw new DeadlineReachedError(`the audit deadline was reached before ${options.target.display} was contacted`);
+    const connectTimeoutMs = Math.max(1, Math.min(options.connectTimeoutMs, left()));
+    collector = await NodeCollector.open(options.target, { ...options, connectTimeoutMs }, { memory: memoryOf(options.previousState, node) });
     for (let i = 0; i < options.samples; i += 1) {
-      if (i > 0) await sleep(options.intervalMs);
-      const raw = await collector.sample(now);
+      if (i > 0) {
+        if (left() <= options.intervalMs) throw new DeadlineReachedError(`the audit deadline was reached after ${i} of ${options.samples} samples`);
+        await sleep(options.intervalMs);
+      }
+      const raw = await collector.sample(now, options.deadlineAtMs === undefined ? {} : { deadlineAtMs: options.deadlineAtMs });
       if (i === 0 && isClusterMode(raw.infoText)) {
         // The cluster path owns the seed's connection from here on, and closes it.
         const seed = collector;

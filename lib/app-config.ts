@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { discoveryTagsSchema, MAX_DISCOVERED_TARGETS, MAX_SHARDS } from '../lambda/discovery/discovery-rules.js';
+import { CLUSTER_ALLOW_FORM, isValidClusterAllow } from '../lambda/core/cluster-rules.js';
 
 /** A number in a range, with one message for every way to miss it. */
 function numberIn(min: number, max: number, what: string, whole = true) {
@@ -23,6 +24,7 @@ const targetSchema = z.strictObject({
   iamUser: z.string().min(1).optional(),
   cacheName: z.string().regex(/^[a-z0-9-]{1,64}$/, 'expected the replication group id or serverless cache name, lower case').optional(),
   serverless: z.boolean().optional(),
+  clusterAllow: z.array(z.string()).refine(isValidClusterAllow, CLUSTER_ALLOW_FORM).optional(),
   securityGroupId: z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'expected the cache security group id (sg-...)'),
 });
 

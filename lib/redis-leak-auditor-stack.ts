@@ -43,6 +43,7 @@ export class RedisLeakAuditorStack extends Stack {
         ...(t.iamUser ? { iamUser: t.iamUser } : {}),
         ...(t.cacheName ? { cacheName: t.cacheName } : {}),
         ...(t.serverless ? { serverless: true } : {}),
+        ...(t.clusterAllow ? { clusterAllow: t.clusterAllow } : {}),
         securityGroup: ec2.SecurityGroup.fromSecurityGroupId(this, `CacheSecurityGroup${i}`, t.securityGroupId, { mutable: true }),
       }));
     } else {

@@ -38,6 +38,8 @@ export interface AuditTargetSpec {
   readonly cacheName?: string;
   /** The cache is ElastiCache Serverless: CLIENT LIST is refused there, so its CloudWatch connection metrics are read (needs `cacheName`). @default false */
   readonly serverless?: boolean;
+  /** Networks (CIDR) or `*.domain`s beyond the seed's own network whose announced cluster nodes may be contacted with the target's credentials. @default the seed's network only */
+  readonly clusterAllow?: readonly string[];
   /** The cache's security group: an ingress rule from the auditor on `port` is added to it. @default no rule added */
   readonly securityGroup?: ec2.ISecurityGroup;
 }
@@ -264,6 +266,7 @@ function targetEnv(target: AuditTargetSpec): Record<string, unknown> {
     ...(target.iamUser ? { iamUser: target.iamUser } : {}),
     ...(target.cacheName && (target.iamUser || target.serverless) ? { cacheName: target.cacheName } : {}),
     ...(target.serverless ? { serverless: true } : {}),
+    ...(target.clusterAllow ? { clusterAllow: [...target.clusterAllow] } : {}),
   };
 }
 

@@ -12,7 +12,8 @@ import { clientListLimitations, withLimitations } from './service-metrics.js';
 import { nextState, type AuditState } from './state.js';
 import { buildSummary } from './summary.js';
 import { withResolvedSources } from './enrich-report.js';
-import { libraryLimitations, nodesWithoutLibraries } from './workload-limitations.js';
+import { libraryLimitations, MAX_FINDINGS, nodesWithoutLibraries, overflowLimitations } from './workload-limitations.js';
+import { plausibleConfig } from './plausible.js';
 import type { Workload } from './workloads.js';
 
 /** A node the auditor could not read at all. */
@@ -98,7 +99,7 @@ export function assessAudit(input: AuditInput): AuditOutcome {
     ...latest.nodes.map((n): NodeView => ({
       node: n.raw.node,
       counters: n.counters,
-      config: n.raw.config,
+      config: plausibleConfig(n.raw.config),
       clientListAvailable: n.clientList !== null,
       refusedMaxClients: false,
       failed: false,
@@ -113,7 +114,9 @@ export function assessAudit(input: AuditInput): AuditOutcome {
     })),
   ];
   const analysis = latest.analysis;
-  const findings = runChecks({ policy, analysis, nodes: views, window, growth });
+  const allFindings = runChecks({ policy, analysis, nodes: views, window, growth });
+  // Most severe and largest first: the report keeps the head, the summary still counts them all.
+  const findings = allFindings.slice(0, MAX_FINDINGS);
   const allRaw = input.samples.flat();
 
   const latestReports = [...latest.nodes, ...stoppedEarly].map((n) => nodeReport(n, sampleCounts.get(n.raw.node) ?? 0, allRaw));
@@ -122,13 +125,15 @@ export function assessAudit(input: AuditInput): AuditOutcome {
     tool: { name: 'redis-leak-auditor', version: input.toolVersion },
     target: input.target,
     generatedAt: new Date(input.nowMs).toISOString(),
-    status: latest.nodes.length === 0 ? 'failed' : input.failedNodes.length > 0 || (input.interruptedNodes?.length ?? 0) > 0 ? 'partial' : 'ok',
+    status: latest.nodes.length === 0 ? 'failed'
+      : input.failedNodes.length > 0 || (input.interruptedNodes?.length ?? 0) > 0 || latest.nodes.some((n) => n.raw.incomplete === true) ? 'partial' : 'ok',
     policy,
     nodes: [...latestReports, ...input.failedNodes.map((f) => failedNodeReport(f))],
-    summary: buildSummary(latest.nodes.map((n) => n.counters), views, analysis, window, findings, countSuspectedLeaks(findings)),
+    summary: buildSummary(latest.nodes.map((n) => n.counters), views, analysis, window, allFindings, countSuspectedLeaks(allFindings)),
     ...boundedGroups(analysis, policy.listLimit, { libraries: nodesWithoutLibraries(latestReports).length === 0 }),
     topIdle: analysis?.topIdle ?? [],
     findings,
+    ...(allFindings.length > findings.length ? { findingsOmitted: allFindings.length - findings.length } : {}),
     history: {
       source,
       samplesThisRun: summaries.length,
@@ -151,7 +156,7 @@ export function assessAudit(input: AuditInput): AuditOutcome {
     },
   };
   // What the nodes without a client list could not show (CLIENT LIST refused or too slow).
-  const limitations = [...clientListLimitations(report.nodes), ...libraryLimitations(report.nodes, analysis)];
+  const limitations = [...clientListLimitations(report.nodes), ...libraryLimitations(report.nodes, analysis), ...overflowLimitations(analysis, allFindings.length - findings.length)];
   const resolved = withResolvedSources(report, input.resolvedSources ?? new Map());
   return { report: withLimitations(resolved, limitations), state: nextState(input.previousState, input.target, summaries, input.nowMs, input.collectionMemory ?? {}) };
 }
@@ -231,7 +236,7 @@ function nodeReport(n: ParsedNode, samples: number, allRaw: readonly RawNodeSamp
     uptimeSeconds: n.counters.uptimeSeconds,
     run_id: n.counters.runId,
     connectedClients: n.counters.connectedClients,
-    maxClients: n.counters.maxClients ?? n.raw.config.maxClients,
+    maxClients: n.counters.maxClients ?? plausibleConfig(n.raw.config).maxClients,
     clientListAvailable: n.clientList !== null,
     malformedClientListLines: malformed,
     samples,

@@ -5,6 +5,7 @@
 // <config-epoch> <link-state> <slot>...`. Before Redis 4.0 there is no `@cport`; the hostname comes with 7.0,
 // the `aux=value` fields (shard-id, tls-port, ...) with 7.2. IPv6 addresses are printed without brackets, so
 // the port follows the LAST colon. A node whose address is not known yet prints `:port@cport` (or `:0@0`).
+import { MAX_CLUSTER_NODES_LINES } from './cluster-rules.js';
 import { parseInfo, readCounters } from './parse-info.js';
 
 export interface ClusterNode {
@@ -35,17 +36,35 @@ export interface ClusterNodesParse {
   readonly malformedLines: number;
   /** The first few malformed lines (truncated), for the report's node errors. */
   readonly malformedExamples: readonly string[];
+  /** Non-empty lines after the first `maxLines`: counted, never parsed. */
+  readonly unreadLines: number;
 }
 
 const MAX_EXAMPLES = 3;
 
-export function parseClusterNodes(text: string): ClusterNodesParse {
+/**
+ * Reads at most `maxLines` non-empty lines: a seed may announce any number of nodes, the reply limit bounds
+ * only the bytes. The rest is counted without being split into strings.
+ */
+export function parseClusterNodes(text: string, maxLines = MAX_CLUSTER_NODES_LINES): ClusterNodesParse {
   const nodes: ClusterNode[] = [];
   const malformedExamples: string[] = [];
   let malformedLines = 0;
-  for (const rawLine of String(text).split('\n')) {
-    const line = rawLine.trim();
+  let read = 0;
+  let unreadLines = 0;
+  const all = String(text);
+  for (let start = 0; start < all.length;) {
+    const newline = all.indexOf('\n', start);
+    const end = newline < 0 ? all.length : newline;
+    const from = start;
+    start = end + 1;
+    if (read >= maxLines) {
+      if (/\S/.test(all.slice(from, end))) unreadLines += 1;
+      continue;
+    }
+    const line = all.slice(from, end).trim();
     if (line === '') continue;
+    read += 1;
     const node = parseLine(line);
     if (node !== null) {
       nodes.push(node);
@@ -54,7 +73,7 @@ export function parseClusterNodes(text: string): ClusterNodesParse {
     malformedLines += 1;
     if (malformedExamples.length < MAX_EXAMPLES) malformedExamples.push(line.slice(0, 120));
   }
-  return { nodes, malformedLines, malformedExamples };
+  return { nodes, malformedLines, malformedExamples, unreadLines };
 }
 
 /** True when INFO says the server runs in cluster mode (`redis_mode:cluster`, Valkey's `server_mode`, or `cluster_enabled:1`). */

@@ -34,6 +34,24 @@ export class CommandTimeoutError extends AuditError {
   override name = 'CommandTimeoutError';
 }
 
+/**
+ * A reply broke one of the limits its command was sent with (total bytes, one bulk string, elements of an
+ * array, nesting, one line): the connection was dropped before the rest arrived.
+ */
+export class ReplyTooLargeError extends AuditError {
+  override name = 'ReplyTooLargeError';
+}
+
+/** The server's bytes are not a RESP2 reply to the command sent (garbage, a TLS port, unsolicited data). */
+export class ProtocolError extends AuditError {
+  override name = 'ProtocolError';
+}
+
+/** The run's deadline (CLI or Lambda) left no time for the next command. */
+export class DeadlineReachedError extends AuditError {
+  override name = 'DeadlineReachedError';
+}
+
 /** The credentials for a target could not be obtained (secret unreadable, IAM token not signed). */
 export class CredentialsError extends AuditError {
   override name = 'CredentialsError';

@@ -95,6 +95,11 @@ export interface RawNodeSample {
   readonly collection?: ClientListCollection | null;
   /** Problems met while collecting, as one-line messages with no credentials. */
   readonly errors: readonly string[];
+  /**
+   * Not a clean sample (the reason is in `errors`): the client list is nil, malformed, far below INFO's
+   * count or cut short (a reply limit, a timeout, the audit's deadline). The report is then partial.
+   */
+  readonly incomplete?: boolean;
   readonly cost: CollectionCost;
 }
 

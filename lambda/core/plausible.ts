@@ -2,6 +2,7 @@
 // as a fact: `maxclients:0` from a broken proxy must not make 25 idle connections "a quarter of maxclients".
 // Text the server chooses (version, role, names) is flattened to one line and bounded before anything
 // keeps it. One place for every such bound: the parsers import them.
+import type { ServerConfig } from './model.js';
 import { plain } from './text-safety.js';
 
 /** Inclusive ranges of believable values. Connections: ElastiCache allows 65,000; leave room for large self-managed servers. */
@@ -30,4 +31,13 @@ export function serverText(value: string | null): string | null {
   if (value === null) return null;
   const text = plain(value, MAX_SERVER_TEXT_CHARS);
   return text === '' ? null : text;
+}
+
+/** CONFIG GET's answers held to the same ranges: `maxclients 0` is unknown, not a full server. */
+export function plausibleConfig(config: ServerConfig): ServerConfig {
+  return {
+    timeoutSeconds: plausible(config.timeoutSeconds, PLAUSIBLE.settingSeconds),
+    maxClients: plausible(config.maxClients, PLAUSIBLE.maxClients),
+    tcpKeepaliveSeconds: plausible(config.tcpKeepaliveSeconds, PLAUSIBLE.settingSeconds),
+  };
 }

@@ -81,6 +81,8 @@ export interface AuditReport {
   readonly groupsOmitted: { readonly byWorkload: number; readonly bySourceIp: number; readonly byName: number; readonly byUser: number; readonly byLibrary: number };
   readonly topIdle: readonly IdleConnection[];
   readonly findings: readonly ReportFinding[];
+  /** Findings left out past the report's limit (workload-limitations.ts MAX_FINDINGS); absent when none was. */
+  readonly findingsOmitted?: number;
   /** Source IP -> the workload behind it, for the IPs that could be resolved (absent when none was). */
   readonly workloads?: Readonly<Record<string, Workload>>;
   readonly history: {

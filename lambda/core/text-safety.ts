@@ -62,3 +62,13 @@ export function utf8Bytes(text: string): number {
   }
   return bytes;
 }
+
+/**
+ * JSON whose strings carry no character that a terminal or editor would act on or show reversed: C1
+ * controls, DEL, format characters (U+202E and the other bidirectional overrides, zero-width ones) and
+ * line/paragraph separators are written as `\uXXXX` escapes. The same data, safe to `cat` (JSON.stringify
+ * escapes only U+0000-U+001F). Such characters occur only inside strings, where the escape is valid.
+ */
+export function safeJson(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replace(/[\u007f-\u009f\p{Cf}\u2028\u2029]/gu, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

@@ -1,5 +1,7 @@
-// What the workload grouping could not use, said in the report instead of shown as a misleading group.
+// What the analysis could not use or keep, said in the report instead of shown as a misleading group: client
+// libraries on servers before 7.2, groups past the counters' ceiling, findings past the report's.
 import type { ClientAnalysis } from './analyse-clients.js';
+import { MAX_GROUPS_PER_COUNTER, OVERFLOW_GROUP_KEY } from './client-groups.js';
 import type { NodeReport } from './report.js';
 
 /** `lib-name` appears in CLIENT LIST from Redis 7.2 (Valkey reports 7.2.x as its Redis version). */
@@ -27,4 +29,19 @@ export function libraryLimitations(nodes: readonly NodeReport[], analysis: Clien
     `Client libraries are not visible: CLIENT LIST reports lib-name from Redis 7.2 (and Valkey), and ${older.length === nodes.length ? 'this server runs' : 'some nodes run'} `
       + `${versions}. Workloads are identified by AWS resource, client name, ACL user and address only.`,
   ];
+}
+
+/** Findings a report keeps (most severe, then largest, first); `findingsOmitted` counts the rest. */
+export const MAX_FINDINGS = 200;
+
+export function overflowLimitations(analysis: ClientAnalysis | null, findingsOmitted: number): string[] {
+  const out: string[] = [];
+  if (analysis?.groupsOverflowed === true) {
+    out.push(`More distinct sources, names, users, libraries or workloads than the analysis keeps (${MAX_GROUPS_PER_COUNTER} of each): `
+      + `the rest were counted together under "${OVERFLOW_GROUP_KEY}", so per-group findings may miss some of them.`);
+  }
+  if (findingsOmitted > 0) {
+    out.push(`${findingsOmitted} more findings than the ${MAX_FINDINGS} kept in this report (the most severe and largest first); the summary counts them all.`);
+  }
+  return out;
 }

@@ -5,6 +5,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ConfigError, errorText } from '../core/errors.js';
 import type { AuditReport } from '../core/report.js';
 import type { AuditState } from '../core/state.js';
+import { safeJson } from '../core/text-safety.js';
 import type { ReportStore, StoredReport } from './ports.js';
 import { consoleWarnLogger, logRetries, withRetry, type RetryOptions, type WarnLogger } from './retry.js';
 
@@ -82,7 +83,7 @@ export class S3ReportStore implements ReportStore {
   async saveReport(target: string, report: AuditReport, html?: string): Promise<StoredReport> {
     const key = reportKey(target, report.generatedAt);
     const latestKey = `reports/${checkTarget(target)}/latest.json`;
-    const body = JSON.stringify(report, null, 2);
+    const body = safeJson(report, 2);
     // Dated object first: if it fails, latest.json still points at the last report that was stored whole.
     await this.put(key, body, {});
     await this.put(latestKey, body, { CacheControl: 'no-cache' });

@@ -2,11 +2,11 @@
 // see core/collection-plan.ts), sent one after the other (never pipelined, never `INFO everything`), plus
 // CONFIG GET once per collector. Returns the replies as raw text for the core to parse. One connection per
 // collector, closed by close() whatever happened before.
-import type { Redis } from 'ioredis';
-import { AuditError, ConnectError } from '../core/errors.js';
+import { AuditError, ConnectError, DeadlineReachedError, ProtocolError, ReplyTooLargeError } from '../core/errors.js';
 import { DEFAULT_PLAN_OPTIONS, planClientList, rememberClients, type CollectionMemory, type PlanOptions } from '../core/collection-plan.js';
 import type { CollectionCost, RawNodeSample, ServerConfig } from '../core/model.js';
 import { parseInfo, readCounters } from '../core/parse-info.js';
+import { CLUSTER_NODES_LIMITS, CONFIG_GET_LIMITS, INFO_LIMITS, looksLikeInfo, type ReplyLimits } from '../core/reply-limits.js';
 import { readClientList } from './client-list-reader.js';
 import {
   closeConnection,
@@ -18,6 +18,7 @@ import {
   toAuditError,
   type ConnectionTimeouts,
 } from './redis-connection.js';
+import { ConnectionClosedError, RespTimeoutError, type RespConnection } from './resp-connection.js';
 import { hostPort, type RedisTarget } from './target-url.js';
 
 const configParameters = ['timeout', 'maxclients', 'tcp-keepalive'];
@@ -30,11 +31,25 @@ interface Meter {
   roundTripMs: number;
 }
 
+/** What one sample may not overrun: the CLI's or the Lambda's time budget, on the clock given to sample(). */
+export interface SampleLimits {
+  /** No CLIENT LIST batch starts after it, and each command's timeout is cut to the time left. */
+  readonly deadlineAtMs?: number;
+}
+
+/** A sample's problems: `incomplete` makes the report partial (RawNodeSample.incomplete). */
+interface Issues {
+  readonly errors: string[];
+  incomplete: boolean;
+}
+
 export interface CollectorOptions {
   /** What the previous run's last sample of this node left (from the state), to list clients by id. */
   readonly memory?: CollectionMemory | null;
   readonly planOptions?: PlanOptions;
 }
+
+const unknownConfig: ServerConfig = { timeoutSeconds: null, maxClients: null, tcpKeepaliveSeconds: null };
 
 export class NodeCollector {
   /** `host:port` of the node as the auditor reached it (`[::1]:6379` for IPv6). */
@@ -49,14 +64,14 @@ export class NodeCollector {
   private byIdUnsupported = false;
 
   private constructor(
-    private readonly redis: Redis,
+    private readonly connection: RespConnection,
     private readonly target: RedisTarget,
     private readonly opts: ConnectionTimeouts,
     private readonly options: CollectorOptions,
   ) {
     this.memoryOfLastSample = options.memory ?? null;
     this.node = hostPort(target.host, target.port);
-    const { localAddress, localPort } = redis.stream;
+    const { localAddress, localPort } = connection;
     this.auditorAddresses = localAddress && localPort ? [serverStyleAddr(localAddress, localPort)] : [];
     this.unchargedCommands = setupCommandCount(target);
   }
@@ -72,26 +87,24 @@ export class NodeCollector {
   }
 
   /**
-   * INFO then CLIENT LIST (and CONFIG GET on the first sample). Throws when INFO cannot be read; a refused
-   * or timed-out CLIENT LIST gives `clientListText: null` and a line in `errors` instead.
+   * INFO then CLIENT LIST (and CONFIG GET on the first sample). Throws when INFO cannot be read or is not
+   * INFO; a refused, timed-out, too large or implausible CLIENT LIST gives a line in `errors` instead (and
+   * `incomplete` unless it was a refusal). A reply that broke a limit or timed out closes the connection:
+   * the next sample throws.
    */
-  async sample(now: () => number = Date.now): Promise<RawNodeSample> {
+  async sample(now: () => number = Date.now, limits: SampleLimits = {}): Promise<RawNodeSample> {
     if (this.closing) throw new AuditError(`the collector for ${this.target.display} is already closed`);
-    if (this.redis.status !== 'ready') {
-      // No reconnect: a second connection would count as churn. Say the likely cause instead.
-      throw new ConnectError(`${this.target.display} closed the auditor's connection between samples (is the server's idle timeout shorter than the sample interval?)`);
-    }
+    if (!this.connection.usable) throw this.unusable();
+    const { deadlineAtMs } = limits;
+    const timeLeft = () => (deadlineAtMs === undefined ? Infinity : deadlineAtMs - now());
+    if (timeLeft() <= 0) throw new DeadlineReachedError(`audit deadline reached before ${this.target.display} was sampled`);
+    const send = (args: [string, ...string[]], replyLimits: ReplyLimits) =>
+      this.send(args, replyLimits, Math.max(1, Math.min(this.opts.commandTimeoutMs, Math.floor(timeLeft()))), meter);
     const meter: Meter = { commandsSent: this.unchargedCommands, bytesRead: 0, roundTripMs: 0 };
     this.unchargedCommands = 0;
-    const errors: string[] = [];
+    const issues: Issues = { errors: [], incomplete: false };
 
-    let infoText: string;
-    try {
-      infoText = asText(await this.send(['INFO'], meter));
-    } catch (err) {
-      throw toAuditError(err, this.target, 'INFO', this.opts.commandTimeoutMs);
-    }
-
+    const infoText = await this.readInfo(send);
     let clientListText: string | null = null;
     let collection: RawNodeSample['collection'] = null;
     const counters = readCounters(parseInfo(infoText));
@@ -99,31 +112,37 @@ export class NodeCollector {
       const plan = this.byIdUnsupported
         ? { method: 'client-list' as const, reason: 'CLIENT LIST ID is not supported by this server' }
         : planClientList(this.memoryOfLastSample, counters, this.options.planOptions ?? DEFAULT_PLAN_OPTIONS);
-      const read = await readClientList((args) => this.send(args, meter), plan, counters.connectedClients, this.auditorAddresses);
+      const read = await readClientList(send, plan, counters.connectedClients, {
+        auditorAddresses: this.auditorAddresses,
+        deadlinePassed: () => timeLeft() <= 0,
+      });
       clientListText = read.text;
       if (read.byIdUnsupported) this.byIdUnsupported = true;
+      if (read.problem !== null) this.noteIncomplete(issues, read.problem);
       collection = { method: read.method, reason: read.reason, clientListCommands: read.commands, longestClientListMs: read.longestMs };
     } catch (err) {
-      // Refused by ACL or by the service (ElastiCache Serverless), or too slow: INFO alone still tells
-      // the counts, so report what is missing instead of failing the node.
-      if (!isReplyError(err) && !isTimeout(err)) throw toAuditError(err, this.target, 'CLIENT LIST', this.opts.commandTimeoutMs);
-      errors.push(isTimeout(err)
-        ? `CLIENT LIST did not answer within ${this.opts.commandTimeoutMs} ms; connections are not listed`
-        : `CLIENT LIST refused (${describeError(err, this.target)}); connections are not listed`);
+      // Refused by ACL or by the service (ElastiCache Serverless): INFO alone still tells the counts, so
+      // report what is missing instead of failing the node. Too slow or too large: the same, and partial.
+      if (isReplyError(err)) issues.errors.push(`CLIENT LIST refused (${describeError(err, this.target)}); connections are not listed`);
+      else if (isTimeout(err)) this.noteIncomplete(issues, `CLIENT LIST did not answer within ${(err as RespTimeoutError).timeoutMs} ms; connections are not listed`);
+      else if (isBrokenReply(err)) this.noteIncomplete(issues, `${describeError(err, this.target)}; connections are not listed`);
+      else throw toAuditError(err, this.target, 'CLIENT LIST', this.opts.commandTimeoutMs);
     }
     const takenAtMs = now();
-    this.memoryOfLastSample = clientListText === null ? null : rememberClients(clientListText, counters);
+    // A listing with holes would plan the next by-id sample from wrong ids: forget it instead.
+    this.memoryOfLastSample = clientListText === null || issues.incomplete ? null : rememberClients(clientListText, counters);
 
-    this.config ??= await this.readConfig(infoText, meter, errors);
+    if (this.config === undefined && this.connection.usable && timeLeft() > 0) this.config = await this.readConfig(infoText, send, issues);
     return {
       node: this.node,
       takenAtMs,
       infoText,
       clientListText,
-      config: this.config,
+      config: this.config ?? unknownConfig,
       auditorAddresses: this.auditorAddresses,
       collection,
-      errors,
+      errors: issues.errors,
+      ...(issues.incomplete ? { incomplete: true } : {}),
       cost: { ...meter, roundTripMs: Math.round(meter.roundTripMs * 1000) / 1000 },
     };
   }
@@ -136,8 +155,9 @@ export class NodeCollector {
     if (this.closing) throw new AuditError(`the collector for ${this.target.display} is already closed`);
     const meter: Meter = { commandsSent: 0, bytesRead: 0, roundTripMs: 0 };
     try {
-      const text = asText(await this.send(['CLUSTER', 'NODES'], meter));
-      return { text, cost: { ...meter, roundTripMs: Math.round(meter.roundTripMs * 1000) / 1000 } };
+      const reply = await this.send(['CLUSTER', 'NODES'], CLUSTER_NODES_LIMITS, this.opts.commandTimeoutMs, meter);
+      if (!Buffer.isBuffer(reply)) throw new ProtocolError('the reply to CLUSTER NODES is not a bulk string');
+      return { text: reply.toString('utf8'), cost: { ...meter, roundTripMs: Math.round(meter.roundTripMs * 1000) / 1000 } };
     } catch (err) {
       throw toAuditError(err, this.target, 'CLUSTER NODES', this.opts.commandTimeoutMs);
     }
@@ -145,28 +165,46 @@ export class NodeCollector {
 
   /** QUIT (bounded), then drop the socket. Idempotent, never throws: safe in any `finally`. */
   async close(): Promise<void> {
-    this.closing ??= closeConnection(this.redis, Math.min(this.opts.commandTimeoutMs, maxQuitMs));
+    this.closing ??= closeConnection(this.connection, Math.min(this.opts.commandTimeoutMs, maxQuitMs));
     return this.closing;
+  }
+
+  /** INFO, which must read as INFO: a nil, a listing or anything else in its place fails the node. */
+  private async readInfo(send: (args: [string, ...string[]], limits: ReplyLimits) => Promise<unknown>): Promise<string> {
+    let reply: unknown;
+    try {
+      reply = await send(['INFO'], INFO_LIMITS);
+    } catch (err) {
+      throw toAuditError(err, this.target, 'INFO', this.opts.commandTimeoutMs);
+    }
+    const text = Buffer.isBuffer(reply) ? reply.toString('utf8') : null;
+    if (text !== null && looksLikeInfo(text)) return text;
+    // Replies may be out of step with the commands: nothing more is asked on this connection.
+    const err = new ProtocolError(`${this.target.display} answered INFO with ${text === null ? 'no text' : 'text that is not INFO (no "# Server" or redis_version line)'}; the connection was closed`);
+    this.connection.destroy(err);
+    throw err;
   }
 
   /**
    * CONFIG GET where the server allows it. Refusals are silent (ElastiCache renames or blocks CONFIG;
    * a least-privilege ACL has no +config|get): the settings are then unknown, which is not an error.
    */
-  private async readConfig(infoText: string, meter: Meter, errors: string[]): Promise<ServerConfig> {
+  private async readConfig(infoText: string, send: (args: [string, ...string[]], limits: ReplyLimits) => Promise<unknown>, issues: Issues): Promise<ServerConfig> {
     const values = new Map<string, string>();
     // Several parameters in one CONFIG GET only from Redis 7.0 (Valkey reports redis_version 7.2.4).
     const major = Number(/^redis_version:(\d+)\./m.exec(infoText)?.[1] ?? 0);
     const batches = major >= 7 ? [configParameters] : configParameters.map((name) => [name]);
     try {
       for (const batch of batches) {
-        const reply = await this.send(['CONFIG', 'GET', ...batch], meter);
+        const reply = await send(['CONFIG', 'GET', ...batch], CONFIG_GET_LIMITS);
         const flat = Array.isArray(reply) ? reply.map(asText) : [];
         for (let i = 0; i + 1 < flat.length; i += 2) values.set(flat[i] ?? '', flat[i + 1] ?? '');
       }
     } catch (err) {
       if (isTimeout(err)) {
-        errors.push(`CONFIG GET did not answer within ${this.opts.commandTimeoutMs} ms; server settings are unknown`);
+        issues.errors.push(`CONFIG GET did not answer within ${(err as RespTimeoutError).timeoutMs} ms; server settings are unknown`);
+      } else if (isBrokenReply(err)) {
+        this.noteIncomplete(issues, `${describeError(err, this.target)}; server settings are unknown`);
       } else if (!isReplyError(err)) {
         throw toAuditError(err, this.target, 'CONFIG GET', this.opts.commandTimeoutMs);
       }
@@ -178,18 +216,37 @@ export class NodeCollector {
     };
   }
 
-  /** One command, awaited alone and metered. Replies as Buffers: byte counts and text stay exact. */
-  private async send([command, ...args]: [string, ...string[]], meter: Meter): Promise<unknown> {
+  private noteIncomplete(issues: Issues, message: string): void {
+    issues.errors.push(message);
+    issues.incomplete = true;
+  }
+
+  /** Why sample() cannot go on: the server closed the connection, or the auditor dropped it after a failure. */
+  private unusable(): AuditError {
+    const failure = this.connection.failureReason;
+    if (isTimeout(failure) || isBrokenReply(failure) || failure instanceof ConnectionClosedError) {
+      // No reconnect: a second connection would count as churn.
+      return new ConnectError(`the connection to ${this.target.display} was dropped after an earlier failure (${describeError(failure, this.target)}); it is not reopened`);
+    }
+    return new ConnectError(`${this.target.display} closed the auditor's connection between samples (is the server's idle timeout shorter than the sample interval?)`);
+  }
+
+  /** One command, awaited alone and metered: every byte read counts, the reply's framing included. */
+  private async send(args: [string, ...string[]], limits: ReplyLimits, timeoutMs: number, meter: Meter): Promise<unknown> {
     meter.commandsSent += 1;
     const started = performance.now();
+    const bytesBefore = this.connection.bytesReceived;
     try {
-      const reply: unknown = await this.redis.callBuffer(command, ...args);
-      meter.bytesRead += byteLength(reply);
-      return reply;
+      return await this.connection.command(args, { timeoutMs, limits });
     } finally {
+      meter.bytesRead += this.connection.bytesReceived - bytesBefore;
       meter.roundTripMs += performance.now() - started;
     }
   }
+}
+
+function isBrokenReply(err: unknown): boolean {
+  return err instanceof ReplyTooLargeError || err instanceof ProtocolError;
 }
 
 /** How the server prints a client's `addr`: `127.0.0.1:51234`, `[::1]:51234` (no zone index). */
@@ -199,12 +256,6 @@ function serverStyleAddr(address: string, port: number): string {
 
 function asText(reply: unknown): string {
   return Buffer.isBuffer(reply) ? reply.toString('utf8') : String(reply);
-}
-
-function byteLength(reply: unknown): number {
-  if (Buffer.isBuffer(reply)) return reply.length;
-  if (Array.isArray(reply)) return reply.reduce((sum: number, item: unknown) => sum + byteLength(item), 0);
-  return reply == null ? 0 : Buffer.byteLength(String(reply));
 }
 
 function integerOrNull(value: string | undefined): number | null {

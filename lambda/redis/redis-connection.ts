@@ -1,12 +1,15 @@
 // Opens the auditor's single connection to one node, and maps every way that can fail to the audit's error
-// classes. The auditor must never be the leak it looks for: no reconnect loop, no offline queue, bounded
-// timeouts, and any failure closes the socket before the error is thrown.
+// classes. The auditor must never be the leak it looks for: no reconnect, no queue, bounded timeouts and
+// replies (resp-connection.ts), and any failure closes the socket before the error is thrown.
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import { Redis } from 'ioredis';
 import { AUDITOR_CLIENT_NAME } from '../core/analyse-clients.js';
-import { AuditError, AuthError, CommandTimeoutError, ConfigError, ConnectError, MaxClientsReachedError } from '../core/errors.js';
+import {
+  AuditError, AuthError, CommandTimeoutError, ConfigError, ConnectError, MaxClientsReachedError, ProtocolError, ReplyTooLargeError,
+} from '../core/errors.js';
+import { SMALL_REPLY_LIMITS } from '../core/reply-limits.js';
+import { RespConnection, RespReplyError, RespTimeoutError } from './resp-connection.js';
 import type { RedisTarget } from './target-url.js';
 
 export interface ConnectionTimeouts {
@@ -21,77 +24,45 @@ export function setupCommandCount(target: RedisTarget): number {
   return hasCredentials(target) ? 2 : 1;
 }
 
-export async function openConnection(target: RedisTarget, opts: ConnectionTimeouts): Promise<Redis> {
-  const redis = new Redis({
-    host: target.host,
-    port: target.port,
-    lazyConnect: true,
-    connectTimeout: opts.connectTimeoutMs,
-    commandTimeout: opts.commandTimeoutMs,
-    disconnectTimeout: Math.min(opts.commandTimeoutMs, 1000),
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    enableOfflineQueue: false,
-    autoResendUnfulfilledCommands: false,
-    // The ready check is one more INFO per connection; the first sample sends INFO anyway.
-    enableReadyCheck: false,
-    // CLIENT SETINFO costs two commands (refused before Redis 7.2); the name already identifies us.
-    disableClientInfo: true,
-    // AUTH, SETNAME and SELECT are NOT given to ioredis: it pipelines them on connect and swallows the
-    // SETNAME reply, so the "max number of clients reached" line the server writes on accept is lost (the
-    // pipelined write fails with EPIPE first). Sent one at a time below, every refusal is read. No SELECT
-    // at all: INFO and CLIENT LIST are server-wide.
-    ...(target.tls ? { tls: tlsOptions(target) } : {}),
-  });
-  // Without a listener ioredis prints "Unhandled error event" stacks; the first error also names the
-  // cause better than the "Connection is closed." that the connect promise rejects with.
-  let firstError: unknown;
-  redis.on('error', (err: unknown) => {
-    firstError ??= err;
-  });
+export async function openConnection(target: RedisTarget, opts: ConnectionTimeouts): Promise<RespConnection> {
+  // Read before connecting: a bad CA path is a ConfigError, not a network failure.
+  const tls = target.tls ? tlsOptions(target) : undefined;
   let step = 'connect';
+  let connection: RespConnection | undefined;
   try {
-    await redis.connect();
+    connection = await RespConnection.connect({ host: target.host, port: target.port, connectTimeoutMs: opts.connectTimeoutMs, ...(tls ? { tls } : {}) });
+    const small = { timeoutMs: opts.commandTimeoutMs, limits: SMALL_REPLY_LIMITS };
+    // One at a time, each reply read: the "max number of clients reached" line the server writes on accept
+    // is then the first reply, not lost to a pipelined write failing first. No SELECT: INFO and CLIENT LIST
+    // are server-wide.
     if (hasCredentials(target)) {
       step = 'AUTH';
-      await authenticate(redis, target);
+      await authenticate(connection, target, small);
     }
     step = 'CLIENT SETNAME';
-    await redis.call('CLIENT', 'SETNAME', AUDITOR_CLIENT_NAME).catch((err: unknown) => {
+    await connection.command(['CLIENT', 'SETNAME', AUDITOR_CLIENT_NAME], small).catch((err: unknown) => {
       // A user without +client|setname can still audit: the connection is found by its address.
       if (!isRefusal(err)) throw err;
     });
-    return redis;
+    return connection;
   } catch (err) {
-    destroyConnection(redis);
-    const cause = isReplyError(err) || isTimeout(err) ? err : firstError ?? err;
+    await connection?.close(0);
+    // During the handshake, bytes that are not RESP mean the wrong port or protocol, not a broken audit.
+    const cause = err instanceof ProtocolError ? Object.assign(new Error(`${err.message}; is it a TLS port (use rediss://)?`), { code: 'EPROTO' }) : err;
     throw toAuditError(cause, target, step, opts.commandTimeoutMs);
   }
 }
 
 /** QUIT within `boundMs`, then drop the socket whatever happened. Never throws. */
-export async function closeConnection(redis: Redis, boundMs: number): Promise<void> {
-  if (redis.status === 'end') return;
-  if (redis.status === 'ready') {
-    const ended = new Promise<void>((resolve) => redis.once('end', () => resolve()));
-    let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, boundMs);
-    });
-    try {
-      // Wait for the socket to close too, so the server has freed the client when close() returns.
-      await Promise.race([redis.quit().then(() => ended), bound]);
-    } catch {
-      // Refused or broken: fall through to the hard close.
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-  destroyConnection(redis);
+export async function closeConnection(connection: RespConnection, boundMs: number): Promise<void> {
+  await connection.close(boundMs);
 }
 
 /** Maps any failure to one of the audit's error classes, with a one-line message and no credentials. */
 export function toAuditError(err: unknown, target: RedisTarget, what: string, commandTimeoutMs: number): AuditError {
+  // The parser's own errors: named after the target here, where the target is known.
+  if (err instanceof ReplyTooLargeError) return new ReplyTooLargeError(`${target.display}: ${describeError(err, target)}; the connection was closed`, { cause: err });
+  if (err instanceof ProtocolError) return new ProtocolError(`${target.display}: ${describeError(err, target)}; the connection was closed`, { cause: err });
   if (err instanceof AuditError) return err;
   const detail = describeError(err, target);
   const cause = { cause: safeCause(err, detail) };
@@ -107,7 +78,8 @@ export function toAuditError(err: unknown, target: RedisTarget, what: string, co
     return new AuthError(`${where} does not allow the auditor's user to run ${what} (${detail}); grant it in the ACL`, cause);
   }
   if (isTimeout(err)) {
-    return new CommandTimeoutError(`${where} did not answer ${what} within ${commandTimeoutMs} ms`, cause);
+    // The timeout actually armed: shorter than the command timeout when the audit's deadline was closer.
+    return new CommandTimeoutError(`${where} did not answer ${what} within ${(err as RespTimeoutError).timeoutMs ?? commandTimeoutMs} ms`, cause);
   }
   if (isReplyError(err)) return new AuditError(`${where} refused ${what}: ${detail}`, cause);
   if (target.tls && isTlsError(err)) {
@@ -123,11 +95,11 @@ export function isRefusal(err: unknown): boolean {
 }
 
 export function isReplyError(err: unknown): boolean {
-  return err instanceof Error && err.name === 'ReplyError';
+  return err instanceof RespReplyError;
 }
 
 export function isTimeout(err: unknown): boolean {
-  return err instanceof Error && err.message === 'Command timed out';
+  return err instanceof RespTimeoutError;
 }
 
 /** One line, at most 300 characters, with the password (if somehow echoed) replaced. */
@@ -154,7 +126,7 @@ function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** ioredis puts the command and its arguments (AUTH's password) on errors: keep only name, message, code. */
+/** Keep only name, message and code of the cause: no socket, no command arguments (AUTH's password). */
 function safeCause(err: unknown, detail: string): Error {
   const copy = new Error(detail);
   copy.name = err instanceof Error ? err.name : 'Error';
@@ -167,14 +139,14 @@ function hasCredentials(target: RedisTarget): boolean {
   return target.username !== undefined || target.password !== undefined;
 }
 
-async function authenticate(redis: Redis, target: RedisTarget): Promise<void> {
-  // A user without a password is an ACL user with `nopass`: AUTH user "" (what ioredis does for redis://user@).
+async function authenticate(connection: RespConnection, target: RedisTarget, options: Parameters<RespConnection['command']>[1]): Promise<void> {
+  // A user without a password is an ACL user with `nopass`: AUTH user "".
   const args = target.username !== undefined ? [target.username, target.password ?? ''] : [target.password ?? ''];
   try {
-    await redis.call('AUTH', ...args);
+    await connection.command(['AUTH', ...args], options);
   } catch (err) {
-    // A password given to a server that needs none: harmless, go on (ioredis only warns here too).
-    if (/called without any password configured|no password is set/i.test(messageOf(err))) return;
+    // A password given to a server that needs none: harmless, go on.
+    if (isReplyError(err) && /called without any password configured|no password is set/i.test(messageOf(err))) return;
     throw err;
   }
 }
@@ -193,13 +165,4 @@ function tlsOptions(target: RedisTarget): ConnectionOptions {
     // SNI must be a host name (RFC 6066); Node warns when given an IP, and checks IP SANs without it.
     ...(target.tlsServername !== undefined ? { servername: target.tlsServername } : isIP(target.host) === 0 ? { servername: target.host } : {}),
   };
-}
-
-/** Drops the socket now: disconnect() alone may leave it half-open for `disconnectTimeout`. */
-function destroyConnection(redis: Redis): void {
-  // After a clean QUIT the socket is gone: ioredis's disconnect() would arm a timer that waits for a
-  // 'close' event already past, keeping a CLI process alive for another second.
-  if (redis.status === 'end' && (redis.stream as Redis['stream'] | undefined)?.destroyed !== false) return;
-  redis.disconnect();
-  (redis.stream as Redis['stream'] | undefined)?.destroy();
 }

@@ -1,9 +1,11 @@
 // The low-stall method (CLIENT LIST ID in bounded batches) against a plain CLIENT LIST on the same server
-// state: the same report, sample after sample, and picked up across runs through the state file.
+// state: the same report, sample after sample, and picked up across runs through the state file; and how an
+// audit deadline cuts a listing short.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRedis, type LocalRedisServer } from '../../cli/demo/local-redis-server.js';
 import { idlePool, perRequestLeak, pubsubLeak, type WorkloadHandle } from '../../cli/demo/workload.js';
 import { assessAudit } from '../../lambda/core/audit.js';
+import { CommandTimeoutError, DeadlineReachedError } from '../../lambda/core/errors.js';
 import { defaultPolicy, type RawNodeSample } from '../../lambda/core/model.js';
 import type { AuditReport } from '../../lambda/core/report.js';
 import { NodeCollector } from '../../lambda/redis/node-collector.js';
@@ -102,4 +104,57 @@ describe('across runs', () => {
     expect(second.auditor.clientListCommands).toBeGreaterThan(1);
     expect(second.groups.byName.find((g) => g.key === 'crowd')?.connections).toBe(1100);
   }, 30_000);
+});
+
+describe('with an audit deadline', () => {
+  it('starts no CLIENT LIST batch after the deadline, keeps what was read, and says the sample is incomplete', async () => {
+    const byId = await collector(BY_ID);
+    let clock = 0;
+    const now = () => (clock += 1); // every look at the clock costs a millisecond: the deadline falls mid-listing
+
+    const sample = await byId.sample(now, { deadlineAtMs: 12 });
+
+    const cut = /^audit deadline reached after (\d+) of (\d+) CLIENT LIST batches$/.exec(sample.errors[0] ?? '');
+    expect(cut).not.toBeNull();
+    const [done, planned] = [Number(cut?.[1]), Number(cut?.[2])];
+    expect(done).toBeGreaterThan(0);
+    expect(done).toBeLessThan(planned);
+    expect(sample.collection?.clientListCommands).toBe(done);
+    expect(sample.clientListText).toMatch(/^id=/);
+    expect(sample.incomplete).toBe(true);
+    expect(assessAudit({
+      target: server.url, samples: [[sample]], failedNodes: [], previousState: null, policy: defaultPolicy, startedAtMs: 0, nowMs: 0, toolVersion: 'test',
+    }).report.status).toBe('partial');
+  });
+
+  it('samples as before when the deadline is far', async () => {
+    const sample = await (await collector(BY_ID)).sample(Date.now, { deadlineAtMs: Date.now() + 60_000 });
+
+    expect(sample.errors).toEqual([]);
+    expect(sample.incomplete).toBeUndefined();
+  });
+
+  it('refuses to start a sample after the deadline', async () => {
+    await expect((await collector(PLAIN)).sample(Date.now, { deadlineAtMs: Date.now() - 1 })).rejects.toThrow(DeadlineReachedError);
+  });
+
+  it('cuts a command\'s timeout to the time left before the deadline', async () => {
+    const hung = await startLocalRedis();
+    try {
+      const opened = await NodeCollector.open(parseTargetUrl(hung.url), timeouts); // command timeout 5000 ms
+      collectors.push(opened);
+      hung.process.kill('SIGSTOP');
+      const started = Date.now();
+
+      const err = await opened.sample(Date.now, { deadlineAtMs: started + 300 }).catch((e: unknown) => e);
+
+      expect(err).toBeInstanceOf(CommandTimeoutError);
+      expect((err as Error).message).toMatch(/did not answer INFO within [1-3]\d\d ms$/);
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      hung.process.kill('SIGCONT');
+      await Promise.allSettled(collectors.map((c) => c.close()));
+      await hung.stop();
+    }
+  });
 });

@@ -53,6 +53,12 @@ async function waitFor<T>(probe: () => Promise<T>, ok: (value: T) => boolean, ti
   }
 }
 
+/** A text's size on the wire as a RESP bulk string. */
+function bulkBytes(text: string): number {
+  const length = Buffer.byteLength(text);
+  return `$${length}\r\n`.length + length + 2;
+}
+
 async function failureOf(promise: Promise<unknown>): Promise<Error> {
   try {
     await promise;
@@ -99,7 +105,8 @@ describe('on a plain server', () => {
     expect(second.config).toEqual(first.config);
     expect(first.cost.commandsSent).toBe(4); // CLIENT SETNAME, INFO, CLIENT LIST, one CONFIG GET
     expect(second.cost.commandsSent).toBe(2);
-    expect(second.cost.bytesRead).toBe(Buffer.byteLength(second.infoText) + Buffer.byteLength(second.clientListText ?? ''));
+    // Every byte read off the socket: each reply is one bulk string, `$<length>\r\n<text>\r\n`.
+    expect(second.cost.bytesRead).toBe(bulkBytes(second.infoText) + bulkBytes(second.clientListText ?? ''));
     expect(second.cost.roundTripMs).toBeGreaterThan(0);
   });
 

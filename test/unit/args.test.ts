@@ -11,7 +11,12 @@ describe('parseCli', () => {
   it('takes the defaults of DESIGN.md', () => {
     const options = audit('--url', 'redis://h:1');
     expect(options.policy).toEqual(defaultPolicy);
-    expect(options).toMatchObject({ samples: 1, failOn: 'warning', json: false });
+    expect(options).toMatchObject({ samples: 1, failOn: 'warning', json: false, deadlineSeconds: 60 });
+  });
+
+  it('takes a deadline, by default the planned sampling plus a minute', () => {
+    expect(audit('--url', 'redis://h', '--samples', '3', '--interval', '10').deadlineSeconds).toBe(80);
+    expect(audit('--url', 'redis://h', '--deadline-seconds', '5').deadlineSeconds).toBe(5);
   });
 
   it('reads thresholds and history flags', () => {
@@ -35,6 +40,7 @@ describe('parseCli', () => {
     [['audit', '--url', 'redis://h', '--samples', '0'], "--samples expects a whole number from 1 to 1000, got '0'"],
     [['audit', '--url', 'redis://h', '--idle-seconds', '1.5'], "--idle-seconds expects a whole number from 1 to 31536000, got '1.5'"],
     [['audit', '--url', 'redis://h', '--maxclients-warn', '80'], "--maxclients-warn expects a number from 0 to 1, got '80'"],
+    [['audit', '--url', 'redis://h', '--deadline-seconds', '0'], "--deadline-seconds expects a whole number from 1 to 3600, got '0'"],
     [['audit', '--url', 'redis://h', '--fail-on', 'loud'], "--fail-on expects one of info, warning, critical, never, got 'loud'"],
     [['audit', '--url', 'redis://h', '--bogus'], 'unknown flag --bogus'],
     [['audit', '--url'], '--url needs a value'],
@@ -53,5 +59,12 @@ describe('parseCli', () => {
     const message = failure(['audit', 'redis://user:hunter2@h:6379']);
     expect(message).not.toContain('hunter2');
     expect(message).toContain('redis://user:***@h:6379');
+  });
+});
+
+describe('--cluster-allow', () => {
+  it('takes networks and domains, and names the flag and the form on a bad entry', () => {
+    expect(audit('--url', 'redis://h', '--cluster-allow', '10.1.0.0/16,*.example.internal').clusterAllow?.networks).toHaveLength(1);
+    expect(() => audit('--url', 'redis://h', '--cluster-allow', '10.0.0.300/16')).toThrow(/--cluster-allow.*CIDR/);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isClusterMode, parseClusterNodes } from '../../lambda/core/cluster-nodes.js';
-import { clusterTopology, nodeTarget } from '../../lambda/redis/cluster-topology.js';
+import { MAX_CLUSTER_NODES, MAX_CLUSTER_NODES_LINES, parseClusterAllow, seedScope } from '../../lambda/core/cluster-rules.js';
+import { clusterAccess, clusterTopology, MAX_LISTED_SKIPPED, nodeTarget } from '../../lambda/redis/cluster-topology.js';
 import { parseTargetUrl } from '../../lambda/redis/target-url.js';
 
 /** Captured from the integration test's cluster (redis-server 7.0.15, `redis-cli --cluster create ... --cluster-replicas 1`). */
@@ -71,6 +72,121 @@ describe('parseClusterNodes', () => {
     expect(parsed.nodes).toHaveLength(6);
   });
 });
+
+/** `count` node lines on 10.0.x.y, the seed 10.0.0.1 first (`myself`); the others primaries where `primary(i)`, else replicas. */
+function manyNodes(count: number, primary = (_i: number) => true, ip = (i: number) => `10.0.${Math.floor(i / 250)}.${(i % 250) + 1}`): string {
+  return Array.from({ length: count }, (_, i) => {
+    const flags = i === 0 ? 'myself,master' : primary(i) ? 'master' : 'slave';
+    return `${i.toString(16).padStart(40, '0')} ${ip(i)}:6379@16379 ${flags} ${flags.includes('master') ? '-' : ID(1)} 0 0 1 connected`;
+  }).join('\n');
+}
+
+describe('parseClusterNodes line bound', () => {
+  it('reads at most the given number of lines and only counts the rest', () => {
+    const parsed = parseClusterNodes(`${REDIS_7_0}\n\n${REDIS_7_0}`, 8);
+    expect(parsed.nodes).toHaveLength(8);
+    expect(parsed.unreadLines).toBe(4);
+    expect(parsed.malformedLines).toBe(0);
+  });
+
+  it(`reads at most ${MAX_CLUSTER_NODES_LINES} lines of a reply announcing 10,000 nodes, malformed lines included`, () => {
+    const parsed = parseClusterNodes(`garbage line\n${manyNodes(10_000)}`);
+    expect(parsed.nodes.length + parsed.malformedLines).toBe(MAX_CLUSTER_NODES_LINES);
+    expect(parsed.malformedLines).toBe(1);
+    expect(parsed.unreadLines).toBe(10_001 - MAX_CLUSTER_NODES_LINES);
+  });
+});
+
+describe('clusterTopology bounds and allowed networks', () => {
+  const seed = parseTargetUrl('redis://auditor:s3cret@10.0.0.1:6379');
+  const total = (skipped: ReadonlyArray<{ count?: number }>) => skipped.reduce((sum, s) => sum + (s.count ?? 1), 0);
+
+  it(`audits at most ${MAX_CLUSTER_NODES} of 10,000 announced nodes, seed included, and counts the rest as not audited`, () => {
+    const topology = clusterTopology(manyNodes(10_000), seed, '10.0.0.1:6379');
+    expect(topology.members).toHaveLength(MAX_CLUSTER_NODES - 1);
+    expect(topology.skipped).toEqual([{
+      label: `(${10_000 - MAX_CLUSTER_NODES} more nodes)`,
+      count: 10_000 - MAX_CLUSTER_NODES,
+      reason: `not audited: ${MAX_CLUSTER_NODES_LINES - MAX_CLUSTER_NODES} beyond the bound of ${MAX_CLUSTER_NODES} nodes a run (primaries are audited first); `
+        + `${10_000 - MAX_CLUSTER_NODES_LINES} announced after the first ${MAX_CLUSTER_NODES_LINES} CLUSTER NODES lines (not read)`,
+    }]);
+    expect(1 + topology.members.length + total(topology.skipped)).toBe(10_000);
+  });
+
+  it('audits every primary first when the bound cuts, then the first replicas, in the announced order', () => {
+    // 1,000 nodes: 250 primaries (every fourth line, the seed included), 750 replicas.
+    const topology = clusterTopology(manyNodes(1_000, (i) => i % 4 === 0), seed, '10.0.0.1:6379');
+    const primaries = topology.members.filter((m) => m.node.role === 'master');
+    expect(topology.members).toHaveLength(MAX_CLUSTER_NODES - 1);
+    expect(primaries).toHaveLength(249);
+    expect(primaries.at(-1)?.label).toBe('10.0.3.247:6379'); // line 996
+    expect(topology.members.filter((m) => m.node.role === 'slave').at(-1)?.label).toBe('10.0.1.84:6379'); // the 250th replica, line 333
+    const order = topology.members.map((m) => topologyOrder(m.label));
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(topology.skipped).toMatchObject([{ count: 500, reason: expect.stringContaining('500 beyond the bound of 500 nodes') as unknown }]);
+  });
+
+  it('never lists a node outside the seed\'s network as a member, and says why it is skipped', () => {
+    const text = [`${ID(1)} 10.0.0.1:6379@16379 myself,master - 0 0 1 connected`, `${ID(2)} 10.0.9.9:6379@16379 master - 0 0 1 connected`,
+      `${ID(3)} 10.255.255.1:6379@16379 master - 0 0 1 connected`, `${ID(4)} 169.254.169.254:80@16379 slave ${ID(2)} 0 0 1 connected`].join('\n');
+    const topology = clusterTopology(text, seed, '10.0.0.1:6379');
+    expect(topology.members.map((m) => m.label)).toEqual(['10.0.9.9:6379']);
+    expect(topology.skipped).toEqual([
+      { label: '10.255.255.1:6379', reason: '10.255.255.1:6379 is outside the seed\'s network 10.0.0.0/16: not contacted, credentials not sent (allow it with --cluster-allow, or clusterAllow in the Lambda target)' },
+      { label: '169.254.169.254:80', reason: expect.stringContaining('169.254.169.254:80 is outside the seed\'s network 10.0.0.0/16') as unknown },
+    ]);
+    const allowed = clusterTopology(text, seed, '10.0.0.1:6379', { seed: seedScope('10.0.0.1'), allow: parseClusterAllow('10.255.0.0/16') });
+    expect(allowed.members.map((m) => m.label)).toEqual(['10.0.9.9:6379', '10.255.255.1:6379']);
+    expect(allowed.members[1]?.target).toMatchObject({ host: '10.255.255.1', password: 's3cret' });
+  });
+
+  it(`lists at most ${MAX_LISTED_SKIPPED} skipped nodes one by one and counts the others in one entry`, () => {
+    const topology = clusterTopology(manyNodes(1_000, () => true, (i) => (i === 0 ? '10.0.0.1' : `192.0.${Math.floor(i / 250)}.${(i % 250) + 1}`)), seed, '10.0.0.1:6379');
+    expect(topology.members).toEqual([]);
+    expect(topology.skipped).toHaveLength(MAX_LISTED_SKIPPED + 1);
+    expect(topology.skipped[MAX_LISTED_SKIPPED]).toMatchObject({ count: 999 - MAX_LISTED_SKIPPED, reason: `not audited: ${999 - MAX_LISTED_SKIPPED} more outside the allowed networks (not contacted, credentials not sent)` });
+    expect(total(topology.skipped)).toBe(999);
+  });
+
+  it('reaches a node allowed by its announced host name by that name, not by its announced IP', () => {
+    const cfg = parseTargetUrl('rediss://clustercfg.orders.ab12cd.use1.cache.amazonaws.com:6379');
+    const text = `${ID(1)} 172.31.0.9:6379@16379,orders-0001-002.orders.ab12cd.use1.cache.amazonaws.com master - 0 0 1 connected`;
+    const topology = clusterTopology(text, cfg, 'clustercfg.orders.ab12cd.use1.cache.amazonaws.com:6379');
+    expect(topology.members[0]?.target).toMatchObject({ host: 'orders-0001-002.orders.ab12cd.use1.cache.amazonaws.com', tlsServername: 'orders-0001-002.orders.ab12cd.use1.cache.amazonaws.com' });
+  });
+});
+
+describe('clusterAccess', () => {
+  const cfg = parseTargetUrl('rediss://clustercfg.orders.ab12cd.use1.cache.amazonaws.com:6379');
+
+  it('places a seed given by name where its name resolves, and keeps the allow list', async () => {
+    const allow = parseClusterAllow('10.9.0.0/16');
+    const { access, errors } = await clusterAccess(cfg, allow, 1000, (host) => Promise.resolve(host.startsWith('clustercfg.') ? ['10.20.1.5'] : []));
+    expect(errors).toEqual([]);
+    expect(access).toEqual({ seed: seedScope(cfg.host, ['10.20.1.5']), allow });
+  });
+
+  it('asks no DNS for an IP or localhost seed', async () => {
+    const lookups: string[] = [];
+    const lookup = (host: string) => Promise.resolve(void lookups.push(host)).then(() => ['10.1.1.1']);
+    await clusterAccess(parseTargetUrl('redis://10.0.0.1:6379'), undefined, 1000, lookup);
+    const { access } = await clusterAccess(parseTargetUrl('redis://localhost:6379'), undefined, 1000, lookup);
+    expect(lookups).toEqual([]);
+    expect(access.seed.loopback).toBe(true);
+  });
+
+  it('gives up on a name that does not resolve in time, allowing only its domain, and says so', async () => {
+    const { access, errors } = await clusterAccess(cfg, undefined, 50, () => new Promise(() => undefined));
+    expect(access.seed).toEqual({ networks: [], loopback: false, domain: 'orders.ab12cd.use1.cache.amazonaws.com' });
+    expect(errors).toEqual([expect.stringContaining('did not resolve within 50 ms')]);
+  });
+});
+
+/** Line index of a `10.0.x.y:6379` label in manyNodes. */
+function topologyOrder(label: string): number {
+  const [, c = '0', d = '0'] = /^10\.0\.(\d+)\.(\d+):/.exec(label) ?? [];
+  return Number(c) * 250 + Number(d) - 1;
+}
 
 describe('isClusterMode', () => {
   it.each([

@@ -18,10 +18,15 @@ describe('loadConfig', () => {
     const config = loadConfig(base);
     expect(config).toMatchObject({
       reportBucket: 'audit-reports-123', topicArn: base.TOPIC_ARN, metricNamespace: 'RedisLeakAuditor', region: 'eu-west-1',
-      samples: 1, notifyCooldownMinutes: 60, notifyAfterFailures: 2, reportKmsKeyArn: null,
+      samples: 1, notifyCooldownMinutes: 60, notifyAfterFailures: 2, reportKmsKeyArn: null, auditDeadlineSeconds: 60,
     });
     expect(config.policy).toEqual(defaultPolicy);
     expect(config.targets[0]?.name).toBe('orders-cache');
+  });
+
+  it('reads the audit deadline, and names the variable on a bad one', () => {
+    expect(loadConfig({ ...base, AUDIT_DEADLINE_SECONDS: '45' }).auditDeadlineSeconds).toBe(45);
+    expect(() => loadConfig({ ...base, AUDIT_DEADLINE_SECONDS: 'soon' })).toThrow(/AUDIT_DEADLINE_SECONDS/);
   });
 
   it('takes the CLI thresholds from variables', () => {
@@ -91,5 +96,13 @@ describe('loadConfig: DISCOVERY', () => {
 
   it('needs cacheName for a serverless target (its CloudWatch metrics are found by it)', () => {
     expect(failure({ ...base, AUDIT_TARGETS: '[{"name":"s","url":"rediss://s:6379","serverless":true}]' })).toContain('AUDIT_TARGETS[0].cacheName is required with serverless');
+  });
+});
+
+describe('loadConfig: clusterAllow', () => {
+  it('accepts networks beyond the seed\'s and refuses a malformed one naming the target key', () => {
+    const target = (clusterAllow: string[]) => JSON.stringify([{ name: 'c', url: 'redis://10.0.0.5:7000', cluster: true, clusterAllow }]);
+    expect(loadConfig({ ...base, AUDIT_TARGETS: target(['10.1.0.0/16']) }).targets[0]?.clusterAllow).toEqual(['10.1.0.0/16']);
+    expect(() => loadConfig({ ...base, AUDIT_TARGETS: target(['nope/99']) })).toThrow(/clusterAllow/);
   });
 });
