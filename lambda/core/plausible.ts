@@ -5,10 +5,13 @@
 import type { ServerConfig } from './model.js';
 import { plain } from './text-safety.js';
 
-/** Inclusive ranges of believable values. Connections: ElastiCache allows 65,000; leave room for large self-managed servers. */
+/**
+ * Inclusive ranges of believable values. Connections: ElastiCache allows 65,000; a self-managed server cannot hold
+ * more than its process's descriptors, 1,048,576 by default on Linux (fs.nr_open).
+ */
 export const PLAUSIBLE = {
-  clients: { min: 0, max: 10_000_000 },
-  maxClients: { min: 1, max: 10_000_000 },
+  clients: { min: 0, max: 1_048_576 },
+  maxClients: { min: 1, max: 1_048_576 },
   /** Lifetime counters (connections received, rejected): any non-negative safe integer. */
   lifetimeCounter: { min: 0, max: Number.MAX_SAFE_INTEGER },
   /** A hundred years. */

@@ -108,7 +108,8 @@ export function describeError(err: unknown, target: RedisTarget): string {
   let text = messageOf(err);
   if (typeof code === 'string' && !text.includes(code)) text += ` (${code})`;
   if (target.password && target.password.length >= 3) text = text.split(target.password).join('***');
-  text = text.replace(/\s+/g, ' ').trim();
+  // Server replies (`-ERR ...`) reach this text: no control, format (U+202E) or separator character is kept.
+  text = text.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+/gu, ' ').replace(/\s+/g, ' ').trim();
   return text.length > 300 ? `${text.slice(0, 297)}...` : text;
 }
 

@@ -1,13 +1,10 @@
 // Issue 13, continued (see hostile-server.test.ts): replies of the wrong shape or content (nil, swapped, escapes,
 // absurd counters, 1 MB names) through the built CLI, and the bundled Lambda auditing a hostile server beside a
 // healthy redis-server: the healthy target's report is still delivered and the invocation does not die.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRedis, type LocalRedisServer } from '../../cli/demo/local-redis-server.js';
-import { LAMBDA_BUNDLING } from '../../lib/lambda-bundling.js';
+import { buildLambdaBundle, type LambdaBundle } from '../support/lambda-bundle.js';
 import { runMeasured, type MeasuredRun } from '../support/child-rss.js';
 import { auditOnce, itIsBoundedAndHonest } from './hostile/expectations.js';
 import { startHostileServer, type HostileMode, type HostileServer } from './hostile/hostile-server.js';
@@ -52,9 +49,6 @@ describe('8 clients whose names are 1 MB each', () => {
 });
 
 // --- The bundled Lambda ------------------------------------------------------------------------------------
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-// Inside node_modules, so that the bundle's require of an external SDK client finds the installed one.
-const DIR = join(ROOT, 'node_modules', '.cache', `rla-hostile-bundle-${process.pid}`);
 const RUNNER = fileURLToPath(new URL('../support/bundle/hostile-run.mjs', import.meta.url));
 /** The Lambda's memory (lib/redis-leak-auditor.ts, memorySizeMb default): above it the function is killed. */
 const LAMBDA_MEMORY_MB = 512;
@@ -69,26 +63,21 @@ interface StoredReport { status?: string; target?: string; nodes?: Array<{ error
 interface LambdaRun { run: MeasuredRun; output: { result: { targets: Array<{ target: string; status: string }> }; stored: Record<string, string> } | null }
 
 let healthy: LocalRedisServer;
+let bundle: LambdaBundle;
 
 beforeAll(async () => {
   healthy = await startLocalRedis();
-  mkdirSync(DIR, { recursive: true });
-  writeFileSync(join(DIR, 'package.json'), '{"type":"commonjs"}');
-  await build({
-    entryPoints: [join(ROOT, 'lambda/handler.ts')], bundle: true, platform: 'node', target: LAMBDA_BUNDLING.target, format: 'cjs',
-    minify: LAMBDA_BUNDLING.minify, external: [...LAMBDA_BUNDLING.externalModules], define: { ...LAMBDA_BUNDLING.define },
-    banner: { js: LAMBDA_BUNDLING.banner }, outfile: join(DIR, 'index.js'), logLevel: 'error',
-  });
+  bundle = await buildLambdaBundle('rla-hostile-bundle');
 }, 60_000);
 
 afterAll(async () => {
-  rmSync(DIR, { recursive: true, force: true });
+  bundle?.remove();
   await healthy?.stop();
 });
 
 async function invokeBundle(hostile: HostileServer): Promise<LambdaRun> {
   const targets = JSON.stringify([{ name: 'hostile', url: hostile.url }, { name: 'healthy', url: healthy.url }]);
-  const run = await runMeasured(process.execPath, [RUNNER, join(DIR, 'index.js'), targets, String(REMAINING_MS)], {
+  const run = await runMeasured(process.execPath, [RUNNER, bundle.file, targets, String(REMAINING_MS)], {
     timeoutMs: REMAINING_MS + 10_000, maxRssKb: 2 * LAMBDA_MEMORY_MB * 1024,
     env: { PATH: process.env.PATH ?? '', AUDIT_DEADLINE_SECONDS: String(AUDIT_DEADLINE_SECONDS) },
   });

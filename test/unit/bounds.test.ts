@@ -8,6 +8,8 @@ import { parseClientList } from '../../lambda/core/parse-client-list.js';
 import { parseInfo, readCounters } from '../../lambda/core/parse-info.js';
 import { MAX_CLIENT_FIELD_CHARS } from '../../lambda/core/plausible.js';
 import { safeJson } from '../../lambda/core/text-safety.js';
+import { describeError } from '../../lambda/redis/redis-connection.js';
+import { parseTargetUrl } from '../../lambda/redis/target-url.js';
 import { client } from '../support/builders.js';
 import { assessAudit } from '../../lambda/core/audit.js';
 import { MAX_FINDINGS } from '../../lambda/core/workload-limitations.js';
@@ -117,5 +119,13 @@ describe('safeJson', () => {
     expect(text).not.toMatch(/[\u007f-\u009f\u202e\u2028\u200b]/u);
     expect(text).toContain('a\\u202eb\\u0085c\\u2028d\\u200be');
     expect(JSON.parse(text)).toEqual(value);
+  });
+});
+
+describe('error replies', () => {
+  it('reach messages without control, format or separator characters', () => {
+    const text = describeError(new Error('NOPERM \u001b[31mred\u001b]0;title\u0007\u202eevil\u2028line'), parseTargetUrl('redis://h:6379'));
+    expect(text).not.toMatch(/[\p{Cc}\p{Cf}\p{Zl}]/u);
+    expect(text).toContain('NOPERM');
   });
 });

@@ -1,24 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ClientAnalyser } from '../../lambda/core/analyse-clients.js';
-import { runChecks, type CheckContext, type Finding } from '../../lambda/core/findings/index.js';
-import { defaultPolicy, type AuditPolicy, type ClientRecord } from '../../lambda/core/model.js';
+import type { CheckContext, Finding } from '../../lambda/core/findings/index.js';
+import type { ClientRecord } from '../../lambda/core/model.js';
 import { client, many, nodeView } from '../support/builders.js';
+import { checkClients, NO_HISTORY as noHistory } from '../support/check-clients.js';
 
-const policy: AuditPolicy = { ...defaultPolicy, idleSeconds: 300, minGroupConnections: 20, minPubsubConnections: 10 };
-const noHistory = { newConnectionsPerMinute: null, rejectedInWindow: null, windowSeconds: 0, baselineResets: 0 };
-
-function check(clients: ClientRecord[], extra: Partial<CheckContext> = {}): Finding[] {
-  const analyser = new ClientAnalyser(extra.policy ?? policy);
-  for (const c of clients) analyser.add('127.0.0.1:6379', c, new Set());
-  return runChecks({
-    policy,
-    analysis: analyser.finish(),
-    nodes: [nodeView({ counters: { connectedClients: clients.length } })],
-    window: noHistory,
-    growth: [],
-    ...extra,
-  });
-}
+const check = (clients: ClientRecord[], extra: Partial<CheckContext> = {}): Finding[] => checkClients(clients, extra);
 
 const kinds = (findings: Finding[]) => findings.map((f) => `${f.kind}:${f.severity}:${f.subject.sourceIp ?? f.subject.workload ?? f.subject.node ?? ''}`);
 

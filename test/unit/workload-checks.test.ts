@@ -1,26 +1,13 @@
 // Leaks judged per workload: fleets of small members, healthy fleets, one leak one finding, churn apart.
 import { describe, expect, it } from 'vitest';
-import { ClientAnalyser } from '../../lambda/core/analyse-clients.js';
-import { runChecks, type CheckContext, type Finding } from '../../lambda/core/findings/index.js';
-import { defaultPolicy, type AuditPolicy, type ClientRecord } from '../../lambda/core/model.js';
+import { type CheckContext, type Finding } from '../../lambda/core/findings/index.js';
+import type { ClientRecord } from '../../lambda/core/model.js';
 import { countSuspectedLeaks } from '../../lambda/core/report.js';
-import { many, nodeView } from '../support/builders.js';
+import { many } from '../support/builders.js';
+import { checkClients } from '../support/check-clients.js';
 
-const policy: AuditPolicy = { ...defaultPolicy, idleSeconds: 300, minGroupConnections: 20, minPubsubConnections: 10 };
-const noHistory = { newConnectionsPerMinute: null, rejectedInWindow: null, windowSeconds: 0, baselineResets: 0 };
-
-function check(clients: ClientRecord[], extra: Partial<CheckContext> = {}, youngSeconds?: number): Finding[] {
-  const analyser = new ClientAnalyser(policy, youngSeconds);
-  for (const c of clients) analyser.add('127.0.0.1:6379', c, new Set());
-  return runChecks({
-    policy,
-    analysis: analyser.finish(),
-    nodes: [nodeView({ counters: { connectedClients: clients.length } })],
-    window: noHistory,
-    growth: [],
-    ...extra,
-  }).filter((f) => f.severity !== 'info');
-}
+const check = (clients: ClientRecord[], extra: Partial<CheckContext> = {}, youngSeconds?: number): Finding[] =>
+  checkClients(clients, extra, youngSeconds).filter((f) => f.severity !== 'info');
 
 /** count clients on each of `members` addresses 10.1.x.y, named per pod when a name is given. */
 function fleet(members: number, count: number, shape: Partial<ClientRecord>, name?: string): ClientRecord[] {
