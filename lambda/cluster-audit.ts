@@ -10,6 +10,7 @@ import type { CollectionMemory } from './core/collection-plan.js';
 import { AuditError, DeadlineReachedError, MaxClientsReachedError } from './core/errors.js';
 import type { CollectionCost, RawNodeSample } from './core/model.js';
 import { memoryOf } from './core/state.js';
+import { NODE_CONNECTIONS, type ConnectionBudget } from './connection-budget.js';
 import { mapLimited } from './map-limited.js';
 import { clusterAccess, discoverCluster, type ClusterTopology, type HostLookup } from './redis/cluster-topology.js';
 import { NodeCollector } from './redis/node-collector.js';
@@ -30,6 +31,8 @@ export interface ClusterAuditInput {
   readonly openNode?: (target: RedisTarget, options: RunAuditOptions, collector: { memory: CollectionMemory | null }) => Promise<NodeCollector>;
   /** Resolves a seed given by name, to place its network; the DNS by default. */
   readonly lookupHost?: HostLookup;
+  /** Node connections this process may hold at once, shared by every cluster run. @default NODE_CONNECTIONS */
+  readonly budget?: ConnectionBudget;
 }
 
 /** One node of the run: its collector while it is sampled, and where its samples are. */
@@ -40,10 +43,13 @@ interface NodeRun {
   /** Index in `rounds` of this node's last sample; -1 before the first. */
   lastRound: number;
   error: AuditError | null;
+  /** This node holds a connection of the process's budget (released when it is closed). */
+  budgeted?: boolean;
 }
 
 export async function runClusterAudit(input: ClusterAuditInput): Promise<RunAuditResult> {
   const { options, seed } = input;
+  const budget = input.budget ?? NODE_CONNECTIONS;
   const rounds: RawNodeSample[][] = [];
   const failedNodes: FailedNode[] = [];
   const runs: NodeRun[] = [];
@@ -98,6 +104,10 @@ export async function runClusterAudit(input: ClusterAuditInput): Promise<RunAudi
       try {
         // Nodes still waiting for a slot when the deadline comes are not contacted at all.
         if (timeLeft(input) <= 0) throw new DeadlineReachedError(`the audit deadline was reached before ${m.label} was contacted`);
+        if (!budget.tryAcquire()) {
+          throw new AuditError(`${m.label} was not contacted: this process already holds ${budget.limit} node connections (other clusters audited at the same time)`);
+        }
+        run.budgeted = true;
         const connectTimeoutMs = Math.max(1, Math.min(options.connectTimeoutMs, timeLeft(input)));
         run.collector = await open(m.target, { ...options, connectTimeoutMs }, { memory: memoryOf(options.previousState, m.label) });
       } catch (err) {
@@ -110,7 +120,11 @@ export async function runClusterAudit(input: ClusterAuditInput): Promise<RunAudi
   } catch (err) {
     unexpected = asAuditError(err);
   } finally {
-    await Promise.all(runs.map((run) => run.collector?.close()));
+    await Promise.all(runs.map(async (run) => {
+      await run.collector?.close();
+      if (run.budgeted === true) budget.release();
+      run.budgeted = false;
+    }));
   }
   const interrupted = runs.filter((run) => run.error !== null && run.lastRound >= 0).map((run) => run.label);
   return finish(input, rounds, failedNodes, runs, interrupted, unexpected, countedOnce);

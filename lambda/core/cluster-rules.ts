@@ -18,6 +18,11 @@ export const MAX_CLUSTER_NODES = 500;
 export const MAX_CLUSTER_NODES_LINES = 2_000;
 /** Connections being opened, or nodes being sampled, at once: a burst a node's network and our descriptors bear. */
 export const CLUSTER_CONNECTIONS_AT_ONCE = 64;
+/**
+ * Node connections one process holds at once across the clusters it audits in parallel (connection-budget.ts):
+ * Lambda allows 1,024 descriptors; the SDK clients, the seeds and single-node targets keep the rest.
+ */
+export const MAX_NODE_CONNECTIONS_PER_PROCESS = 800;
 /** IPv4 seed network: an AWS VPC is at most a /16, so every node of a cluster in it shares the seed's /16. */
 export const SEED_PREFIX_IPV4 = 16;
 /**

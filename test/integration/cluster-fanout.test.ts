@@ -6,6 +6,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runClusterAudit } from '../../lambda/cluster-audit.js';
+import { ConnectionBudget } from '../../lambda/connection-budget.js';
 import type { CollectionMemory } from '../../lambda/core/collection-plan.js';
 import { CLUSTER_CONNECTIONS_AT_ONCE, MAX_CLUSTER_NODES, MAX_CLUSTER_NODES_LINES } from '../../lambda/core/cluster-rules.js';
 import { defaultPolicy } from '../../lambda/core/model.js';
@@ -230,6 +231,24 @@ describe('a seed announcing thousands of nodes, some outside its network', () =>
     } finally {
       replyDelayMs = 20;
     }
+  });
+
+  it('holds no more node connections than the process budget shared by clusters audited together, and gives them all back', async () => {
+    clusterNodesText = announce(responderPorts.map((p) => `127.0.0.1:${p}`), 1 + RESPONDERS);
+    const budget = new ConnectionBudget(30);
+    expect(budget.tryAcquire()).toBe(true); // another cluster of the same invocation holds one already
+    const target = parseTargetUrl(`redis://127.0.0.1:${seedPort}`);
+    const opts = options(target);
+    const seed = await NodeCollector.open(target, opts);
+    const firstSample = await seed.sample();
+    const spy = openerSpy();
+    const result = await runClusterAudit({ options: opts, seed, firstSample, startedAtMs: Date.now(), now: Date.now, sleep: () => Promise.resolve(), openNode: spy.openNode, budget });
+
+    expect(spy.attempted).toHaveLength(29);
+    expect(result.report.status).toBe('partial');
+    const refused = result.report.nodes.flatMap((n) => n.errors).filter((e) => e.includes('this process already holds 30 node connections'));
+    expect(refused).toHaveLength(RESPONDERS - 29);
+    expect(budget.inUse).toBe(1); // this run gave back every connection it took
   });
 
   it(`opens and samples the nodes of a loopback cluster ${CLUSTER_CONNECTIONS_AT_ONCE} at a time through runAudit, and audits them all`, async () => {
