@@ -109,18 +109,23 @@ describe('across runs', () => {
 describe('with an audit deadline', () => {
   it('starts no CLIENT LIST batch after the deadline, keeps what was read, and says the sample is incomplete', async () => {
     const byId = await collector(BY_ID);
-    let clock = 0;
-    const now = () => (clock += 1); // every look at the clock costs a millisecond: the deadline falls mid-listing
+    // A clock that stands still (every command keeps its whole timeout) until its eighth look, then is past the
+    // deadline: it falls mid-listing whatever the machine's speed.
+    let looks = 0;
+    const now = () => (++looks < 8 ? 0 : 10_000);
 
-    const sample = await byId.sample(now, { deadlineAtMs: 12 });
+    const sample = await byId.sample(now, { deadlineAtMs: 1_000 });
 
     const cut = /^audit deadline reached after (\d+) of (\d+) CLIENT LIST batches$/.exec(sample.errors[0] ?? '');
-    expect(cut).not.toBeNull();
+    expect(cut, `errors: ${JSON.stringify(sample.errors)}; batches: ${sample.collection?.clientListCommands}`).not.toBeNull();
     const [done, planned] = [Number(cut?.[1]), Number(cut?.[2])];
     expect(done).toBeGreaterThan(0);
     expect(done).toBeLessThan(planned);
-    expect(sample.collection?.clientListCommands).toBe(done);
-    expect(sample.clientListText).toMatch(/^id=/);
+    // The batch in flight when the deadline came may have been sent and cut by its shortened timeout; none after it.
+    expect(sample.collection?.clientListCommands).toBeGreaterThanOrEqual(done);
+    expect(sample.collection?.clientListCommands).toBeLessThanOrEqual(done + 1);
+    // What the batches before the deadline returned is kept (early batches may hold only ids of closed clients).
+    expect(sample.clientListText).not.toBeNull();
     expect(sample.incomplete).toBe(true);
     expect(assessAudit({
       target: server.url, samples: [[sample]], failedNodes: [], previousState: null, policy: defaultPolicy, startedAtMs: 0, nowMs: 0, toolVersion: 'test',
