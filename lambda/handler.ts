@@ -3,7 +3,7 @@
 // and fails the invocation only when a run's output could not be delivered at all.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import middy from '@middy/core';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
@@ -20,7 +20,7 @@ import { discoverTargets, type DiscoverySummary } from './discover-targets.js';
 import { ElastiCacheDiscovery, type CacheDiscovery } from './discovery/elasticache-discovery.js';
 import { readInvocation } from './invocation.js';
 import { mapLimited } from './map-limited.js';
-import { createAwsClients, type AwsClients } from './publish/aws-clients.js';
+import { createAwsClients, createSecretsManagerClient, type AwsClients } from './publish/aws-clients.js';
 import { CloudWatchConnectionMetrics } from './publish/cloudwatch-connection-metrics.js';
 import { CloudWatchMetricSink } from './publish/cloudwatch-metric-sink.js';
 import { Ec2IpResolver } from './publish/ec2-ip-resolver.js';
@@ -57,18 +57,25 @@ const logger = new Logger({ serviceName: 'redis-leak-auditor' });
 // Created on first use and kept for warm invocations.
 let sharedClients: AwsClients | undefined;
 
-async function readSecret(arn: string, maxAgeSeconds: number): Promise<string | undefined> {
-  // Powertools caches the value for maxAge: a warm Lambda does not call Secrets Manager every run.
-  const value: unknown = await getSecret(arn, { maxAge: maxAgeSeconds });
-  if (value === undefined || typeof value === 'string') return value;
-  return value instanceof Uint8Array ? new TextDecoder().decode(value) : undefined;
+// Powertools' getSecret would build its own client, without the timeouts of ours: a hung Secrets Manager
+// endpoint would then hold a target until the Lambda's timeout. Kept for warm invocations (with its cache).
+const secretsProvider = new SecretsProvider({ awsSdkV3Client: createSecretsManagerClient() });
+
+/** Reads a secret's string value through a Powertools provider (HandlerDeps.getSecret). */
+export function secretReader(provider: SecretsProvider): HandlerDeps['getSecret'] {
+  return async (arn, maxAgeSeconds) => {
+    // Powertools caches the value for maxAge: a warm Lambda does not call Secrets Manager every run.
+    const value: unknown = await provider.get(arn, { maxAge: maxAgeSeconds });
+    if (value === undefined || typeof value === 'string') return value;
+    return value instanceof Uint8Array ? new TextDecoder().decode(value) : undefined;
+  };
 }
 
 export function createHandler(overrides: Partial<HandlerDeps> = {}) {
   const deps: HandlerDeps = {
     env: process.env,
     clients: () => (sharedClients ??= createAwsClients()),
-    getSecret: readSecret,
+    getSecret: secretReader(secretsProvider),
     awsCredentials: defaultProvider(),
     logger,
     ...overrides,

@@ -3,7 +3,7 @@
 // except inside the RedisTarget handed to the connection.
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { TargetConfig } from '../config.js';
-import { CredentialsError } from '../core/errors.js';
+import { CredentialsError, SecretKeyAccessError } from '../core/errors.js';
 import { parseTargetUrl, type RedisTarget } from '../redis/target-url.js';
 import { iamAuthToken } from './iam-auth-token.js';
 
@@ -54,7 +54,15 @@ async function secretCredentials(arn: string, sources: CredentialSources): Promi
   try {
     value = await sources.getSecret(arn);
   } catch (err) {
-    throw new CredentialsError(`the auth secret ${secretName(arn)} could not be read (${errorName(err)}); check the ARN and the role's secretsmanager:GetSecretValue permission`, { cause: err });
+    const name = errorName(err);
+    // The service's message is left out: it names the key and the role, and says nothing the sentence does not.
+    if (isKmsRefusal(err)) {
+      throw new SecretKeyAccessError(`the auth secret ${secretName(arn)} is encrypted with a KMS key the auditor may not use: grant kms:Decrypt on the key (${name})`, { cause: err });
+    }
+    if (name === 'TimeoutError') {
+      throw new CredentialsError(`the auth secret ${secretName(arn)} could not be read (TimeoutError): Secrets Manager did not answer; check the network path to it (NAT or a secretsmanager VPC endpoint)`, { cause: err });
+    }
+    throw new CredentialsError(`the auth secret ${secretName(arn)} could not be read (${name}); check the ARN and the role's secretsmanager:GetSecretValue permission`, { cause: err });
   }
   if (value === undefined || value === '') throw new CredentialsError(`the auth secret ${secretName(arn)} has no string value`);
   if (!value.trimStart().startsWith('{')) return { password: value };
@@ -81,9 +89,25 @@ function secretName(arn: string): string {
   return arn.split(':secret:')[1] ?? arn;
 }
 
-/** The innermost cause's name: Powertools wraps SDK errors (GetParameterError), the SDK's name says why. */
-function errorName(err: unknown): string {
+/** The innermost cause: Powertools wraps SDK errors (GetParameterError), the SDK's error says why. */
+function innermost(err: unknown): unknown {
   let current = err;
   while (current instanceof Error && current.cause instanceof Error) current = current.cause;
+  return current;
+}
+
+function errorName(err: unknown): string {
+  const current = innermost(err);
   return current instanceof Error ? current.name : typeof current;
+}
+
+/**
+ * Secrets Manager could not decrypt the secret for this caller: DecryptionFailure, or AccessDeniedException
+ * whose message is about KMS ("Access to KMS is not allowed", "... not authorized to perform: kms:Decrypt").
+ */
+function isKmsRefusal(err: unknown): boolean {
+  const current = innermost(err);
+  if (!(current instanceof Error)) return false;
+  if (current.name === 'DecryptionFailure') return true;
+  return current.name === 'AccessDeniedException' && /\bKMS\b|kms:/i.test(current.message);
 }

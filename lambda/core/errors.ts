@@ -57,6 +57,11 @@ export class CredentialsError extends AuditError {
   override name = 'CredentialsError';
 }
 
+/** A target's secret is encrypted with a KMS key the auditor may not use (no kms:Decrypt on that key). */
+export class SecretKeyAccessError extends CredentialsError {
+  override name = 'SecretKeyAccessError';
+}
+
 export interface ErrorTextOptions {
   /** Cut the text to this many characters. @default no cut */
   readonly maxChars?: number;

@@ -67,19 +67,50 @@ export function clientsOf(report: AuditReport): string {
   return `${connectedClients} connected${max}${fullest}`;
 }
 
-/** The presigned URL's real remaining life, rounded down: never promise more than the signature holds. */
+/**
+ * The presigned URL's real remaining life, rounded down: never promise more than the signature holds. When its
+ * end is unknown (temporary credentials without a readable expiry, as in Lambda), only the signature's own
+ * lifetime (X-Amz-Date + X-Amz-Expires in the URL) is stated, as an upper bound: S3 refuses a link signed
+ * with temporary credentials once they expire, whatever X-Amz-Expires says.
+ */
 export function lifetimeOf(links: NotificationLinks): string {
   const expires = links.presignedExpiresAt === null ? NaN : Date.parse(links.presignedExpiresAt);
-  if (!Number.isFinite(expires)) return 'valid for an unknown time (it may stop working within minutes)';
+  if (!Number.isFinite(expires)) {
+    const bound = signatureEndMs(links);
+    if (bound === null) return 'valid for an unknown time (it may stop working within minutes)';
+    const left = bound - links.nowMs;
+    if (left <= 0) return 'already expired';
+    return `valid for at most ${durationText(left)}, possibly less: it stops when the auditor's temporary credentials expire`;
+  }
   const left = expires - links.nowMs;
   if (left <= 0) return 'already expired';
   const until = new Date(Math.floor(expires / 60_000) * 60_000).toISOString().slice(0, 16).replace('T', ' ');
-  const minutes = Math.floor(left / 60_000);
-  const hours = Math.floor(left / 3_600_000);
-  const about = minutes < 1 ? 'less than a minute'
+  return `valid until ${until} UTC, about ${durationText(left)}`;
+}
+
+/** A duration rounded down: `less than a minute`, `55 minutes`, `5 hours`, `3 days`. */
+function durationText(ms: number): string {
+  const minutes = Math.floor(ms / 60_000);
+  const hours = Math.floor(ms / 3_600_000);
+  return minutes < 1 ? 'less than a minute'
     : minutes < 120 ? `${minutes} minute${minutes === 1 ? '' : 's'}`
       : hours < 48 ? `${hours} hours` : `${Math.floor(hours / 24)} days`;
-  return `valid until ${until} UTC, about ${about}`;
+}
+
+/** When a SigV4 query signature ends (X-Amz-Date + X-Amz-Expires; from now when the date is missing), null if unsigned. */
+function signatureEndMs(links: NotificationLinks): number | null {
+  let query: URLSearchParams;
+  try {
+    query = new URL(links.presignedUrl ?? '').searchParams;
+  } catch {
+    return null;
+  }
+  const expiresSeconds = Number(query.get('X-Amz-Expires') ?? NaN);
+  if (!Number.isInteger(expiresSeconds) || expiresSeconds < 1) return null;
+  const date = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(query.get('X-Amz-Date') ?? '');
+  const signedMs = date === null ? links.nowMs : Date.UTC(+date[1]!, +date[2]! - 1, +date[3]!, +date[4]!, +date[5]!, +date[6]!);
+  // Never later than signing "now" would give: a signer's clock ahead of ours must not lengthen the bound.
+  return Math.min(signedMs, links.nowMs) + expiresSeconds * 1000;
 }
 
 /** As many rendered findings as fit the cap and the character budget, then a line counting the rest. */

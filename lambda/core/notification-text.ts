@@ -23,7 +23,10 @@ export interface NotificationLinks {
   /** S3 console page of the JSON report, for machines; absent when it is the same as consoleUrl. */
   readonly jsonConsoleUrl?: string;
   readonly presignedUrl: string | null;
-  /** When the presigned URL really stops working (ISO 8601), null when unknown. */
+  /**
+   * When the presigned URL really stops working (ISO 8601), null when unknown (temporary credentials without a
+   * readable expiry): the message then states the URL's own X-Amz-Expires as an upper bound only.
+   */
   readonly presignedExpiresAt: string | null;
   readonly nowMs: number;
 }

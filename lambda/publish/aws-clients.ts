@@ -16,6 +16,7 @@ import { elastiCacheSdk } from '../discovery/elasticache-sdk.js';
 import { ec2Sdk } from './ec2-sdk.js';
 import { ecsSdk } from './ecs-sdk.js';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient, type SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 
 export interface AwsClients {
@@ -30,7 +31,8 @@ export interface AwsClients {
   readonly elasticache: ElastiCacheClient;
 }
 
-const REQUEST_HANDLER = { connectionTimeout: 3_000, requestTimeout: 15_000, throwOnRequestTimeout: true } as const;
+/** Bounds on every SDK request: connecting, and the whole request (the timer runs from the request's start). */
+export const REQUEST_HANDLER = { connectionTimeout: 3_000, requestTimeout: 15_000, throwOnRequestTimeout: true } as const;
 
 const created = new Map<string, AwsClients>();
 
@@ -74,4 +76,14 @@ export function s3EndpointOverridden(env: NodeJS.ProcessEnv): boolean {
 
 function isTrue(value: string | undefined): boolean {
   return value?.toLowerCase() === 'true';
+}
+
+/**
+ * The Secrets Manager client of Powertools' SecretsProvider (auth secrets), with the bounds of the clients above:
+ * Powertools' own default client has no request timeout, so a hung endpoint would hold the target until the
+ * Lambda's timeout. One attempt, like the others; a failed read fails that target's run only, the next run reads
+ * again. `endpoint` and `credentials` are for tests and emulators (AWS_ENDPOINT_URL_SECRETS_MANAGER works too).
+ */
+export function createSecretsManagerClient(options: Pick<SecretsManagerClientConfig, 'region' | 'endpoint' | 'credentials'> = {}): SecretsManagerClient {
+  return new SecretsManagerClient({ maxAttempts: 1, requestHandler: REQUEST_HANDLER, ...options });
 }

@@ -12,6 +12,9 @@ import { consoleWarnLogger, logRetries, withRetry, type RetryOptions, type WarnL
 /** SigV4 query signatures are refused beyond 7 days. */
 export const MAX_PRESIGN_SECONDS = 604_800;
 
+/** See S3ReportStoreOptions.credentialsExpiry. */
+export type CredentialsExpiry = Date | 'never' | undefined;
+
 const TARGET_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 const HTML_CONTENT_TYPE = 'text/html; charset=utf-8';
@@ -26,10 +29,11 @@ export interface S3ReportStoreOptions {
   /** Requested lifetime of the presigned report link, 1..604800. */
   readonly presignExpiresSeconds: number;
   /**
-   * When the signing credentials expire (a presigned URL dies with them).
-   * @default the expiration of the S3 client's own credentials, undefined when they carry none
+   * When the signing credentials expire (a presigned URL dies with them): a date, `'never'` for long-term keys
+   * (no session token), undefined for temporary credentials that carry no readable expiry (Lambda's).
+   * @default read from the S3 client's own credentials
    */
-  readonly credentialsExpiry?: () => Promise<Date | undefined>;
+  readonly credentialsExpiry?: () => Promise<CredentialsExpiry>;
   /** @default Date.now */
   readonly now?: () => number;
   /** @default getSignedUrl of @aws-sdk/s3-request-presigner */
@@ -43,7 +47,7 @@ export interface S3ReportStoreOptions {
 export class S3ReportStore implements ReportStore {
   private readonly now: () => number;
   private readonly presign: (command: GetObjectCommand, expiresIn: number) => Promise<string>;
-  private readonly credentialsExpiry: () => Promise<Date | undefined>;
+  private readonly credentialsExpiry: () => Promise<CredentialsExpiry>;
   private readonly logger: WarnLogger;
   private readonly retry: RetryOptions;
 
@@ -57,7 +61,7 @@ export class S3ReportStore implements ReportStore {
     this.presign = options.presign ?? ((command, expiresIn) => getSignedUrl(options.s3, command, { expiresIn }));
     // Reading the client's own provider also refreshes credentials close to expiry, so the presigner
     // that runs right after signs with the very credentials whose expiration we state.
-    this.credentialsExpiry = options.credentialsExpiry ?? (async () => (await options.s3.config.credentials()).expiration);
+    this.credentialsExpiry = options.credentialsExpiry ?? (async () => expiryOf(await options.s3.config.credentials()));
     this.logger = options.logger ?? consoleWarnLogger;
     this.retry = { ...options.retry, onRetry: logRetries(this.logger) };
   }
@@ -114,13 +118,17 @@ export class S3ReportStore implements ReportStore {
     await withRetry(`s3 PutObject ${key}`, () => this.options.s3.send(new PutObjectCommand(input)), this.retry);
   }
 
-  /** A link that works without a console login, with its true lifetime; nulls rather than a failed delivery. */
+  /**
+   * A link that works without a console login, with its true lifetime; nulls rather than a failed delivery.
+   * When the credentials' expiry is unknown, so is the link's end: `presignedExpiresAt` is then null, and the
+   * URL's own X-Amz-Date + X-Amz-Expires is only an upper bound (S3 refuses the link once the session expires).
+   */
   private async presignedLink(key: string): Promise<Pick<StoredReport, 'presignedUrl' | 'presignedExpiresAt'>> {
     const none = { presignedUrl: null, presignedExpiresAt: null };
     try {
       const nowMs = this.now();
       const expiry = await this.credentialsExpiry();
-      const credentialSeconds = expiry === undefined ? Infinity : Math.floor((expiry.getTime() - nowMs) / 1000);
+      const credentialSeconds = expiry instanceof Date ? Math.floor((expiry.getTime() - nowMs) / 1000) : Infinity;
       const seconds = Math.min(this.options.presignExpiresSeconds, credentialSeconds);
       if (!(seconds >= 1)) {
         this.logger.warn('report link not presigned: the signing credentials expire now', { key });
@@ -128,12 +136,18 @@ export class S3ReportStore implements ReportStore {
       }
       // Signing for the shorter lifetime makes X-Amz-Expires tell the truth too.
       const url = await this.presign(new GetObjectCommand({ Bucket: this.options.bucket, Key: key }), seconds);
-      return { presignedUrl: url, presignedExpiresAt: new Date(nowMs + seconds * 1000).toISOString() };
+      return { presignedUrl: url, presignedExpiresAt: expiry === undefined ? null : new Date(nowMs + seconds * 1000).toISOString() };
     } catch (error) {
       this.logger.warn('report link not presigned', { key, error: errorText(error) });
       return none;
     }
   }
+}
+
+/** Temporary credentials always carry a session token; without one they are long-term keys, which do not expire. */
+function expiryOf(credentials: { sessionToken?: string; expiration?: Date }): CredentialsExpiry {
+  if (credentials.expiration !== undefined) return credentials.expiration;
+  return credentials.sessionToken ? undefined : 'never';
 }
 
 /** Target names become key segments: refuse anything that could escape or confuse the prefix. */

@@ -5,11 +5,14 @@ import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { createServer, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRedis, type LocalRedisServer } from '../../cli/demo/local-redis-server.js';
 import { RespClient } from '../../cli/demo/resp-client.js';
 import { perRequestLeak, type WorkloadHandle } from '../../cli/demo/workload.js';
-import { createHandler, type HandlerResult } from '../../lambda/handler.js';
+import { createHandler, secretReader, type HandlerDeps, type HandlerResult } from '../../lambda/handler.js';
+import { createSecretsManagerClient, REQUEST_HANDLER } from '../../lambda/publish/aws-clients.js';
 import { CREDENTIALS, fakeAws, lambdaContext, REGION } from '../support/fake-aws.js';
 
 let redis: LocalRedisServer;
@@ -19,8 +22,9 @@ let aws: ReturnType<typeof fakeAws>;
 
 const silent = new Logger({ serviceName: 'redis-leak-auditor-test', logLevel: 'SILENT' });
 
-function handler(extraEnv: Record<string, string> = {}, targets?: object[]) {
+function handler(extraEnv: Record<string, string> = {}, targets?: object[], overrides: Partial<HandlerDeps> = {}) {
   return createHandler({
+    ...overrides,
     env: {
       AWS_REGION: REGION, REPORT_BUCKET: 'audit-reports-test', TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:leaks',
       AUDIT_TARGETS: JSON.stringify(targets ?? [{ name: 'cache', url: redis.url }]),
@@ -134,6 +138,42 @@ describe('credentials and configuration', () => {
     const report = JSON.parse(aws.objects.get('reports/locked/latest.json') ?? '{}') as { nodes: Array<{ errors: string[] }> };
     expect(report.nodes[0]?.errors[0]).toMatch(/^the auth secret missing-Xy12Ab could not be read \(ResourceNotFoundException\)/);
   });
+
+  it("fails only the target whose Secrets Manager endpoint hangs, within the client's request timeout", async () => {
+    // An endpoint that accepts the connection and never answers (a black-holed NAT, a stuck proxy).
+    const sockets: Socket[] = [];
+    let received = '';
+    const hung = createServer((socket) => {
+      sockets.push(socket);
+      socket.on('data', (chunk) => { received += chunk.toString('utf8'); });
+    });
+    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+    const { port } = hung.address() as { port: number };
+    aws = fakeAws();
+    aws.secretsMock.restore(); // the real client, against the hung endpoint
+    const client = createSecretsManagerClient({ region: REGION, endpoint: `http://127.0.0.1:${port}`, credentials: CREDENTIALS });
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:hung-Xy12Ab';
+    const started = Date.now();
+    try {
+      const result = await invoke(handler({}, [{ name: 'locked', url: redis.url, authSecretArn: arn }, { name: 'cache', url: redis.url }],
+        { getSecret: secretReader(new SecretsProvider({ awsSdkV3Client: client })) }));
+      const elapsedMs = Date.now() - started;
+
+      expect(result.targets.map((t) => t.status)).toEqual(['failed', 'ok']);
+      expect(elapsedMs).toBeGreaterThanOrEqual(REQUEST_HANDLER.requestTimeout - 100);
+      expect(elapsedMs).toBeLessThan(REQUEST_HANDLER.requestTimeout + 5_000);
+      const report = JSON.parse(aws.objects.get('reports/locked/latest.json') ?? '{}') as { nodes: Array<{ errors: string[] }> };
+      expect(report.nodes[0]?.errors[0]).toMatch(/^the auth secret hung-Xy12Ab could not be read \(TimeoutError\): Secrets Manager did not answer/);
+      // Exactly one GetSecretValue for that secret, one attempt (no SDK retries behind our back).
+      expect(sockets).toHaveLength(1);
+      expect(received.toLowerCase()).toContain('x-amz-target: secretsmanager.getsecretvalue');
+      expect(received.split('\r\n\r\n')[1]).toBe(JSON.stringify({ SecretId: arn }));
+    } finally {
+      client.destroy();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => hung.close(resolve));
+    }
+  }, 40_000);
 
   it('rejects every invocation with the variable named when the configuration is bad', async () => {
     aws = fakeAws();

@@ -3,6 +3,7 @@
 // may take, appears in no log line, report, state, metric, notification or returned result, although the
 // run fails, is logged, and (NOTIFY_AFTER_FAILURES=1) is notified.
 import { PutMetricDataCommand, type PutMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
+import { DecryptionFailure, GetSecretValueCommand, SecretsManagerServiceException } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -41,9 +42,11 @@ afterEach(() => {
   logged = '';
 });
 
-async function invokeWithSecret(secret: string): Promise<{ result: HandlerResult; everything: string }> {
+/** Invokes the handler with a secret that holds `secret`, or that Secrets Manager refuses with `secret`. */
+async function invokeWithSecret(secret: string | Error): Promise<{ result: HandlerResult; everything: string; arn: string }> {
   const arn = nextSecretArn();
-  aws = fakeAws({ [arn]: secret });
+  aws = fakeAws(typeof secret === 'string' ? { [arn]: secret } : {});
+  if (secret instanceof Error) aws.secretsMock.on(GetSecretValueCommand).rejects(secret);
   const handler = createHandler({
     env: {
       AWS_REGION: REGION, REPORT_BUCKET: 'audit-reports-test', TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:leaks',
@@ -58,7 +61,7 @@ async function invokeWithSecret(secret: string): Promise<{ result: HandlerResult
   const metrics = aws.cloudwatchMock.commandCalls(PutMetricDataCommand).map((c) => c.args[0].input as PutMetricDataCommandInput);
   const publishes = aws.snsMock.commandCalls(PublishCommand).map((c) => c.args[0].input);
   const everything = [logged, JSON.stringify(result), ...aws.objects.values(), JSON.stringify(metrics), JSON.stringify(publishes)].join('\n');
-  return { result, everything };
+  return { result, everything, arn };
 }
 
 describe('a wrong password in the auth secret', () => {
@@ -94,5 +97,29 @@ describe('a secret that is JSON without a password', () => {
     expect(logged).toMatch(/is JSON without a .*password/);
     expect(logged).toContain(`orders-auth-${String(secretCount).padStart(6, '0')}`);
     expect(everything).not.toContain(WRONG);
+  });
+});
+
+describe('a secret encrypted with a KMS key the auditor may not use', () => {
+  const KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+  const ROLE = 'arn:aws:sts::123456789012:assumed-role/auditor-role/redis-leak-auditor';
+
+  it.each([
+    ['AccessDeniedException', new SecretsManagerServiceException({ name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 },
+      message: `Access to KMS is not allowed. User: ${ROLE} is not authorized to perform: kms:Decrypt on resource: ${KEY}` })],
+    ['DecryptionFailure', new DecryptionFailure({ message: `Secrets Manager can't decrypt the protected secret text using the provided KMS key ${KEY}.`, $metadata: {} })],
+  ])('fails the target saying so in its report and log (%s), without the key, the role or the ARN suffix', async (name, refusal) => {
+    const { result, everything, arn } = await invokeWithSecret(refusal);
+
+    expect(aws.secretsMock.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input)).toEqual([{ SecretId: arn }]);
+    expect(result.targets.map((t) => t.status)).toEqual(['failed']);
+    const secretName = arn.split(':secret:')[1] ?? '';
+    const sentence = `the auth secret ${secretName} is encrypted with a KMS key the auditor may not use: grant kms:Decrypt on the key (${name})`;
+    const report = JSON.parse(aws.objects.get('reports/orders-cache/latest.json') ?? '{}') as { nodes: Array<{ errors: string[] }> };
+    expect(report.nodes[0]?.errors[0]).toBe(sentence);
+    expect(logged).toContain(sentence);
+    expect(everything).not.toContain(KEY);
+    expect(everything).not.toContain(ROLE);
+    expect(everything).not.toContain(':secret:'); // the secret's name only, never its ARN
   });
 });

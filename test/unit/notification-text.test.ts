@@ -107,7 +107,26 @@ describe('email', () => {
 
   it('says when the link has already expired or its lifetime is unknown', () => {
     expect(build({}, { presignedExpiresAt: '2026-11-26T13:00:00Z' }).email).toContain('This link is already expired.');
-    expect(build({}, { presignedExpiresAt: null }).email).toContain('valid for an unknown time');
+    const unsigned = 'https://audit-bucket.s3.eu-west-1.amazonaws.com/reports/orders-cache/latest.json?X-Amz-Signature=abc';
+    expect(build({}, { presignedUrl: unsigned, presignedExpiresAt: null }).email).toContain('valid for an unknown time');
+  });
+
+  it("states only an upper bound when the signing credentials' expiry is unknown, never a definite end", () => {
+    // Lambda's role credentials carry no readable expiry: the link dies with the session, maybe before X-Amz-Expires.
+    const signed = `${PRESIGNED.split('?')[0]}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20261126T130930Z&X-Amz-Expires=3600&X-Amz-Security-Token=tok&X-Amz-Signature=abc`;
+    const message = build({}, { presignedUrl: signed, presignedExpiresAt: null });
+    const bound = "valid for at most 59 minutes, possibly less: it stops when the auditor's temporary credentials expire";
+    expect(message.email).toContain(`This link is ${bound}. After that, use the S3 console link.`);
+    expect(chatbot(message.https).content.description).toContain(`*Download* (${bound}): <${signed}>`);
+    expect(message.email).not.toContain('valid until');
+    expect(message.https).not.toContain('valid until');
+  });
+
+  it('keeps the definite end, the earlier of link and credentials, when the credentials expiry is known', () => {
+    const message = build({}, { presignedExpiresAt: '2026-11-26T13:30:59Z' });
+    expect(message.email).toContain('This link is valid until 2026-11-26 13:30 UTC, about 20 minutes. After that, use the S3 console link.');
+    expect(chatbot(message.https).content.description).toContain('*Download* (valid until 2026-11-26 13:30 UTC, about 20 minutes)');
+    expect(message.email).not.toContain('at most');
   });
 
   it('explains an unreachable target with the node error and what to check', () => {

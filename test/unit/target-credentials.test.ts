@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { connectableTarget } from '../../lambda/auth/target-credentials.js';
-import { CredentialsError } from '../../lambda/core/errors.js';
+import { DecryptionFailure, SecretsManagerServiceException } from '@aws-sdk/client-secrets-manager';
+import { CredentialsError, SecretKeyAccessError } from '../../lambda/core/errors.js';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:auth-AbCdEf';
 const sources = (value: string | undefined | Error) => ({
@@ -35,6 +36,38 @@ describe('connectableTarget', () => {
   it('names the cause when the secret cannot be read', async () => {
     const denied = Object.assign(new Error('wrapped'), { name: 'GetParameterError', cause: Object.assign(new Error('no'), { name: 'AccessDeniedException' }) });
     await expect(connectableTarget(target, sources(denied))).rejects.toThrow('the auth secret auth-AbCdEf could not be read (AccessDeniedException)');
+  });
+
+  describe('a secret encrypted with a KMS key the auditor may not use', () => {
+    const KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const wrapped = (cause: Error) => Object.assign(new Error(cause.message), { name: 'GetParameterError', cause });
+    const SENTENCE = 'the auth secret auth-AbCdEf is encrypted with a KMS key the auditor may not use: grant kms:Decrypt on the key';
+
+    it.each([
+      ['DecryptionFailure', new DecryptionFailure({ message: "Secrets Manager can't decrypt the protected secret text using the provided KMS key.", $metadata: {} })],
+      ['AccessDeniedException', new SecretsManagerServiceException({ name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 },
+        message: `Access to KMS is not allowed. User: arn:aws:sts::123456789012:assumed-role/auditor/fn is not authorized to perform: kms:Decrypt on resource: ${KEY}` })],
+    ])('says so when Secrets Manager answers %s, naming neither the key nor the role', async (name, refusal) => {
+      const err = (await connectableTarget(target, sources(wrapped(refusal))).catch((e: unknown) => e)) as Error;
+      expect(err).toBeInstanceOf(SecretKeyAccessError);
+      expect(err).toBeInstanceOf(CredentialsError);
+      expect(err.message).toBe(`${SENTENCE} (${name})`);
+      expect(err.message).not.toContain(KEY);
+      expect(err.message).not.toContain('assumed-role');
+    });
+
+    it('does not blame KMS for an AccessDeniedException about the secret itself', async () => {
+      const denied = new SecretsManagerServiceException({ name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 },
+        message: 'User: arn:aws:sts::123456789012:assumed-role/auditor/fn is not authorized to perform: secretsmanager:GetSecretValue on resource: x' });
+      const err = (await connectableTarget(target, sources(wrapped(denied))).catch((e: unknown) => e)) as Error;
+      expect(err).not.toBeInstanceOf(SecretKeyAccessError);
+      expect(err.message).toBe("the auth secret auth-AbCdEf could not be read (AccessDeniedException); check the ARN and the role's secretsmanager:GetSecretValue permission");
+    });
+  });
+
+  it('points at the network path when Secrets Manager does not answer in time', async () => {
+    const timeout = Object.assign(new Error('wrapped'), { name: 'GetParameterError', cause: Object.assign(new Error('a request has exceeded the configured 15000 ms requestTimeout.'), { name: 'TimeoutError' }) });
+    await expect(connectableTarget(target, sources(timeout))).rejects.toThrow('the auth secret auth-AbCdEf could not be read (TimeoutError): Secrets Manager did not answer; check the network path');
   });
 
   it('forces TLS when asked, and shows it', async () => {

@@ -21,7 +21,7 @@ function store(overrides: Partial<S3ReportStoreOptions> = {}) {
   const presign = vi.fn(async (_command: GetObjectCommand, expiresIn: number) => `https://signed.example/?X-Amz-Expires=${expiresIn}`);
   const instance = new S3ReportStore({
     s3: new S3Client({ region: 'eu-west-1' }), bucket: 'audit-reports', region: 'eu-west-1', presignExpiresSeconds: 3_600,
-    credentialsExpiry: async () => undefined, now: () => NOW, presign, logger, retry: { sleep: async () => {} }, ...overrides,
+    credentialsExpiry: async () => 'never', now: () => NOW, presign, logger, retry: { sleep: async () => {} }, ...overrides,
   });
   return { instance, presign, logger };
 }
@@ -113,6 +113,25 @@ describe('S3ReportStore.saveReport', () => {
     expect(url.hostname).toBe('audit-reports.s3.eu-west-1.amazonaws.com');
     expect(url.searchParams.get('X-Amz-Expires')).toBe('900');
     expect(stored.presignedExpiresAt).toBe(new Date(NOW + 15 * 60_000).toISOString());
+  });
+
+  it('claims no definite end when temporary credentials carry no readable expiry, as in Lambda', async () => {
+    const { instance, presign } = store({ credentialsExpiry: async () => undefined });
+    const stored = await instance.saveReport('t', at('2026-11-26T09:05:00.123Z'));
+    expect(presign.mock.calls[0]?.[1]).toBe(3_600); // the upper bound, carried by the URL's X-Amz-Expires
+    expect(stored.presignedUrl).toBe('https://signed.example/?X-Amz-Expires=3600');
+    expect(stored.presignedExpiresAt).toBeNull();
+  });
+
+  it("reads the default expiry from the client's credentials: none with a session token, none needed without", async () => {
+    const lambdaLike = new S3Client({ region: 'eu-west-1', credentials: { accessKeyId: 'ASIAEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token' } });
+    const temporary = await store({ s3: lambdaLike, presign: undefined, credentialsExpiry: undefined }).instance.saveReport('t', at('2026-11-26T09:05:00.123Z'));
+    expect(new URL(temporary.presignedUrl ?? '').searchParams.get('X-Amz-Expires')).toBe('3600');
+    expect(temporary.presignedExpiresAt).toBeNull();
+
+    const longTerm = new S3Client({ region: 'eu-west-1', credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret' } });
+    const stored = await store({ s3: longTerm, presign: undefined, credentialsExpiry: undefined }).instance.saveReport('t', at('2026-11-26T09:05:00.123Z'));
+    expect(stored.presignedExpiresAt).toBe(new Date(NOW + 3_600_000).toISOString());
   });
 
   it('returns a null link, not an error, when presigning fails', async () => {
