@@ -1,7 +1,8 @@
 // A minimal RESP2 client over node:net for the demo workload and the integration tests.
-// ioredis cannot bind a client socket to a chosen source address (127.0.0.x, ::1), and the workload
-// needs exactly that to look like distinct hosts; it also needs to leave sockets in states a real client
-// library would refuse (blocked forever, inside MULTI), so a small raw client is the honest tool.
+// The workload binds each socket to a chosen source address (127.0.0.x, ::1) to look like distinct hosts
+// (ioredis ignores a `localAddress` option; only its `Connector` hook can do it, see test/support/fleet.ts),
+// and leaves sockets in states a real client library would refuse (blocked forever, inside MULTI), so a
+// small raw client is the honest tool. The auditor's own client is lambda/redis/resp-connection.ts.
 import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 
