@@ -63,6 +63,8 @@ export const appConfigSchema = z.strictObject({
     suspectedLeaks: numberIn(1, 1000, 'suspected leaks').optional(),
   }).default({}),
   reportRetentionDays: numberIn(1, 3650, 'days').default(90),
+  /** Executions reserved for the auditor (also its cap). @default none: new accounts (limit 10) cannot reserve any */
+  reservedConcurrency: numberIn(1, 1000, 'executions reserved for the auditor Lambda').optional(),
   /** Name the workloads behind source IPs (EC2 DescribeNetworkInterfaces); the sandbox never does (no EC2 endpoint). */
   resolveSourceIps: z.boolean({ error: 'expected true or false' }).default(true),
   vpc: z.strictObject({
@@ -93,6 +95,7 @@ const SINGLE_KEYS: Record<string, (text: string) => unknown> = {
   region: (t) => t,
   scheduleMinutes: numberOrText,
   reportRetentionDays: numberOrText,
+  reservedConcurrency: numberOrText,
   notificationEmails: (t) => t.split(',').map((s) => s.trim()).filter(Boolean),
   targets: (t) => JSON.parse(t),
   vpc: (t) => JSON.parse(t),

@@ -2,6 +2,7 @@
 // its state and reports (the presigned links are signed with this role), publish to its topic, put
 // metrics in its namespace only, read its secrets, connect with IAM only to the caches that use it, and
 // (optionally) describe network interfaces, instances and ECS tasks in its region to name the clients behind IPs.
+import { createHash } from 'node:crypto';
 import { Arn, ArnFormat, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -59,7 +60,7 @@ export function grantAuditorPermissions(fn: lambda.Function, grants: AuditorGran
       const stack = Stack.of(fn);
       const resourceType = target.serverless ? 'serverlesscache' : 'replicationgroup';
       fn.addToRolePolicy(new iam.PolicyStatement({
-        sid: `IamConnect${target.name.replace(/[^A-Za-z0-9]/g, '')}`,
+        sid: iamConnectSid(target.name),
         actions: ['elasticache:Connect'],
         resources: [
           Arn.format({ service: 'elasticache', resource: resourceType, resourceName: target.cacheName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack),
@@ -87,13 +88,16 @@ export function grantAuditorPermissions(fn: lambda.Function, grants: AuditorGran
     });
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
-      reason: 'The AWS managed policy that lets a VPC Lambda manage its network interfaces; those EC2 actions take no resource scope.',
+      reason: 'The AWS managed policy that lets a VPC Lambda create and delete its network interfaces. It grants, on * and with no condition: '
+        + `${VPC_ACCESS_ROLE_ACTIONS.join(', ')}. So the role may describe network interfaces and subnets in every region of the account, `
+        + 'whatever the auditor\'s own statements say.',
     });
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'cloudwatch:PutMetricData supports no resource scope; it is limited to the auditor\'s namespace by the cloudwatch:namespace condition. '
-        + 'ec2:DescribeNetworkInterfaces and ec2:DescribeInstances (read-only, to name the workloads behind client IPs) support no resource scope either; '
-        + 'they are limited to the stack\'s region by the aws:RequestedRegion condition. '
+        + 'ec2:DescribeInstances (read-only, to name the workloads behind client IPs) supports no resource scope either; it is limited to the stack\'s '
+        + 'region by the aws:RequestedRegion condition. ec2:DescribeNetworkInterfaces is in the same statement with the same condition, but that does not '
+        + 'narrow it: AWSLambdaVPCAccessExecutionRole, attached to every VPC function, already grants it on * in every region with no condition. '
         + 'ecs:ListClusters (read-only, to find the ECS service behind a task\'s IP) supports no resource scope; it is limited to the stack\'s region by aws:RequestedRegion. '
         + 'ecs:ListTasks over a whole cluster is authorized on * (its only resource type is a container instance, used when filtering by one); '
         + 'it is limited to the clusters of this account and region by the ecs:cluster condition. '
@@ -113,6 +117,21 @@ export function grantAuditorPermissions(fn: lambda.Function, grants: AuditorGran
       reason: 'Publishing to the KMS-encrypted alert topic needs kms:GenerateDataKey* on that topic\'s own key, which is the only resource granted.',
     });
   }
+}
+
+/** What AWSLambdaVPCAccessExecutionRole (v3, attached by CDK to every VPC function) grants, all on `*`, no condition. */
+const VPC_ACCESS_ROLE_ACTIONS = [
+  'logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses',
+];
+
+/**
+ * The Sid of a target's IAM connect statement: Sids allow only A-Z a-z 0-9 and must be unique in a policy, so
+ * the name without its punctuation (readable) plus a hash of the exact name (`orders-cache` and `orders.cache`
+ * differ).
+ */
+export function iamConnectSid(targetName: string): string {
+  return `IamConnect${targetName.replace(/[^A-Za-z0-9]/g, '')}${createHash('sha256').update(targetName).digest('hex').slice(0, 10)}`;
 }
 
 /**

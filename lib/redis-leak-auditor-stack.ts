@@ -1,7 +1,7 @@
 // The deployable stack, in two modes. existing: the user's VPC and caches, from the config. sandbox (no
 // target configured): a new VPC with an ElastiCache replication group and the auditor pointed at it, so
 // that `cdk deploy` alone gives a working system to try.
-import { RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -73,8 +73,38 @@ export class RedisLeakAuditorStack extends Stack {
       // The sandbox VPC has endpoints only for what a run needs; its clients are yours to name anyway.
       resolveSourceIps: this.mode === 'existing' && config.resolveSourceIps,
       removalPolicy: this.mode === 'sandbox' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      ...(config.reservedConcurrency !== undefined ? { reservedConcurrency: config.reservedConcurrency } : {}),
     });
+    stackOutputs(this, this.auditor);
   }
+}
+
+/** What a user needs after the deploy, each with what to do with it. */
+function stackOutputs(stack: Stack, auditor: RedisLeakAuditor): void {
+  const outputs: Record<string, { value: string; description: string }> = {
+    AuditorSecurityGroupId: {
+      value: auditor.securityGroup.securityGroupId,
+      description: 'The auditor Lambda\'s security group: allow it inbound on the Redis port in the security group of every cache it audits '
+        + 'that this stack does not open itself (discovered caches; configured targets given with securityGroupId are opened already).',
+    },
+    ReportBucketName: {
+      value: auditor.reports.bucket.bucketName,
+      description: 'Bucket of the reports: the last one of each target is reports/<target>/latest.html (and latest.json); history is under state/.',
+    },
+    AlertTopicArn: {
+      value: auditor.notifications.topic.topicArn,
+      description: 'SNS topic of the leak summaries and alarms: subscribe more endpoints to it; e-mail subscribers must confirm the mail AWS sends.',
+    },
+    DashboardUrl: {
+      value: `https://${stack.region}.console.aws.amazon.com/cloudwatch/home?region=${stack.region}#dashboards/dashboard/${auditor.monitoring.dashboard.dashboardName}`,
+      description: 'CloudWatch dashboard of the audited caches and of the auditor itself (console URL of the aws partition): open it to read the trends and alarms.',
+    },
+    FunctionName: {
+      value: auditor.function.functionName,
+      description: 'The audit Lambda: run an audit now with aws lambda invoke --function-name <this> --invocation-type Event out.json (no payload: every target), or open it to read its logs.',
+    },
+  };
+  for (const [id, output] of Object.entries(outputs)) new CfnOutput(stack, id, output);
 }
 
 function discoverySpec(stack: Stack, config: DiscoveryConfig): DiscoverySpec {

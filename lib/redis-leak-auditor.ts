@@ -1,7 +1,7 @@
 // The reusable construct: a scheduled Lambda in the user's VPC that audits Redis/Valkey targets for
 // connection leaks, its report bucket, its alert topic, its alarms and dashboard. Least privilege
 // throughout; every cdk-nag acknowledgement says why.
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -93,6 +93,11 @@ export interface RedisLeakAuditorProps {
   readonly removalPolicy?: RemovalPolicy;
   /** Name the workloads behind client IPs (Lambda function, ECS service, EC2 instance) with EC2 DescribeNetworkInterfaces. @default true */
   readonly resolveSourceIps?: boolean;
+  /**
+   * Executions reserved for (and capping) the function. Lambda refuses a reservation that leaves the account fewer
+   * than 100 unreserved executions, so a new account (limit 10) cannot have one. @default none: the account's unreserved pool
+   */
+  readonly reservedConcurrency?: number;
 }
 
 const TARGET_NAME = /^[A-Za-z0-9._-]{1,64}$/;
@@ -102,8 +107,6 @@ const COMMAND_TIMEOUT_MS = 5000;
 const TARGET_CONCURRENCY = 4;
 /** Above this many targets one invocation per target is the default. */
 const SINGLE_RUN_MAX_TARGETS = 8;
-/** Per-target invocations running at once, at most. */
-const MAX_FAN_OUT_CONCURRENCY = 10;
 /** Listing the caches and reading their tags, with bounded retries, before the audits of a shard start. */
 const DISCOVERY_SECONDS = 30;
 
@@ -180,16 +183,15 @@ export class RedisLeakAuditor extends Construct {
       runtime: props.runtime === 'nodejs22.x' ? lambda.Runtime.NODEJS_22_X : lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       // Measured (docs/lambda.md): 65,000 clients peak at ~175 MB RSS in a bare Node process; 512 MB leaves
-      // room for ioredis' reply buffer and the SDK, and buys CPU for the parse. Cost stays cents a month.
+      // room for a CLIENT LIST reply (up to 96 MiB, core/reply-limits.ts) and the SDK, and buys CPU for the parse. Cost stays cents a month.
       memorySize: props.memorySizeMb ?? 512,
       timeout: Duration.seconds(Math.max(
         props.targets.length > 0 ? functionTimeoutSeconds(fanOut === 'per-target' ? 1 : props.targets.length) : 0,
         discovery ? Math.min(900, DISCOVERY_SECONDS + functionTimeoutSeconds(discovery.maxTargetsPerShard ?? DEFAULT_DISCOVERED_TARGETS)) : 0,
       )),
-      // single-run: one run at a time, a slow run is never overlapped by the next one. per-target: one
-      // invocation per target at once (bounded), each far shorter than the schedule period. Discovery: one
-      // more per shard.
-      reservedConcurrentExecutions: staticInvocations(props.targets.length, fanOut) + (discovery?.shards ?? (discovery ? 1 : 0)),
+      // Opt-in only: a reservation fails the deploy where the account's limit is low (docs/lambda.md, "Runs
+      // that overlap", says what two runs of one target at once do).
+      ...(props.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets ?? defaultSubnets(props.vpc),
       securityGroups: [this.securityGroup],
@@ -237,12 +239,6 @@ export class RedisLeakAuditor extends Construct {
       ...(props.alarmThresholds ? { thresholds: props.alarmThresholds } : {}),
     });
   }
-}
-
-/** Invocations a period for the configured targets: one for all of them (single-run), or one each. */
-function staticInvocations(targets: number, fanOut: 'single-run' | 'per-target'): number {
-  if (targets === 0) return 0;
-  return fanOut === 'per-target' ? Math.min(targets, MAX_FAN_OUT_CONCURRENCY) : 1;
 }
 
 /**
@@ -297,4 +293,8 @@ function validate(props: RedisLeakAuditorProps): void {
   }
   const minutes = props.scheduleMinutes ?? 5;
   if (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440) throw new Error(`RedisLeakAuditor: scheduleMinutes must be a whole number from 1 to 1440, not ${minutes}`);
+  const reserved = props.reservedConcurrency;
+  if (reserved !== undefined && !Token.isUnresolved(reserved) && (!Number.isInteger(reserved) || reserved < 1)) {
+    throw new Error(`RedisLeakAuditor: reservedConcurrency must be a whole number of at least 1 (or left out for none), not ${reserved}`);
+  }
 }

@@ -43,6 +43,12 @@ describe('loadAppConfig', () => {
     expect(failure({ resolveSourceIps: 'maybe' })).toBe('config key resolveSourceIps: expected true or false, got "maybe"');
   });
 
+  it('reserves no concurrency unless reservedConcurrency is given', () => {
+    expect(from({}).reservedConcurrency).toBeUndefined();
+    expect(from({ reservedConcurrency: '2' }).reservedConcurrency).toBe(2);
+    expect(failure({ reservedConcurrency: '0' })).toBe('config key reservedConcurrency: expected executions reserved for the auditor Lambda: a whole number from 1 to 1000, got 0');
+  });
+
   it('reads the existing-mode example', () => {
     const config = from({ redisLeakAuditor: EXAMPLE_EXISTING });
     expect(config.targets.map((t) => [t.name, t.port, t.tls])).toEqual([['orders-cache', 6379, true], ['sessions', 6379, true]]);

@@ -43,9 +43,9 @@ describe('discovery by tag', () => {
     ]);
   });
 
-  it('sizes the function for a shard of maxTargetsPerShard caches, and lets every invocation of a period run', () => {
+  it('sizes the function for a shard of maxTargetsPerShard caches, and reserves no concurrency unless asked', () => {
     const template = templateFor({ context: withTargets() });
-    template.hasResourceProperties('AWS::Lambda::Function', { ...auditor, Timeout: 30 + functionTimeoutSeconds(10), ReservedConcurrentExecutions: 4 });
+    template.hasResourceProperties('AWS::Lambda::Function', { ...auditor, Timeout: 30 + functionTimeoutSeconds(10), ReservedConcurrentExecutions: Match.absent() });
   });
 
   it('lets the role list caches in its region only, read tags of this account\'s caches only, and read the discovery secret', () => {

@@ -18,7 +18,7 @@ describe('fan-out over a fleet', () => {
     const inputs = rules.flatMap((r) => r.Properties.Targets.map((t) => JSON.parse(t.Input ?? '{}') as { targets: string[] }));
     expect(inputs.map((i) => i.targets)).toEqual(fleet(9).map((t) => [t.name]));
     expect(rules.flatMap((r) => r.Properties.Targets).every((t) => JSON.stringify(t.RetryPolicy).includes('"MaximumRetryAttempts":2'))).toBe(true);
-    template.hasResourceProperties('AWS::Lambda::Function', { ...auditor, ReservedConcurrentExecutions: 9, Timeout: functionTimeoutSeconds(1) });
+    template.hasResourceProperties('AWS::Lambda::Function', { ...auditor, ReservedConcurrentExecutions: Match.absent(), Timeout: functionTimeoutSeconds(1) });
   });
 
   it.each([
@@ -29,7 +29,12 @@ describe('fan-out over a fleet', () => {
     const rules = Object.values(template.findResources('AWS::Events::Rule')) as Array<{ Properties: { Targets: Array<{ Input?: string }> } }>;
     expect(rules).toHaveLength(1);
     expect(rules[0]?.Properties.Targets.map((t) => t.Input)).toEqual([undefined]);
-    template.hasResourceProperties('AWS::Lambda::Function', { ...auditor, ReservedConcurrentExecutions: 1, Timeout: functionTimeoutSeconds(count) });
+    template.hasResourceProperties('AWS::Lambda::Function', { ...auditor, ReservedConcurrentExecutions: Match.absent(), Timeout: functionTimeoutSeconds(count) });
+  });
+
+  it('reserves concurrency only when asked (-c reservedConcurrency=3)', () => {
+    const template = templateFor({ context: { ...config(9), reservedConcurrency: '3' } });
+    template.hasResourceProperties('AWS::Lambda::Function', { ...auditor, ReservedConcurrentExecutions: 3 });
   });
 
   it('passes cdk-nag with a fleet too', () => {

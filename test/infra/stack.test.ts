@@ -19,13 +19,13 @@ const withAction = (template: Template, action: string) => statements(template).
 describe('sandbox mode (no target configured)', () => {
   const template = templateFor();
 
-  it('runs the auditor on Node.js 24, arm64, in the isolated subnets, one run at a time', () => {
+  it('runs the auditor on Node.js 24, arm64, in the isolated subnets, with no reserved concurrency (a new account has none to give)', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       MemorySize: 512,
       Timeout: 50,
-      ReservedConcurrentExecutions: 1,
+      ReservedConcurrentExecutions: Match.absent(),
       VpcConfig: { SubnetIds: Match.arrayWith([{ Ref: Match.stringLikeRegexp('VpcisolatedSubnet1') }]), SecurityGroupIds: Match.anyValue() },
       DeadLetterConfig: { TargetArn: Match.anyValue() },
       Environment: { Variables: Match.objectLike({ REPORT_BUCKET: Match.anyValue(), TOPIC_ARN: Match.anyValue(), METRIC_NAMESPACE: 'RedisLeakAuditor' }) },

@@ -16,6 +16,8 @@ export interface SynthOptions {
   readonly context?: Record<string, unknown>;
   /** Bundle the Lambda with esbuild (slower); otherwise a placeholder asset. */
   readonly bundle?: boolean;
+  /** The stack's environment. @default account 123456789012, region eu-west-1 */
+  readonly env?: { readonly account: string; readonly region: string };
 }
 
 export function appFor(options: SynthOptions = {}): App {
@@ -33,7 +35,7 @@ export function appFor(options: SynthOptions = {}): App {
 export function buildStack(options: SynthOptions = {}): { app: App; stack: RedisLeakAuditorStack } {
   const app = appFor(options);
   const config = loadAppConfig((key) => app.node.tryGetContext(key));
-  const stack = new RedisLeakAuditorStack(app, config.stackName, { config, env: { account: '123456789012', region: 'eu-west-1' } });
+  const stack = new RedisLeakAuditorStack(app, config.stackName, { config, env: options.env ?? { account: '123456789012', region: 'eu-west-1' } });
   return { app, stack };
 }
 
