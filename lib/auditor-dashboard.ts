@@ -6,7 +6,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { fleetMetric } from './auditor-metrics.js';
-import type { MetricName } from '../lambda/core/metrics.js';
+import { TARGET_DIMENSION, type MetricName } from '../lambda/core/metrics.js';
 
 /** Makes the metric `name` of `target` with `statistic` (namespace, dimension, unit and period already chosen). */
 export type AuditorMetricFactory = (name: MetricName, target: string, statistic: string) => cloudwatch.Metric;
@@ -147,11 +147,19 @@ export class AuditorDashboard extends Construct {
   }
 }
 
-/** Every Target's series of one metric in the namespace, found at view time with SEARCH. */
+/**
+ * The legend entry of each series SEARCH finds: its Target, i.e. the cache's name. A dynamic label applies to every
+ * metric a search returns (CloudWatch, "Use dynamic labels"); without one, CDK labels the series with the whole
+ * expression.
+ */
+export const SEARCH_SERIES_LABEL = `\${PROP('Dim.${TARGET_DIMENSION}')}`;
+
+/** Every Target's series of one metric in the namespace, found at view time with SEARCH, each labelled with its Target. */
 function searchEveryTarget(namespace: string, name: MetricName, statistic: string, period: Duration): cloudwatch.MathExpression {
   return new cloudwatch.MathExpression({
-    expression: `SEARCH('{${namespace},Target} MetricName="${name}"', '${statistic}', ${period.toSeconds()})`,
+    expression: `SEARCH('{${namespace},${TARGET_DIMENSION}} MetricName="${name}"', '${statistic}', ${period.toSeconds()})`,
     usingMetrics: {},
+    label: SEARCH_SERIES_LABEL,
     period,
   });
 }

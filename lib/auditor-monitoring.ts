@@ -1,6 +1,17 @@
 // The auditor's alarms and dashboard (DESIGN.md, Contract: AWS). Every alarm reads a metric the Lambda publishes once
-// per run (lambda/core/metrics.ts), so each alarm period is the schedule's; every alarm notifies the one topic, both
-// when it fires and when it clears.
+// per run (lambda/core/metrics.ts), so each alarm period is the schedule's.
+//
+// Who notifies: only one composite alarm per target (and one for the auditor's own health, one for the discovered
+// fleet) carries actions, ALARM and OK, on the topic; the metric alarms it is made of carry none. Every new alarm
+// starts in INSUFFICIENT_DATA and runs the actions of the state its first evaluation gives it (CloudFormation,
+// AWS::CloudWatch::CompositeAlarm), so OK actions on every metric alarm sent one "OK" per alarm per target on the
+// first deploy. Dropping OK actions altogether was not an option: the Lambda's summary never says that findings
+// cleared (lambda/core/notify-policy.ts sends on new-finding, escalated, reminder, unreachable only), so the OK of
+// an alarm is the only "resolved" message there is. A composite is in INSUFFICIENT_DATA only once, right after
+// its creation, so creating it sends one message, and the recovery of its members still arrives. The price:
+// a second alarm of a target that is already in ALARM sends nothing new; the Lambda's summary does tell a new or
+// escalated finding and an unreachable target. Not covered: a heartbeat that fires before the first run (missing data
+// is breaching) still makes its target's summary send ALARM, then OK.
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -37,7 +48,7 @@ export interface AuditorMonitoringProps {
   readonly targets: readonly string[];
   /** CloudWatch namespace the Lambda publishes to (its METRIC_NAMESPACE). @default 'RedisLeakAuditor' */
   readonly namespace?: string;
-  /** Topic that every alarm notifies when it fires and when it clears. */
+  /** Topic the summary alarms notify when they fire and when they clear. */
   readonly alarmTopic: sns.ITopic;
   /** The audit Lambda, for its Errors alarm and the dashboard. */
   readonly auditFunction: lambda.IFunction;
@@ -119,12 +130,20 @@ const MAX_TARGETS = 50;
 const MAX_SCHEDULE_MINUTES = 1440;
 
 export class AuditorMonitoring extends Construct {
-  /** Every alarm: per target, then the Lambda Errors and the dead-letter queue alarms. */
+  /** Every metric alarm: per target, the discovered fleet's, then the Lambda Errors and the dead-letter queue alarms. None has actions. */
   readonly alarms: cloudwatch.IAlarm[] = [];
+  /** The alarms that notify the topic (ALARM and OK): per target, then the discovered fleet's, then the auditor's health. */
+  readonly summaryAlarms: cloudwatch.CompositeAlarm[] = [];
+  /** Each target's summary alarm: in ALARM while any of the target's alarms is. */
+  readonly summaryAlarmsByTarget: Readonly<Record<string, cloudwatch.CompositeAlarm>>;
+  /** In ALARM while the Lambda Errors or the dead-letter queue alarm is. */
+  readonly healthSummaryAlarm: cloudwatch.CompositeAlarm;
   /** Each target's alarms by kind. */
   readonly alarmsByTarget: Readonly<Record<string, Readonly<Record<TargetAlarmKind, cloudwatch.IAlarm>>>>;
   /** The alarms of the caches found by discovery, when `discoveredFleet` is on. */
   readonly discoveredFleetAlarms?: Readonly<Record<FleetAlarmKind, cloudwatch.IAlarm>>;
+  /** In ALARM while any discovered-fleet alarm is, when `discoveredFleet` is on. */
+  readonly discoveredFleetSummaryAlarm?: cloudwatch.CompositeAlarm;
   /** Fires when the audit Lambda reports an error. */
   readonly functionErrorsAlarm: cloudwatch.IAlarm;
   /** Fires when a failed invocation waits in the dead-letter queue. */
@@ -148,6 +167,7 @@ export class AuditorMonitoring extends Construct {
     const prefix = Stack.of(this).stackName;
 
     const byTarget: Record<string, Record<TargetAlarmKind, cloudwatch.IAlarm>> = {};
+    const summaryByTarget: Record<string, cloudwatch.CompositeAlarm> = {};
     for (const target of props.targets) {
       const targetScope = new Construct(this, `Target-${target}`);
       const alarmOf = (kind: TargetAlarmKind): cloudwatch.IAlarm => {
@@ -170,11 +190,22 @@ export class AuditorMonitoring extends Construct {
         suspectedLeaks: alarmOf('suspectedLeaks'),
         heartbeat: alarmOf('heartbeat'),
       };
+      summaryByTarget[target] = this.summary(targetScope, 'Summary', byTarget[target], {
+        compositeAlarmName: `${prefix} ${target} needs attention`,
+        alarmDescription: `At least one alarm of ${target} is on (connections, rejected connections, churn, suspected leaks or a failing audit): the alarms named "${prefix} ${target} ..." on the dashboard say which, and each one's description what to do. The latest report is ${latest(target)}. This alarm's OK says all of them cleared.`,
+      });
     }
     this.alarmsByTarget = byTarget;
+    this.summaryAlarmsByTarget = summaryByTarget;
     if (props.discoveredFleet) {
-      this.discoveredFleetAlarms = discoveredFleetAlarms(new Construct(this, 'DiscoveredFleet'), (...args) => this.alarm(...args), {
+      const fleetScope = new Construct(this, 'DiscoveredFleet');
+      const fleetAlarms = discoveredFleetAlarms(fleetScope, (...args) => this.alarm(...args), {
         namespace, scheduleMinutes: minutes, thresholds, prefix,
+      });
+      this.discoveredFleetAlarms = fleetAlarms;
+      this.discoveredFleetSummaryAlarm = this.summary(fleetScope, 'Summary', fleetAlarms, {
+        compositeAlarmName: `${prefix} discovered caches need attention`,
+        alarmDescription: `At least one alarm of the caches found by discovery is on, or discovery itself is failing: the alarms named "${prefix} a discovered cache ..." and "${prefix} discovery failing or missing" on the dashboard say which; the SNS summary of the audit names the cache. This alarm's OK says all of them cleared.`,
       });
     }
 
@@ -191,6 +222,11 @@ export class AuditorMonitoring extends Construct {
       comparisonOperator: GTE,
       alarmName: `${prefix} audit dead-letter queue not empty`,
       alarmDescription: 'An audit invocation failed after its retries and waits in the dead-letter queue: read the message and the audit Lambda\'s log, fix the cause, then purge the queue (this alarm stays on until the queue is empty).',
+    });
+    // Per stack, not per target: the auditor's own health is one more summary, so its recovery is told once too.
+    this.healthSummaryAlarm = this.summary(this, 'HealthSummary', { functionErrors: this.functionErrorsAlarm, deadLetters: this.deadLetterAlarm }, {
+      compositeAlarmName: `${prefix} audit Lambda failing`,
+      alarmDescription: `The audit Lambda failed an invocation, or a failed invocation waits in the dead-letter queue: the alarms "${prefix} audit Lambda errors" and "${prefix} audit dead-letter queue not empty" say which, and what to do. This alarm's OK says both cleared.`,
     });
 
     this.dashboard = new AuditorDashboard(this, 'Dashboard', {
@@ -211,17 +247,27 @@ export class AuditorMonitoring extends Construct {
     }).dashboard;
   }
 
-  /** The one place an alarm is made: it notifies the topic when it fires and when it clears. */
+  /** The one place a metric alarm is made: it has no action of its own, a summary alarm notifies for it. */
   private alarm(scope: Construct, id: string, props: Omit<cloudwatch.AlarmProps, 'evaluationPeriods'> & { evaluationPeriods?: number }): cloudwatch.Alarm {
     const alarm = new cloudwatch.Alarm(scope, id, {
       ...props,
       evaluationPeriods: props.evaluationPeriods ?? 1,
       treatMissingData: props.treatMissingData ?? cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    alarm.addAlarmAction(this.action);
-    alarm.addOkAction(this.action);
     this.alarms.push(alarm);
     return alarm;
+  }
+
+  /** The one place actions are added: a composite in ALARM while any member is, notifying the topic on ALARM and on OK. */
+  private summary(scope: Construct, id: string, members: Readonly<Record<string, cloudwatch.IAlarm>>, props: { compositeAlarmName: string; alarmDescription: string }): cloudwatch.CompositeAlarm {
+    const composite = new cloudwatch.CompositeAlarm(scope, id, {
+      ...props,
+      alarmRule: cloudwatch.AlarmRule.anyOf(...Object.values(members)),
+    });
+    composite.addAlarmAction(this.action);
+    composite.addOkAction(this.action);
+    this.summaryAlarms.push(composite);
+    return composite;
   }
 }
 

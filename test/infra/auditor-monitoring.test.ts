@@ -1,10 +1,12 @@
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
 import { METRIC_NAMES } from '../../lambda/core/metrics.js';
+import { SEARCH_SERIES_LABEL } from '../../lib/auditor-dashboard.js';
 import { AuditorMonitoring, type AuditorMonitoringProps } from '../../lib/auditor-monitoring.js';
 
 const TARGETS = ['orders-cache', 'sessions'] as const;
@@ -30,13 +32,24 @@ function build(overrides: Overrides = {}) {
     ...overrides,
   });
   const ref = (construct: { node: { defaultChild?: unknown } }) => ({ Ref: stack.getLogicalId(construct.node.defaultChild as CfnElement) });
-  return { stack, monitoring, template: Template.fromStack(stack), topicRef: ref(alarmTopic), functionRef: ref(auditFunction) };
+  const logicalId = (construct: { node: { defaultChild?: unknown } }) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
+  return { stack, monitoring, template: Template.fromStack(stack), topicRef: ref(alarmTopic), functionRef: ref(auditFunction), logicalId };
 }
 
 type Properties = Record<string, unknown>;
 
 function alarmsOf(template: Template): Properties[] {
   return Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((resource) => resource.Properties as Properties);
+}
+
+function compositesOf(template: Template): Record<string, Properties> {
+  return Object.fromEntries(Object.entries(template.findResources('AWS::CloudWatch::CompositeAlarm'))
+    .map(([id, resource]) => [id, resource.Properties as Properties]));
+}
+
+/** Logical ids of the alarms a composite's rule names (through Fn::GetAtt Arn), sorted. */
+function ruleMembers(composite: Properties): string[] {
+  return [...JSON.stringify(composite.AlarmRule).matchAll(/"Fn::GetAtt":\["([^"]+)","Arn"\]/g)].map((m) => m[1] as string).sort();
 }
 
 /** The one alarm on `metricName` of `target` (fails when there are none or several). */
@@ -81,15 +94,15 @@ describe('AuditorMonitoring alarms', () => {
   });
 
   describe.each(TARGETS)('for target %s', (target) => {
-    it.each(TARGET_ALARM_EXPECTATIONS)('alarms on $kind with the default threshold, period = schedule', ({ kind: _kind, ...expected }) => {
-      const { template, topicRef } = build();
+    it.each(TARGET_ALARM_EXPECTATIONS)('alarms on $kind with the default threshold, period = schedule, and no action of its own', ({ kind: _kind, ...expected }) => {
+      const { template } = build();
 
       const alarm = targetAlarm(template, expected.MetricName, target);
 
       expect(alarm).toMatchObject({ ...expected, Namespace: 'RedisLeakAuditor', Period: 300 });
       expect(alarm.Dimensions).toEqual([{ Name: 'Target', Value: target }]);
-      expect(alarm.AlarmActions).toEqual([topicRef]);
-      expect(alarm.OKActions).toEqual([topicRef]);
+      expect(alarm.AlarmActions).toBeUndefined();
+      expect(alarm.OKActions).toBeUndefined();
     });
 
     it('names the target and the latest report in every alarm description', () => {
@@ -104,33 +117,76 @@ describe('AuditorMonitoring alarms', () => {
   });
 
   it('alarms when the audit Lambda reports an error', () => {
-    const { template, topicRef, functionRef } = build();
+    const { template, functionRef } = build();
 
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: functionRef }],
       Statistic: 'Sum', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 1, Period: 300,
-      TreatMissingData: 'notBreaching', AlarmActions: [topicRef], OKActions: [topicRef],
+      TreatMissingData: 'notBreaching', AlarmActions: Match.absent(), OKActions: Match.absent(),
     });
   });
 
   it('alarms when a message waits in the dead-letter queue', () => {
-    const { template, topicRef } = build();
+    const { template } = build();
 
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Statistic: 'Maximum',
       Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 1, Period: 300,
-      TreatMissingData: 'notBreaching', AlarmActions: [topicRef], OKActions: [topicRef],
+      TreatMissingData: 'notBreaching', AlarmActions: Match.absent(), OKActions: Match.absent(),
     });
   });
 
-  it('sends every alarm and every recovery to the topic, and to nothing else', () => {
-    const { template, topicRef } = build();
+  it('notifies only through one summary alarm per target and one for the auditor, so a first deploy sends one OK per target', () => {
+    const { template } = build();
 
+    // Every new alarm goes from INSUFFICIENT_DATA to its first state and runs that state's actions: each OK action
+    // is one message on the first deploy. Only the summaries have actions.
     for (const alarm of alarmsOf(template)) {
-      expect(alarm.AlarmActions).toEqual([topicRef]);
-      expect(alarm.OKActions).toEqual([topicRef]);
-      expect(alarm.InsufficientDataActions).toBeUndefined();
+      expect([alarm.AlarmActions, alarm.OKActions, alarm.InsufficientDataActions]).toEqual([undefined, undefined, undefined]);
     }
+    const withOkActions = Object.values(compositesOf(template)).filter((composite) => composite.OKActions !== undefined);
+    expect(withOkActions).toHaveLength(TARGETS.length + 1);
+  });
+
+  it('sends each summary\'s alarm and recovery to the topic, and to nothing else', () => {
+    const { template, topicRef, monitoring } = build();
+
+    const composites = Object.values(compositesOf(template));
+    expect(composites).toHaveLength(monitoring.summaryAlarms.length);
+    for (const composite of composites) {
+      expect(composite.AlarmActions).toEqual([topicRef]);
+      expect(composite.OKActions).toEqual([topicRef]);
+      expect(composite.InsufficientDataActions).toBeUndefined();
+      expect(composite.ActionsEnabled).not.toBe(false);
+    }
+  });
+
+  it.each(TARGETS)('makes the summary of %s alarm when any of its five alarms does, and of nothing else', (target) => {
+    const { template, monitoring, logicalId } = build();
+
+    const summary = compositesOf(template)[logicalId(monitoring.summaryAlarmsByTarget[target] as cloudwatch.CompositeAlarm)] as Properties;
+    const members = Object.values(monitoring.alarmsByTarget[target] ?? {}).map((alarm) => logicalId(alarm as cloudwatch.Alarm)).sort();
+    expect(ruleMembers(summary)).toEqual(members);
+    expect(JSON.stringify(summary.AlarmRule)).not.toContain(' AND ');
+    expect(summary.AlarmName).toBe(`MonitoringTest ${target} needs attention`);
+    expect(summary.AlarmDescription).toContain(`reports/${target}/latest.json`);
+  });
+
+  it('makes one summary of the audit Lambda errors and dead-letter alarms', () => {
+    const { template, monitoring, logicalId } = build();
+
+    const summary = compositesOf(template)[logicalId(monitoring.healthSummaryAlarm)] as Properties;
+    expect(ruleMembers(summary)).toEqual([logicalId(monitoring.functionErrorsAlarm as cloudwatch.Alarm), logicalId(monitoring.deadLetterAlarm as cloudwatch.Alarm)].sort());
+  });
+
+  it('makes one summary of the discovered fleet\'s six alarms when discoveredFleet is on', () => {
+    const { template, monitoring, logicalId } = build({ discoveredFleet: true });
+
+    const fleet = monitoring.discoveredFleetSummaryAlarm;
+    expect(fleet).toBeDefined();
+    const summary = compositesOf(template)[logicalId(fleet as cloudwatch.CompositeAlarm)] as Properties;
+    expect(ruleMembers(summary)).toEqual(Object.values(monitoring.discoveredFleetAlarms ?? {}).map((alarm) => logicalId(alarm as cloudwatch.Alarm)).sort());
+    template.resourceCountIs('AWS::CloudWatch::CompositeAlarm', TARGETS.length + 2);
   });
 
   it('uses the schedule as the period of every alarm', () => {
@@ -186,6 +242,20 @@ describe('AuditorMonitoring dashboard', () => {
     expect(body).toContain('"AWS/Lambda","Errors","FunctionName"');
     expect(body).toContain('"AWS/Lambda","Duration","FunctionName"');
     expect(body).toContain('"AWS/SQS","ApproximateNumberOfMessagesVisible","QueueName"');
+  });
+
+  it('labels each series that SEARCH finds with its Target, not with the expression', () => {
+    const widgets = JSON.parse(dashboardBody(build({ targets: [], discoveredFleet: true }).template)) as { widgets: Array<{ properties: { metrics?: unknown[][] } }> };
+
+    const expressions = widgets.widgets.flatMap((widget) => widget.properties.metrics ?? [])
+      .flatMap((row) => row.filter((part): part is { expression: string; label?: string } => typeof part === 'object' && part !== null && 'expression' in part));
+    // The discovered row's three graphs and the two overview graphs that have no configured target to draw.
+    expect(expressions).toHaveLength(5);
+    for (const { expression, label } of expressions) {
+      expect(expression).toMatch(/^SEARCH\(/);
+      expect(label).toBe("${PROP('Dim.Target')}");
+    }
+    expect(SEARCH_SERIES_LABEL).toBe("${PROP('Dim.Target')}");
   });
 
   it('draws the alarm thresholds on the graphs', () => {

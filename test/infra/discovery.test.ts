@@ -87,8 +87,20 @@ describe('discovery by tag', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'AuditSucceeded', Dimensions: fleet, Statistic: 'Minimum', TreatMissingData: 'notBreaching' });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'DiscoverySucceeded', Dimensions: fleet, Statistic: 'Minimum', ComparisonOperator: 'LessThanThreshold', Threshold: 1,
-      EvaluationPeriods: 2, TreatMissingData: 'breaching', AlarmActions: Match.anyValue(),
+      EvaluationPeriods: 2, TreatMissingData: 'breaching', AlarmActions: Match.absent(), OKActions: Match.absent(),
     });
+  });
+
+  it('notifies for the discovered fleet through one summary alarm, the fleet\'s six alarms having no action of their own', () => {
+    const template = templateFor({ context: onlyDiscovery() });
+    const composites = Object.values(template.findResources('AWS::CloudWatch::CompositeAlarm')) as Array<{ Properties: { AlarmName: string; AlarmRule: unknown; OKActions?: unknown[] } }>;
+    expect(composites.map((c) => c.Properties.AlarmName).sort()).toEqual(['RedisLeakAuditor audit Lambda failing', 'RedisLeakAuditor discovered caches need attention']);
+    const fleet = composites.find((c) => c.Properties.AlarmName.includes('discovered'));
+    expect(JSON.stringify(fleet?.Properties.AlarmRule).match(/Fn::GetAtt/g)).toHaveLength(6);
+    expect(JSON.stringify(fleet?.Properties.OKActions)).toContain('NotificationsTopic');
+    for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Array<{ Properties: Record<string, unknown> }>) {
+      expect(alarm.Properties.OKActions ?? alarm.Properties.AlarmActions).toBeUndefined();
+    }
   });
 
   it('gives every dashboard graph at least one metric, even with no configured target (CloudWatch refuses empty graphs)', () => {
@@ -104,6 +116,17 @@ describe('discovery by tag', () => {
     const template = templateFor({ context: onlyDiscovery() });
     const body = JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0]);
     expect(body).toContain('SEARCH(\'{RedisLeakAuditor,Target} MetricName=\\\\\\"SuspectedLeaks\\\\\\"\', \'Maximum\', 300)');
+  });
+
+  it('labels each cache SEARCH finds with its name (the Target dimension), never with the expression', () => {
+    const template = templateFor({ context: onlyDiscovery() });
+    const dashboard = Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0] as { Properties: { DashboardBody: unknown } };
+    const body = JSON.parse(resolveJoin(dashboard.Properties.DashboardBody)) as { widgets: Array<{ properties: { metrics?: unknown[][] } }> };
+    const searches = body.widgets.flatMap((w) => w.properties.metrics ?? []).flat()
+      .filter((part): part is { expression: string; label?: string } => typeof part === 'object' && part !== null && 'expression' in part);
+    expect(searches.length).toBeGreaterThan(0);
+    for (const search of searches) expect(search.label).toBe("${PROP('Dim.Target')}");
+    expect(resolveJoin(dashboard.Properties.DashboardBody)).not.toContain('"label":"SEARCH(');
   });
 
   it('opens egress to the discovered caches\' port in the VPC', () => {

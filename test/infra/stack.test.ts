@@ -97,10 +97,16 @@ describe('sandbox mode (no target configured)', () => {
     });
   });
 
-  it('has the five alarms of the target and the two health alarms, all acting on the topic, and a dashboard', () => {
-    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Array<{ Properties: { AlarmActions: unknown[] } }>;
+  it('has the five alarms of the target and the two health alarms, notifying the topic through one summary for the target and one for the auditor, and a dashboard', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Array<{ Properties: { AlarmActions?: unknown[]; OKActions?: unknown[] } }>;
     expect(alarms).toHaveLength(7);
-    for (const alarm of alarms) expect(JSON.stringify(alarm.Properties.AlarmActions)).toContain('NotificationsTopic');
+    for (const alarm of alarms) expect([alarm.Properties.AlarmActions, alarm.Properties.OKActions]).toEqual([undefined, undefined]);
+    const summaries = Object.values(template.findResources('AWS::CloudWatch::CompositeAlarm')) as Array<{ Properties: { AlarmName: string; AlarmActions: unknown[]; OKActions: unknown[] } }>;
+    expect(summaries.map((s) => s.Properties.AlarmName).sort()).toEqual(['RedisLeakAuditor audit Lambda failing', 'RedisLeakAuditor sandbox needs attention']);
+    for (const summary of summaries) {
+      expect(JSON.stringify(summary.Properties.AlarmActions)).toContain('NotificationsTopic');
+      expect(JSON.stringify(summary.Properties.OKActions)).toContain('NotificationsTopic');
+    }
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 
