@@ -5,6 +5,8 @@
 // small raw client is the honest tool. The auditor's own client is lambda/redis/resp-connection.ts.
 import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+// The same RESP encoding as the auditor's own client.
+import { encode } from '../../lambda/redis/resp-connection.js';
 
 /** A decoded reply. Bulk strings are UTF-8 text; an error nested in an array (EXEC) stays a value. */
 export type RespValue = string | number | null | RespError | RespValue[];
@@ -154,16 +156,6 @@ export class RespClient {
       else waiter.resolve(parsed.value);
     }
   }
-}
-
-/** Encodes a command as a RESP array of bulk strings. */
-export function encode(args: readonly Arg[]): Buffer {
-  const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
-  for (const arg of args) {
-    const bytes = Buffer.isBuffer(arg) ? arg : Buffer.from(String(arg));
-    parts.push(Buffer.from(`$${bytes.length}\r\n`), bytes, CRLF);
-  }
-  return Buffer.concat(parts);
 }
 
 interface Parsed { readonly value: RespValue; readonly end: number }

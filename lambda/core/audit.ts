@@ -4,7 +4,7 @@ import { ClientAnalyser, YOUNG_CONNECTION_SECONDS, type ClientAnalysis } from '.
 import { runChecks, type NodeView } from './findings/index.js';
 import { counterWindow, growthOfWorkloads, summariseSample, type CounterWindow, type SampleSummary } from './history.js';
 import type { CollectionMemory } from './collection-plan.js';
-import type { AuditPolicy, RawNodeSample, ServerCounters } from './model.js';
+import type { AuditPolicy, RawNodeSample, ServerConfig, ServerCounters } from './model.js';
 import { scanClientList, type ClientListScan } from './parse-client-list.js';
 import { parseInfo, readCounters } from './parse-info.js';
 import { boundedGroups, countSuspectedLeaks, REPORT_SCHEMA_VERSION, type AuditReport, type NodeReport } from './report.js';
@@ -55,6 +55,8 @@ export interface AuditOutcome {
 interface ParsedNode {
   readonly raw: RawNodeSample;
   readonly counters: ServerCounters;
+  /** CONFIG GET's answers, held to the believable ranges once (plausible.ts). */
+  readonly config: ServerConfig;
   /** What scanning the client list found besides the clients (which went straight into the analysis). */
   readonly clientList: ClientListScan | null;
 }
@@ -99,7 +101,7 @@ export function assessAudit(input: AuditInput): AuditOutcome {
     ...latest.nodes.map((n): NodeView => ({
       node: n.raw.node,
       counters: n.counters,
-      config: plausibleConfig(n.raw.config),
+      config: n.config,
       clientListAvailable: n.clientList !== null,
       refusedMaxClients: false,
       failed: false,
@@ -206,7 +208,8 @@ function parseAndAnalyse(
   let listed = false;
   const nodes = sample.map((raw): ParsedNode => {
     const counters = readCounters(parseInfo(raw.infoText));
-    if (raw.clientListText === null) return { raw, counters, clientList: null };
+    const config = plausibleConfig(raw.config);
+    if (raw.clientListText === null) return { raw, counters, config, clientList: null };
     listed = true;
     const auditor = new Set(raw.auditorAddresses);
     const openedAfter = windowStart(raw.node, counters.runId);
@@ -216,7 +219,7 @@ function parseAndAnalyse(
       analyser.add(raw.node, client, auditor, openedAfter);
     });
     maxIds.set(raw.node, maxId);
-    return { raw, counters, clientList };
+    return { raw, counters, config, clientList };
   });
   return { nodes, analysis: listed ? analyser.finish() : null, maxIds };
 }
@@ -236,7 +239,7 @@ function nodeReport(n: ParsedNode, samples: number, allRaw: readonly RawNodeSamp
     uptimeSeconds: n.counters.uptimeSeconds,
     run_id: n.counters.runId,
     connectedClients: n.counters.connectedClients,
-    maxClients: n.counters.maxClients ?? plausibleConfig(n.raw.config).maxClients,
+    maxClients: n.counters.maxClients ?? n.config.maxClients,
     clientListAvailable: n.clientList !== null,
     malformedClientListLines: malformed,
     samples,

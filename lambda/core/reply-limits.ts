@@ -2,7 +2,7 @@
 // clean sample. A broken or hostile server must not be able to grow the process without bound (a CLIENT LIST
 // sent fast once grew it to 836 MB) nor pass off an empty or swapped reply as "0 clients". Pure: the
 // collector (lambda/redis/) applies these; nothing here touches a socket.
-import { PLAUSIBLE } from './plausible.js';
+import { PLAUSIBLE, plausible } from './plausible.js';
 
 export interface ReplyLimits {
   /** Every byte of the reply, RESP framing included. */
@@ -34,8 +34,6 @@ export const CLUSTER_NODES_LIMITS: ReplyLimits = { maxReplyBytes: 8 * MIB, maxBu
 export const CLIENT_LINE_BYTES = KIB;
 /** Clients assumed when INFO gave no usable connected_clients (Redis's default maxclients). */
 export const DEFAULT_CLIENTS = 10_000;
-/** A connected_clients above this is not believed (plausible.ts, the one rule for it). */
-export const MAX_BELIEVED_CLIENTS = PLAUSIBLE.clients.max;
 export const CLIENT_LIST_FLOOR_BYTES = MIB;
 export const CLIENT_LIST_CEILING_BYTES = 96 * MIB;
 /** By-id batches are small: a floor for the framing and a few wide lines. */
@@ -59,9 +57,7 @@ export function clientListByIdLimits(ids: number): ReplyLimits {
 
 /** INFO's connected_clients when it is plausible, else the default. */
 export function believedClients(connectedClients: number | null): number {
-  return connectedClients !== null && Number.isSafeInteger(connectedClients) && connectedClients >= 0 && connectedClients <= MAX_BELIEVED_CLIENTS
-    ? connectedClients
-    : DEFAULT_CLIENTS;
+  return plausible(connectedClients, PLAUSIBLE.clients) ?? DEFAULT_CLIENTS;
 }
 
 /** At or above this many clients in INFO, a listing must hold at least FAR_FEWER_SHARE of them. */

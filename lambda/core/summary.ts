@@ -35,9 +35,10 @@ export function buildSummary(
   }
   const largest = analysis?.bySourceIp[0];
   const largestWorkload = analysis?.byWorkload[0];
-  const leaking = new Set(leakFindings(findings).map((f) => f.subject.workload));
+  const leaks = leakFindings(findings);
+  const leaking = new Set(leaks.map((f) => f.subject.workload));
   const suspectedLeakConnections = (analysis?.byWorkload ?? []).filter((g) => leaking.has(g.label)).reduce((sum, g) => sum + g.connections, 0)
-    + leakFindings(findings).filter((f) => f.subject.identifiedBy === 'address-fleet').reduce((sum, f) => sum + (f.evidence.connections ?? 0), 0);
+    + leaks.filter((f) => f.subject.identifiedBy === 'address-fleet').reduce((sum, f) => sum + (f.evidence.connections ?? 0), 0);
   const bySeverity = { info: 0, warning: 0, critical: 0 };
   for (const f of findings) bySeverity[f.severity] += 1;
   return {

@@ -197,10 +197,10 @@ export function commandLabel(args: readonly string[]): string {
 }
 
 /** A command as a RESP array of bulk strings. */
-export function encode(args: readonly string[]): Buffer {
+export function encode(args: ReadonlyArray<string | number | Buffer>): Buffer {
   const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
   for (const arg of args) {
-    const bytes = Buffer.from(arg);
+    const bytes = Buffer.isBuffer(arg) ? arg : Buffer.from(String(arg));
     parts.push(Buffer.from(`$${bytes.length}\r\n`), bytes, Buffer.from('\r\n'));
   }
   return Buffer.concat(parts);
