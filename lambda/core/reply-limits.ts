@@ -83,12 +83,17 @@ export function countClientLines(text: string): number {
 export function plainListingProblem(text: string | null, connectedClients: number | null, auditorAddress: string | undefined): string | null {
   if (text === null) return 'CLIENT LIST answered nil or not a bulk string; connections are not listed';
   if (!/(^|\n)id=\d+ .*\baddr=/.test(text)) return 'CLIENT LIST answered no client line (no id= and addr=); connections are not listed';
-  if (auditorAddress !== undefined && !text.includes(` addr=${auditorAddress} `)) {
+  if (auditorAddress !== undefined && !listsConnection(text, auditorAddress)) {
     return 'CLIENT LIST does not list the auditor\'s own connection: the listing is incomplete';
   }
   const listed = countClientLines(text);
   if (isFarFewer(listed, connectedClients)) return `CLIENT LIST listed ${listed} clients where INFO counted ${connectedClients}: the listing is incomplete`;
   return null;
+}
+
+/** True when a CLIENT LIST text has a line for the connection at `address` (as the server prints `addr`). */
+export function listsConnection(text: string, address: string): boolean {
+  return text.includes(` addr=${address} `);
 }
 
 /** An INFO reply has a `# Server` section header or a `redis_version` line (Valkey prints both). */

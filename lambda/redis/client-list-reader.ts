@@ -4,7 +4,7 @@
 // complete answer beats a cheap one. A plain listing gets the same scrutiny (core/reply-limits.ts): nil, no
 // client line, without the auditor's own connection or far below INFO's count is not a clean sample.
 import type { ClientListPlan } from '../core/collection-plan.js';
-import { clientListByIdLimits, clientListLimits, countClientLines, plainListingProblem, type ReplyLimits } from '../core/reply-limits.js';
+import { clientListByIdLimits, clientListLimits, countClientLines, listsConnection, plainListingProblem, type ReplyLimits } from '../core/reply-limits.js';
 import { isReplyError, isTimeout } from './redis-connection.js';
 
 export interface ClientListRead {
@@ -90,7 +90,7 @@ export async function readClientList(send: Send, plan: ClientListPlan, connected
   const listed = countClientLines(text);
   const short = connectedClients !== null && listed < connectedClients - Math.max(5, Math.ceil(connectedClients * 0.02))
     ? `by id found ${listed} of ${connectedClients} clients`
-    : self !== undefined && !text.includes(` addr=${self} `) ? 'by id missed the auditor\'s own (newest) connection' : null;
+    : self !== undefined && !listsConnection(text, self) ? 'by id missed the auditor\'s own (newest) connection' : null;
   if (short === null) return result(text, 'client-list-by-id', plan.reason, null);
   // Past the deadline the short listing is kept, and said to be short, rather than replaced.
   return deadlinePassed() ? result(text, 'client-list-by-id', plan.reason, `${short}; the audit deadline left no time to list them all`) : plain(`${short}; listed them all instead`);
