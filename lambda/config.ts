@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ConfigError } from './core/errors.js';
 import { defaultPolicy, type AuditPolicy } from './core/model.js';
 import { DEFAULT_DISCOVERED_TARGETS, discoveryTagsSchema, MAX_DISCOVERED_TARGETS } from './discovery/discovery-rules.js';
+import { TARGET_LIST_ENV } from './target-list-object.js';
 
 const TARGET_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -65,9 +66,18 @@ export interface LambdaConfig {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-export function loadConfig(env: Env): LambdaConfig {
+/**
+ * The configuration from the environment. `targetList`: the list the stack wrote to S3 (TARGET_LIST_ENV names it),
+ * read by the handler, which stands in for AUDIT_TARGETS; the two are never given together.
+ */
+export function loadConfig(env: Env, targetList?: { readonly text: string; readonly source: string }): LambdaConfig {
   const discovery = parseDiscovery(env.DISCOVERY);
-  const targets = parseTargets(env.AUDIT_TARGETS, discovery !== null);
+  if (targetList && env.AUDIT_TARGETS?.trim()) {
+    throw new ConfigError(`AUDIT_TARGETS and ${TARGET_LIST_ENV.key} are both set: give the targets in one place (the stack uses ${TARGET_LIST_ENV.key})`);
+  }
+  const targets = targetList
+    ? parseTargets(targetList.text, discovery !== null, `the target list ${targetList.source}`)
+    : parseTargets(env.AUDIT_TARGETS, discovery !== null, 'AUDIT_TARGETS');
   const minGroupConnections = int(env, 'MIN_GROUP_CONNECTIONS', defaultPolicy.minGroupConnections, 1, 1_000_000);
   const maxclientsWarn = num(env, 'MAXCLIENTS_WARN', defaultPolicy.maxclientsWarn, 0.01, 1);
   const maxclientsCritical = num(env, 'MAXCLIENTS_CRITICAL', Math.max(defaultPolicy.maxclientsCritical, maxclientsWarn), maxclientsWarn, 1);
@@ -77,7 +87,7 @@ export function loadConfig(env: Env): LambdaConfig {
     targets,
     discovery,
     serviceMetricsWindowMinutes: int(env, 'SERVICE_METRICS_WINDOW_MINUTES', 30, 5, 1440),
-    reportBucket: required(env, 'REPORT_BUCKET', /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name'),
+    reportBucket: reportBucketOf(env),
     topicArn: optional(env, 'TOPIC_ARN', /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'an SNS topic ARN'),
     metricNamespace: optional(env, 'METRIC_NAMESPACE', /^[A-Za-z0-9.\-_/#:]{1,255}$/, 'a CloudWatch namespace (letters, digits, . - _ / # :)') ?? 'RedisLeakAuditor',
     // Lambda sets AWS_REGION; a local invocation may only have AWS_DEFAULT_REGION.
@@ -122,30 +132,36 @@ function parseDiscovery(raw: string | undefined): DiscoveryConfig | null {
   return parsed.data;
 }
 
+/** REPORT_BUCKET, checked: also where the stack's target list is (handler-config.ts). */
+export function reportBucketOf(env: Env): string {
+  return required(env, 'REPORT_BUCKET', /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name');
+}
+
 function pathOf(path: readonly PropertyKey[] | undefined): string {
   return (path ?? []).map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
 }
 
-function parseTargets(raw: string | undefined, discovery: boolean): TargetConfig[] {
+/** `source`: how error messages name the list (the variable, or the S3 object). */
+function parseTargets(raw: string | undefined, discovery: boolean, source: string): TargetConfig[] {
   const expected = 'a JSON array of { "name", "url", "tls"?, "cluster"?, "authSecretArn"?, "iamUser"?, "cacheName"?, "serverless"? }';
   if (raw === undefined || raw.trim() === '') {
     if (discovery) return [];
-    throw new ConfigError(`AUDIT_TARGETS is required (or DISCOVERY): ${expected}`);
+    throw new ConfigError(`${source} is required (or DISCOVERY): ${expected}`);
   }
   let value: unknown;
   try {
     value = JSON.parse(raw);
   } catch {
-    throw new ConfigError(`AUDIT_TARGETS is not valid JSON: expected ${expected}`);
+    throw new ConfigError(`${source} is not valid JSON: expected ${expected}`);
   }
   const parsed = z.array(targetSchema).min(discovery ? 0 : 1).max(50).safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new ConfigError(`AUDIT_TARGETS${pathOf(issue?.path)}: ${issue?.message ?? 'invalid'} (expected ${expected}, ${discovery ? 0 : 1} to 50 targets)`);
+    throw new ConfigError(`${source}${pathOf(issue?.path)}: ${issue?.message ?? 'invalid'} (expected ${expected}, ${discovery ? 0 : 1} to 50 targets)`);
   }
   const names = new Set<string>();
   parsed.data.forEach((target, i) => {
-    const where = `AUDIT_TARGETS[${i}]`;
+    const where = `${source}[${i}]`;
     if (names.has(target.name)) throw new ConfigError(`${where}.name: '${target.name}' is used twice; target names must be unique`);
     names.add(target.name);
     // The password part of a URL: "//user:secret@" (a bare "//user@" is fine).

@@ -13,8 +13,9 @@ import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { auditTarget, type LogSink, type TargetDeps, type TargetOutcome } from './audit-target.js';
 import { connectableTarget } from './auth/target-credentials.js';
-import { loadConfig, type LambdaConfig, type TargetConfig } from './config.js';
-import { AuditError } from './core/errors.js';
+import type { LambdaConfig, TargetConfig } from './config.js';
+import { AuditError, ConfigError, errorText } from './core/errors.js';
+import { configLoader } from './handler-config.js';
 import { DISCOVERED_FLEET } from './core/fleet-metrics.js';
 import { discoverTargets, type DiscoverySummary } from './discover-targets.js';
 import { ElastiCacheDiscovery, type CacheDiscovery } from './discovery/elasticache-discovery.js';
@@ -80,15 +81,16 @@ export function createHandler(overrides: Partial<HandlerDeps> = {}) {
     logger,
     ...overrides,
   };
-  let loaded: { config: LambdaConfig } | { error: unknown } | undefined;
+  const configuration = configLoader({ env: deps.env, s3: () => deps.clients().s3, logger: deps.logger });
 
   const audit = async (event: unknown, context: Context): Promise<HandlerResult> => {
-    loaded ??= loadOnce(deps.env);
-    if ('error' in loaded) {
-      deps.logger.error('configuration is invalid', { error: (loaded.error as Error).message });
-      throw loaded.error;
+    let config: LambdaConfig;
+    try {
+      config = await configuration();
+    } catch (error) {
+      deps.logger.error(error instanceof ConfigError ? 'configuration is invalid' : 'configuration could not be read', { error: errorText(error) });
+      throw error;
     }
-    const config = loaded.config;
     const invocation = readInvocation(config, event);
     const clients = deps.clients();
     const metrics = new CloudWatchMetricSink({ cloudwatch: clients.cloudwatch, namespace: config.metricNamespace, logger: deps.logger });
@@ -180,14 +182,6 @@ function defaultDiscovery(clients: HandlerClients, logger: Logger): CacheDiscove
     },
     logger,
   });
-}
-
-function loadOnce(env: HandlerDeps['env']): { config: LambdaConfig } | { error: unknown } {
-  try {
-    return { config: loadConfig(env) };
-  } catch (error) {
-    return { error };
-  }
 }
 
 export const handler = createHandler();

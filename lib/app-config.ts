@@ -13,6 +13,10 @@ function numberIn(min: number, max: number, what: string, whole = true) {
   return whole ? base.int({ error }) : base;
 }
 
+/** A key ARN, not an alias: IAM grants on an alias do not authorize the key. */
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(mrk-)?[0-9a-f-]{32,36}$/;
+const KMS_KEY_ARN_FORM = 'expected a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>; not an alias)';
+
 const name = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected 1-64 characters from A-Z a-z 0-9 . _ -');
 
 const targetSchema = z.strictObject({
@@ -21,6 +25,8 @@ const targetSchema = z.strictObject({
   port: numberIn(1, 65535, 'a TCP port').default(6379),
   tls: z.boolean().default(true),
   authSecretArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, 'expected a Secrets Manager secret ARN (complete, with its 6-character suffix)').optional(),
+  /** The customer managed KMS key that encrypts authSecretArn, when not the account's default aws/secretsmanager key. */
+  authSecretKmsKeyArn: z.string().regex(KMS_KEY_ARN, KMS_KEY_ARN_FORM).optional(),
   iamUser: z.string().min(1).optional(),
   cacheName: z.string().regex(/^[a-z0-9-]{1,64}$/, 'expected the replication group id or serverless cache name, lower case').optional(),
   serverless: z.boolean().optional(),
@@ -34,6 +40,7 @@ const discoverySchema = z.strictObject({
   shards: numberIn(1, MAX_SHARDS, 'scheduled invocations the discovered caches are split over').optional(),
   maxTargetsPerShard: numberIn(1, MAX_DISCOVERED_TARGETS, 'discovered caches one invocation audits').optional(),
   authSecretArn: targetSchema.shape.authSecretArn,
+  authSecretKmsKeyArn: targetSchema.shape.authSecretKmsKeyArn,
   iamUser: z.string().min(1).optional(),
   ports: z.array(numberIn(1, 65535, 'a TCP port')).min(1).optional(),
 });
@@ -73,6 +80,10 @@ export const appConfigSchema = z.strictObject({
     availabilityZones: z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 'expected availability zones such as eu-west-1a')).min(1),
     /** The VPC's IPv4 CIDR block: discovered caches are reached anywhere in it. Required with discovery. */
     cidrBlock: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'expected the VPC\'s IPv4 CIDR block such as 10.0.0.0/16').optional(),
+    /** Create the VPC endpoints the auditor needs (the stack output AwsServiceRoutes lists them), for subnets without NAT. */
+    createEndpoints: z.boolean({ error: 'expected true or false' }).default(false),
+    /** The route tables of subnetIds, in the same order: S3's gateway endpoint is added to them. Required with createEndpoints. */
+    routeTableIds: z.array(z.string().regex(/^rtb-[0-9a-f]{8,17}$/, 'expected route table ids (rtb-...)')).optional(),
   }).optional(),
   targets: z.array(targetSchema).max(50).default([]),
   /** Also audit the caches carrying these tags, found through the ElastiCache API at every run. */
@@ -80,7 +91,9 @@ export const appConfigSchema = z.strictObject({
   sandbox: z.strictObject({
     engine: z.enum(['valkey', 'redis']).default('valkey'),
     nodeType: z.string().regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, 'expected an ElastiCache node type such as cache.t4g.micro').default('cache.t4g.micro'),
-  }).default({ engine: 'valkey', nodeType: 'cache.t4g.micro' }),
+    /** A small Lambda that leaks connections to the sandbox cache, so a first deploy has a leak to find (lib/sandbox-leaky-workload.ts). */
+    leakyWorkload: z.boolean({ error: 'expected true or false' }).default(true),
+  }).default({ engine: 'valkey', nodeType: 'cache.t4g.micro', leakyWorkload: true }),
 });
 
 export type AppConfig = z.infer<typeof appConfigSchema>;
@@ -154,10 +167,15 @@ export function loadAppConfig(getContext: (key: string) => unknown, readFile: (p
   if (config.discovery && config.vpc && config.vpc.cidrBlock === undefined) {
     throw new AppConfigError('config key vpc.cidrBlock: required with discovery (discovered caches are reached anywhere in the VPC on their port), e.g. "10.0.0.0/16"');
   }
+  if (config.vpc?.createEndpoints && config.vpc.routeTableIds?.length !== config.vpc.subnetIds.length) {
+    throw new AppConfigError(`config key vpc.routeTableIds: with createEndpoints, give the route table of each of the ${config.vpc.subnetIds.length} subnetIds, in the same order (S3's gateway endpoint is added to them), e.g. ["rtb-0a1b2c3d4e5f60718"]`);
+  }
   if (config.discovery?.authSecretArn !== undefined && config.discovery.iamUser !== undefined) throw new AppConfigError('config key discovery: give either authSecretArn or iamUser, not both');
+  if (config.discovery?.authSecretKmsKeyArn !== undefined && config.discovery.authSecretArn === undefined) throw new AppConfigError('config key discovery.authSecretKmsKeyArn: only with authSecretArn (the key that encrypts that secret)');
   config.targets.forEach((target, i) => {
     if (target.iamUser !== undefined && target.cacheName === undefined) throw new AppConfigError(`config key targets[${i}].cacheName: required with iamUser (the replication group id or serverless cache name)`);
     if (target.iamUser !== undefined && target.authSecretArn !== undefined) throw new AppConfigError(`config key targets[${i}]: give either authSecretArn or iamUser, not both`);
+    if (target.authSecretKmsKeyArn !== undefined && target.authSecretArn === undefined) throw new AppConfigError(`config key targets[${i}].authSecretKmsKeyArn: only with authSecretArn (the key that encrypts that secret)`);
     if (target.serverless === true && target.cacheName === undefined) throw new AppConfigError(`config key targets[${i}].cacheName: required with serverless (the serverless cache name, whose CloudWatch connection metrics stand in for CLIENT LIST)`);
   });
   const names = config.targets.map((t) => t.name);

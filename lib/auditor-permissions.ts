@@ -7,7 +7,9 @@ import { Arn, ArnFormat, type CfnElement, Stack, Validations } from 'aws-cdk-lib
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import { TARGET_LIST_KEY } from '../lambda/target-list-object.js';
 import type { DiscoverySpec } from './auditor-discovery.js';
 import type { AuditTargetSpec } from './redis-leak-auditor.js';
 
@@ -34,6 +36,13 @@ export function grantAuditorPermissions(fn: lambda.Function, grants: AuditorGran
     actions: ['s3:GetObject'],
     resources: [bucket.arnForObjects('reports/*'), bucket.arnForObjects('state/*')],
   }));
+  // The target list the stack wrote (audit-target-list.ts), always by the version the function's environment pins:
+  // S3 authorizes a read with a VersionId as s3:GetObjectVersion alone.
+  fn.addToRolePolicy(new iam.PolicyStatement({
+    sid: 'ReadTargetList',
+    actions: ['s3:GetObjectVersion'],
+    resources: [bucket.arnForObjects(TARGET_LIST_KEY)],
+  }));
   // Without ListBucket a missing state object answers 403 instead of 404 and the first run would fail.
   fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'TellMissingState', actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
   grants.topic.grantPublish(fn);
@@ -55,7 +64,6 @@ export function grantAuditorPermissions(fn: lambda.Function, grants: AuditorGran
     grantEcsTaskLookup(fn);
   }
   for (const target of grants.targets) {
-    target.authSecret?.grantRead(fn);
     if (target.iamUser && target.cacheName) {
       const stack = Stack.of(fn);
       const resourceType = target.serverless ? 'serverlesscache' : 'replicationgroup';
@@ -80,6 +88,7 @@ export function grantAuditorPermissions(fn: lambda.Function, grants: AuditorGran
     }));
   }
   if (grants.discovery) grantDiscovery(fn, grants.discovery);
+  grantSecretReads(fn, [...grants.targets.map((t) => t.authSecret), grants.discovery?.authSecret]);
   const role = fn.role;
   if (role) {
     Validations.of(role).acknowledge({
@@ -161,6 +170,31 @@ function grantEcsTaskLookup(fn: lambda.Function): void {
 }
 
 /** What discovery needs: list the caches of the region, read their tags, and connect with its credentials. */
+/**
+ * Reading the auth secrets, and kms:Decrypt on their customer managed keys, used through Secrets Manager only.
+ * An imported key cannot take a grant for a principal wrapped in kms:ViaService (its policy is not ours to change,
+ * and the wrapped principal adds nothing to the role): so the role gets the statement directly. Secrets under the
+ * account's aws/secretsmanager key need none.
+ */
+function grantSecretReads(fn: lambda.Function, secrets: ReadonlyArray<secretsmanager.ISecret | undefined>): void {
+  const present = secrets.filter((secret): secret is secretsmanager.ISecret => secret !== undefined);
+  if (present.length === 0) return;
+  // GetSecretValue alone: ISecret.grantRead adds DescribeSecret too, which nothing here calls (Powertools reads the value only).
+  fn.addToRolePolicy(new iam.PolicyStatement({
+    sid: 'ReadAuthSecrets',
+    actions: ['secretsmanager:GetSecretValue'],
+    resources: [...new Set(present.map((secret) => secret.secretArn))],
+  }));
+  const keys = [...new Set(present.flatMap((secret) => (secret.encryptionKey ? [secret.encryptionKey.keyArn] : [])))];
+  if (keys.length === 0) return;
+  fn.addToRolePolicy(new iam.PolicyStatement({
+    sid: 'DecryptSecretsWithTheirKeys',
+    actions: ['kms:Decrypt'],
+    resources: keys,
+    conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(fn).region}.amazonaws.com` } },
+  }));
+}
+
 function grantDiscovery(fn: lambda.Function, discovery: DiscoverySpec): void {
   const stack = Stack.of(fn);
   const kinds = discovery.kinds ?? ['replication-group', 'serverless-cache'];
@@ -177,7 +211,6 @@ function grantDiscovery(fn: lambda.Function, discovery: DiscoverySpec): void {
     actions: ['elasticache:ListTagsForResource'],
     resources: resourceTypes.map(anyOf),
   }));
-  discovery.authSecret?.grantRead(fn);
   if (discovery.iamUser) {
     fn.addToRolePolicy(new iam.PolicyStatement({
       sid: 'IamConnectDiscoveredCaches',

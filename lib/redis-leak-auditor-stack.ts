@@ -1,15 +1,19 @@
 // The deployable stack, in two modes. existing: the user's VPC and caches, from the config. sandbox (no
 // target configured): a new VPC with an ElastiCache replication group and the auditor pointed at it, so
 // that `cdk deploy` alone gives a working system to try.
-import { CfnOutput, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { AppConfig, DiscoveryConfig } from './app-config.js';
 import type { DiscoverySpec } from './auditor-discovery.js';
 import { RedisLeakAuditor, type AuditTargetSpec } from './redis-leak-auditor.js';
+import { endpointService } from './auditor-endpoints.js';
+import { checkRegionConsistency } from './region-consistency.js';
 import { SandboxCache } from './sandbox-cache.js';
+import { SandboxLeakyWorkload } from './sandbox-leaky-workload.js';
+import { SANDBOX_ENDPOINT_SERVICES, sandboxVpc } from './sandbox-vpc.js';
 
 export interface RedisLeakAuditorStackProps extends StackProps {
   readonly config: AppConfig;
@@ -23,6 +27,7 @@ export class RedisLeakAuditorStack extends Stack {
   constructor(scope: Construct, id: string, props: RedisLeakAuditorStackProps) {
     super(scope, id, props);
     const { config } = props;
+    checkRegionConsistency(config, this.region);
     this.mode = config.targets.length > 0 || config.discovery ? 'existing' : 'sandbox';
     let vpc: ec2.IVpc;
     let targets: AuditTargetSpec[];
@@ -32,6 +37,7 @@ export class RedisLeakAuditorStack extends Stack {
         vpcId: config.vpc.id,
         availabilityZones: config.vpc.availabilityZones,
         privateSubnetIds: config.vpc.subnetIds,
+        ...(config.vpc.routeTableIds ? { privateSubnetRouteTableIds: config.vpc.routeTableIds } : {}),
         ...(config.vpc.cidrBlock ? { vpcCidrBlock: config.vpc.cidrBlock } : {}),
       });
       targets = config.targets.map((t, i) => ({
@@ -39,7 +45,7 @@ export class RedisLeakAuditorStack extends Stack {
         host: t.host,
         port: t.port,
         tls: t.tls,
-        ...(t.authSecretArn ? { authSecret: secretsmanager.Secret.fromSecretCompleteArn(this, `Secret${i}`, t.authSecretArn) } : {}),
+        ...(t.authSecretArn ? { authSecret: importSecret(this, `Secret${i}`, t.authSecretArn, t.authSecretKmsKeyArn) } : {}),
         ...(t.iamUser ? { iamUser: t.iamUser } : {}),
         ...(t.cacheName ? { cacheName: t.cacheName } : {}),
         ...(t.serverless ? { serverless: true } : {}),
@@ -49,6 +55,8 @@ export class RedisLeakAuditorStack extends Stack {
     } else {
       vpc = sandboxVpc(this);
       this.sandbox = new SandboxCache(this, 'Cache', { vpc, engine: config.sandbox.engine, nodeType: config.sandbox.nodeType });
+      // Something for a first deploy to find (lib/sandbox-leaky-workload.ts); `sandbox.leakyWorkload: false` leaves it out.
+      if (config.sandbox.leakyWorkload) new SandboxLeakyWorkload(this, 'LeakyWorkload', { vpc, cache: this.sandbox });
       targets = [{
         name: 'sandbox',
         host: this.sandbox.endpointAddress,
@@ -74,13 +82,17 @@ export class RedisLeakAuditorStack extends Stack {
       resolveSourceIps: this.mode === 'existing' && config.resolveSourceIps,
       removalPolicy: this.mode === 'sandbox' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
       ...(config.reservedConcurrency !== undefined ? { reservedConcurrency: config.reservedConcurrency } : {}),
+      createVpcEndpoints: this.mode === 'existing' && config.vpc?.createEndpoints === true,
     });
-    stackOutputs(this, this.auditor);
+    // The sandbox VPC brings its own endpoints (sandbox-vpc.ts); in your VPC, the stack's only with createEndpoints.
+    const created = this.mode === 'sandbox' ? new Set(SANDBOX_ENDPOINT_SERVICES) : new Set(this.auditor.vpcEndpoints ? this.auditor.networkRoutes.map((r) => r.service) : []);
+    stackOutputs(this, this.auditor, created);
   }
 }
 
 /** What a user needs after the deploy, each with what to do with it. */
-function stackOutputs(stack: Stack, auditor: RedisLeakAuditor): void {
+function stackOutputs(stack: Stack, auditor: RedisLeakAuditor, createdEndpoints: ReadonlySet<string>): void {
+  const routes = auditor.networkRoutes.map((route) => `${endpointService(route).name} (${route.kind}${createdEndpoints.has(route.service) ? ', created by this stack' : ''})`);
   const outputs: Record<string, { value: string; description: string }> = {
     AuditorSecurityGroupId: {
       value: auditor.securityGroup.securityGroupId,
@@ -99,6 +111,11 @@ function stackOutputs(stack: Stack, auditor: RedisLeakAuditor): void {
       value: `https://${stack.region}.console.aws.amazon.com/cloudwatch/home?region=${stack.region}#dashboards/dashboard/${auditor.monitoring.dashboard.dashboardName}`,
       description: 'CloudWatch dashboard of the audited caches and of the auditor itself (console URL of the aws partition): open it to read the trends and alarms.',
     },
+    AwsServiceRoutes: {
+      value: routes.join('; '),
+      description: 'The AWS services the auditor Lambda calls from its subnets, over HTTPS: each must be reachable through a NAT gateway or a VPC endpoint. '
+        + 'Those not created by this stack are yours to provide (or set vpc.createEndpoints).',
+    },
     FunctionName: {
       value: auditor.function.functionName,
       description: 'The audit Lambda: run an audit now with aws lambda invoke --function-name <this> --invocation-type Event out.json (no payload: every target), or open it to read its logs.',
@@ -107,49 +124,25 @@ function stackOutputs(stack: Stack, auditor: RedisLeakAuditor): void {
   for (const [id, output] of Object.entries(outputs)) new CfnOutput(stack, id, output);
 }
 
+/**
+ * A secret of the config, with its customer managed key when it has one: the auditor's role is then also allowed
+ * kms:Decrypt on that key, through Secrets Manager only (auditor-permissions.ts).
+ */
+function importSecret(scope: Construct, id: string, arn: string, keyArn: string | undefined): secretsmanager.ISecret {
+  return secretsmanager.Secret.fromSecretAttributes(scope, id, {
+    secretCompleteArn: arn,
+    ...(keyArn ? { encryptionKey: kms.Key.fromKeyArn(scope, `${id}Key`, keyArn) } : {}),
+  });
+}
+
 function discoverySpec(stack: Stack, config: DiscoveryConfig): DiscoverySpec {
   return {
     tags: config.tags,
     ...(config.kinds ? { kinds: config.kinds } : {}),
     ...(config.shards ? { shards: config.shards } : {}),
     ...(config.maxTargetsPerShard ? { maxTargetsPerShard: config.maxTargetsPerShard } : {}),
-    ...(config.authSecretArn ? { authSecret: secretsmanager.Secret.fromSecretCompleteArn(stack, 'DiscoverySecret', config.authSecretArn) } : {}),
+    ...(config.authSecretArn ? { authSecret: importSecret(stack, 'DiscoverySecret', config.authSecretArn, config.authSecretKmsKeyArn) } : {}),
     ...(config.iamUser ? { iamUser: config.iamUser } : {}),
     ...(config.ports ? { ports: config.ports } : {}),
   };
-}
-
-/**
- * A VPC with isolated subnets only (no NAT, no internet route) and VPC endpoints for the AWS APIs the
- * auditor calls: nothing in it can reach the internet, and no NAT gateway is paid for.
- */
-function sandboxVpc(stack: Stack): ec2.Vpc {
-  const vpc = new ec2.Vpc(stack, 'Vpc', {
-    maxAzs: 2,
-    natGateways: 0,
-    subnetConfiguration: [{ name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }],
-  });
-  vpc.addFlowLog('FlowLogs', {
-    destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(stack, 'FlowLogGroup', {
-      retention: logs.RetentionDays.ONE_WEEK,
-      removalPolicy: RemovalPolicy.DESTROY,
-    })),
-    trafficType: ec2.FlowLogTrafficType.REJECT,
-  });
-  vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3 });
-  for (const [id, service] of [
-    ['Sns', ec2.InterfaceVpcEndpointAwsService.SNS],
-    ['CloudWatch', ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING],
-    ['SecretsManager', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER],
-  ] as const) {
-    // One AZ is enough for a sandbox and halves the endpoints' hourly cost.
-    const endpoint = vpc.addInterfaceEndpoint(id, { service, subnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED, availabilityZones: [vpc.availabilityZones[0] ?? ''] } });
-    for (const group of endpoint.connections.securityGroups) {
-      Validations.of(group).acknowledge({
-        id: 'AwsSolutions-EC23',
-        reason: 'The endpoint accepts HTTPS only from the VPC\'s own CIDR block; the rule cannot evaluate that intrinsic and stops with an error.',
-      });
-    }
-  }
-  return vpc;
 }

@@ -14,6 +14,8 @@ import { DEFAULT_DISCOVERED_TARGETS } from '../lambda/discovery/discovery-rules.
 import { discoveryEnv, shardEvents, validateDiscovery, type DiscoverySpec } from './auditor-discovery.js';
 import { AuditorMonitoring, type AlarmThresholds } from './auditor-monitoring.js';
 import { AuditorNotifications, type SlackChannel } from './auditor-notifications.js';
+import { AuditTargetList } from './audit-target-list.js';
+import { AuditorEndpoints, neededServices, type ServiceRoute } from './auditor-endpoints.js';
 import { ReportBucket } from './report-bucket.js';
 import { grantAuditorPermissions } from './auditor-permissions.js';
 import { handlerEntry } from './handler-entry.js';
@@ -98,6 +100,13 @@ export interface RedisLeakAuditorProps {
    * than 100 unreserved executions, so a new account (limit 10) cannot have one. @default none: the account's unreserved pool
    */
   readonly reservedConcurrency?: number;
+  /**
+   * Create the VPC endpoints the function needs (`networkRoutes`: S3 as a gateway on the subnets' route tables, the
+   * others as interface endpoints open to the function only), for subnets with no NAT gateway and no such endpoints
+   * of their own. A VPC that already has an endpoint with private DNS for one of them cannot take a second.
+   * @default false: the subnets reach AWS through their NAT gateway or the VPC's own endpoints
+   */
+  readonly createVpcEndpoints?: boolean;
 }
 
 const TARGET_NAME = /^[A-Za-z0-9._-]{1,64}$/;
@@ -126,9 +135,15 @@ export class RedisLeakAuditor extends Construct {
   readonly function: NodejsFunction;
   readonly securityGroup: ec2.SecurityGroup;
   readonly reports: ReportBucket;
+  /** The target list in the report bucket, which the function reads (it outgrows Lambda's 4 KB environment). */
+  readonly targetList: AuditTargetList;
   readonly notifications: AuditorNotifications;
   readonly deadLetterQueue: sqs.Queue;
   readonly monitoring: AuditorMonitoring;
+  /** The AWS services the function calls from its subnets: each needs a NAT route or a VPC endpoint. */
+  readonly networkRoutes: readonly ServiceRoute[];
+  /** The endpoints created for them, with `createVpcEndpoints`. */
+  readonly vpcEndpoints?: AuditorEndpoints;
   /** One rule (single-run), or one invocation per target spread over rules of five targets (per-target). */
   readonly schedules: events.Rule[];
 
@@ -170,12 +185,24 @@ export class RedisLeakAuditor extends Construct {
       this.securityGroup.addEgressRule(ec2.Peer.ipv4(props.vpc.vpcCidrBlock), ec2.Port.tcp(port), `Redis caches found by discovery, port ${port}`);
     }
 
+    this.targetList = new AuditTargetList(this, 'TargetList', { bucket: this.reports.bucket, targets: props.targets.map(targetEnv) });
+
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
     Validations.of(this.deadLetterQueue).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of failed audit runs.' });
+
+    const vpcSubnets = props.vpcSubnets ?? defaultSubnets(props.vpc);
+    this.networkRoutes = neededServices({
+      secrets: props.targets.some((t) => t.authSecret !== undefined) || discovery?.authSecret !== undefined,
+      resolveSourceIps,
+      discovery: discovery !== undefined,
+    });
+    if (props.createVpcEndpoints) {
+      this.vpcEndpoints = new AuditorEndpoints(this, 'Endpoints', { vpc: props.vpc, subnets: vpcSubnets, auditor: this.securityGroup, routes: this.networkRoutes });
+    }
 
     this.function = new NodejsFunction(this, 'Function', {
       entry: handlerEntry(),
@@ -193,14 +220,14 @@ export class RedisLeakAuditor extends Construct {
       // that overlap", says what two runs of one target at once do).
       ...(props.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
       vpc: props.vpc,
-      vpcSubnets: props.vpcSubnets ?? defaultSubnets(props.vpc),
+      vpcSubnets,
       securityGroups: [this.securityGroup],
       deadLetterQueue: this.deadLetterQueue,
       retryAttempts: 1,
       logGroup: new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
       bundling: { ...LAMBDA_BUNDLING, externalModules: [...LAMBDA_BUNDLING.externalModules], define: { ...LAMBDA_BUNDLING.define } },
       environment: {
-        AUDIT_TARGETS: Stack.of(this).toJsonString(props.targets.map(targetEnv)),
+        ...this.targetList.environment,
         REPORT_BUCKET: this.reports.bucket.bucketName,
         TOPIC_ARN: this.notifications.topic.topicArn,
         METRIC_NAMESPACE: 'RedisLeakAuditor',

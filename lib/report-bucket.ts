@@ -47,6 +47,8 @@ export class ReportBucket extends Construct {
       lifecycleRules: [
         { id: 'expire-reports', prefix: 'reports/', expiration: Duration.days(props.retentionDays), noncurrentVersionExpiration: Duration.days(7) },
         { id: 'expire-old-state-versions', prefix: 'state/', noncurrentVersionExpiration: Duration.days(7) },
+        // The current target list never expires; the lists of earlier deploys do, a week after they were replaced.
+        { id: 'expire-old-target-lists', prefix: 'config/', noncurrentVersionExpiration: Duration.days(7) },
       ],
     });
   }

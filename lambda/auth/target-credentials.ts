@@ -57,7 +57,7 @@ async function secretCredentials(arn: string, sources: CredentialSources): Promi
     const name = errorName(err);
     // The service's message is left out: it names the key and the role, and says nothing the sentence does not.
     if (isKmsRefusal(err)) {
-      throw new SecretKeyAccessError(`the auth secret ${secretName(arn)} is encrypted with a KMS key the auditor may not use: grant kms:Decrypt on the key (${name})`, { cause: err });
+      throw new SecretKeyAccessError(`the auth secret ${secretName(arn)} is encrypted with a KMS key the auditor may not use: give the key's ARN as authSecretKmsKeyArn (the stack grants kms:Decrypt through Secrets Manager), or grant it yourself (${name})`, { cause: err });
     }
     if (name === 'TimeoutError') {
       throw new CredentialsError(`the auth secret ${secretName(arn)} could not be read (TimeoutError): Secrets Manager did not answer; check the network path to it (NAT or a secretsmanager VPC endpoint)`, { cause: err });

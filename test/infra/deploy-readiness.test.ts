@@ -8,6 +8,10 @@ import { buildStack, EXAMPLE_EXISTING, templateFor } from '../support/cdk.js';
 type Statement = { Sid?: string; Action: string | string[]; Principal?: unknown; Condition?: unknown };
 
 const existing = (extra: Record<string, unknown> = {}) => ({ redisLeakAuditor: { ...EXAMPLE_EXISTING, ...extra } });
+/** The example moved to another region whole (zones and ARNs), as a user deploying there would write it. */
+const existingIn = (region: string, extra: Record<string, unknown> = {}) => ({
+  redisLeakAuditor: { ...(JSON.parse(JSON.stringify(EXAMPLE_EXISTING).replaceAll('eu-west-1', region)) as Record<string, unknown>), ...extra },
+});
 
 function slackName(template: Template): string {
   const configurations = Object.values(template.findResources('AWS::Chatbot::SlackChannelConfiguration')) as Array<{ Properties: { ConfigurationName: string } }>;
@@ -24,7 +28,7 @@ describe('the Slack channel configuration name', () => {
   it('differs between two stacks on the same channel in two regions, or under two stack names', () => {
     const names = [
       slackName(templateFor({ context: existing(), env: { account: '123456789012', region: 'eu-west-1' } })),
-      slackName(templateFor({ context: existing(), env: { account: '123456789012', region: 'us-east-1' } })),
+      slackName(templateFor({ context: existingIn('us-east-1'), env: { account: '123456789012', region: 'us-east-1' } })),
       slackName(templateFor({ context: existing({ stackName: 'RedisLeakAuditorStaging' }) })),
     ];
     expect(new Set(names).size).toBe(3);
@@ -33,7 +37,7 @@ describe('the Slack channel configuration name', () => {
   });
 
   it('stays within 128 characters with the longest stack name allowed', () => {
-    const name = slackName(templateFor({ context: existing({ stackName: `S${'x'.repeat(127)}` }), env: { account: '123456789012', region: 'ap-southeast-7' } }));
+    const name = slackName(templateFor({ context: existingIn('ap-southeast-7', { stackName: `S${'x'.repeat(127)}` }), env: { account: '123456789012', region: 'ap-southeast-7' } }));
     expect(name).toHaveLength(128);
     expect(name).toMatch(/-ap-southeast-7-[0-9a-f]{8}$/);
   });
@@ -71,7 +75,7 @@ describe('the alert topic\'s key', () => {
 describe('stack outputs', () => {
   it('give the security group, bucket, topic, dashboard URL and function, each saying what to do with it', () => {
     const outputs = templateFor().findOutputs('*') as Record<string, { Value: unknown; Description: string }>;
-    expect(Object.keys(outputs).sort()).toEqual(['AlertTopicArn', 'AuditorSecurityGroupId', 'DashboardUrl', 'FunctionName', 'ReportBucketName']);
+    expect(Object.keys(outputs).sort()).toEqual(['AlertTopicArn', 'AuditorSecurityGroupId', 'AwsServiceRoutes', 'DashboardUrl', 'FunctionName', 'ReportBucketName']);
     for (const output of Object.values(outputs)) expect(output.Description.length).toBeGreaterThan(40);
     expect(JSON.stringify(outputs.AuditorSecurityGroupId?.Value)).toContain('AuditorSecurityGroup');
     expect(JSON.stringify(outputs.DashboardUrl?.Value)).toContain('https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/');

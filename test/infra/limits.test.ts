@@ -1,15 +1,34 @@
 // The largest configuration the schema allows for what a real account limits (issue 14): 50 targets with long
 // realistic names in the existing VPC, secrets and IAM users, Slack and e-mail. Every Sid is unique in its policy
-// document, the Chatbot configuration name fits, and no concurrency is reserved unless asked.
-// (AUDIT_TARGETS' size against Lambda's 4 KB environment limit is left out on purpose: not fixed here.)
+// document, the Chatbot configuration name fits, no concurrency is reserved unless asked, the function's environment
+// stays within Lambda's 4 KB with the target list in S3, and the handler reads that list back whole.
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { appConfigSchema } from '../../lib/app-config.js';
 import { SLACK_CONFIGURATION_NAME_MAX } from '../../lib/auditor-notifications.js';
+import { loadConfig } from '../../lambda/config.js';
 import { buildStack, EXAMPLE_EXISTING, nagFindings, templateFor } from '../support/cdk.js';
+import { flatten, writtenTargetList } from '../support/target-list.js';
 
 /** The config's maximum (lib/app-config.ts); the first test proves it is the maximum. */
 const MAX_TARGETS = 50;
+/** Lambda's limit on a function's whole environment: the keys and values, in bytes. */
+const LAMBDA_ENVIRONMENT_BYTES = 4096;
+/**
+ * Upper bounds on what the template's intrinsics resolve to: a bucket name (63), a topic ARN (its name at most 256),
+ * an S3 version id (32 characters in practice; 64 allowed here for margin).
+ */
+const RESOLVED_LENGTH: Array<[RegExp, number]> = [[/^<Ref:\w*Bucket\w*>$/, 63], [/^<Ref:\w*Topic\w*>$/, 'arn:aws:sns:eu-west-1:123456789012:'.length + 256], [/VersionId>$/, 64]];
+
+function environmentBytes(variables: Record<string, unknown>): number {
+  return Object.entries(variables).reduce((sum, [key, value]) => {
+    const text = flatten(value);
+    const bound = RESOLVED_LENGTH.find(([pattern]) => pattern.test(text))?.[1];
+    if (text.includes('<') && bound === undefined) throw new Error(`no length bound for ${key} = ${text}`);
+    return sum + key.length + (bound ?? Buffer.byteLength(text));
+  }, 0);
+}
+
 const hex = (i: number, width: number) => i.toString(16).padStart(width, '0');
 
 /** IAM-authenticated targets: the pairs of every other k, both names of the pair. */
@@ -96,5 +115,31 @@ describe('the largest configuration (existing VPC, 50 targets, secrets, IAM user
     template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('^redis-leak-auditor'), ReservedConcurrentExecutions: Match.absent() });
     const asked = templateFor({ context: context({ reservedConcurrency: 5 }) });
     asked.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('^redis-leak-auditor'), ReservedConcurrentExecutions: 5 });
+  });
+
+  it('keeps the function\'s environment within Lambda\'s 4 KB: the 50 targets are in S3', () => {
+    const fn = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^redis-leak-auditor') } }))[0] as { Properties: { Environment: { Variables: Record<string, unknown> } } };
+    const variables = fn.Properties.Environment.Variables;
+    expect(variables.AUDIT_TARGETS).toBeUndefined();
+    expect(environmentBytes(variables)).toBeLessThan(LAMBDA_ENVIRONMENT_BYTES / 2);
+    // What the old inline list would have cost, to show the limit was real.
+    expect(Buffer.byteLength(writtenTargetList(template).body)).toBeGreaterThan(LAMBDA_ENVIRONMENT_BYTES * 2);
+  });
+
+  it('writes a list the handler reads back whole: every target, secret, IAM user and cache name', () => {
+    const { targets, body } = writtenTargetList(template);
+    const config = loadConfig({ AWS_REGION: 'eu-west-1', REPORT_BUCKET: 'audit-reports-test' }, { text: body, source: 's3://audit-reports-test/config/audit-targets.json' });
+    expect(config.targets).toHaveLength(MAX_TARGETS);
+    expect(config.targets).toEqual(targets);
+    const largest = largestTargets();
+    config.targets.forEach((target, i) => {
+      const given = largest[i] as { name: string; host: string; authSecretArn?: string; iamUser?: string; cacheName?: string };
+      expect(target).toEqual({
+        name: given.name,
+        url: `rediss://${given.host}:6379`,
+        tls: true,
+        ...(given.authSecretArn ? { authSecretArn: given.authSecretArn } : { iamUser: given.iamUser, cacheName: given.cacheName }),
+      });
+    });
   });
 });

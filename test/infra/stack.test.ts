@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { functionTimeoutSeconds } from '../../lib/redis-leak-auditor.js';
 import { buildStack, EXAMPLE_EXISTING, templateFor } from '../support/cdk.js';
+import { writtenTargetList } from '../support/target-list.js';
 
 type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown };
 
@@ -33,12 +34,13 @@ describe('sandbox mode (no target configured)', () => {
   });
 
   it('points the auditor at the sandbox cache over TLS with its AUTH secret', () => {
-    const fn = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^redis-leak-auditor') } }))[0] as { Properties: { Environment: { Variables: { AUDIT_TARGETS: unknown } } } };
-    const targets = JSON.stringify(fn.Properties.Environment.Variables.AUDIT_TARGETS);
-    expect(targets).toContain('\\"name\\":\\"sandbox\\"');
-    expect(targets).toContain('rediss://');
-    expect(targets).toContain('PrimaryEndPoint.Address');
-    expect(targets).toContain('authSecretArn');
+    const { targets } = writtenTargetList(template);
+    expect(targets).toEqual([{
+      name: 'sandbox',
+      url: expect.stringMatching(/^rediss:\/\/<GetAtt:CacheReplicationGroup\w+\.PrimaryEndPoint\.Address>:6379$/),
+      tls: true,
+      authSecretArn: expect.stringMatching(/^<Ref:CacheAuthSecret\w+>$/),
+    }]);
   });
 
   it('creates a TLS, encrypted-at-rest Valkey replication group with its AUTH token from Secrets Manager', () => {
@@ -68,10 +70,15 @@ describe('sandbox mode (no target configured)', () => {
   });
 
   it('scopes the role: its own prefixes, its topic, its namespace; no IAM cache access', () => {
-    expect(withAction(template, 's3:PutObject').map((s) => JSON.stringify(s.Resource))).toEqual([expect.stringMatching(/reports\/\*.*state\/\*/)]);
+    // The auditor's own role (the deploy-time writer of the target list has its one key, nothing else).
+    expect(withAction(template, 's3:PutObject').map((s) => JSON.stringify(s.Resource)).sort()).toEqual([
+      expect.stringMatching(/reports\/\*.*state\/\*/),
+      expect.stringMatching(/^[^*]*\/config\/audit-targets\.json"[^*]*$/),
+    ]);
     expect(withAction(template, 'cloudwatch:PutMetricData')[0]?.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'RedisLeakAuditor' } });
     expect(JSON.stringify(withAction(template, 'sns:Publish')[0]?.Resource)).toContain('NotificationsTopic');
-    expect(withAction(template, 'secretsmanager:GetSecretValue')).toHaveLength(1);
+    // The auditor's, and the sandbox leaky workload's on the same secret (test/infra/sandbox-leaky-workload.test.ts).
+    expect(withAction(template, 'secretsmanager:GetSecretValue').map((s) => JSON.stringify(s.Resource))).toEqual([expect.stringContaining('CacheAuthSecret'), expect.stringContaining('CacheAuthSecret')]);
     expect(withAction(template, 'elasticache:Connect')).toEqual([]);
     // No EC2 endpoint in the sandbox VPC, so no naming of source IPs there.
     expect(withAction(template, 'ec2:DescribeNetworkInterfaces')).toEqual([]);

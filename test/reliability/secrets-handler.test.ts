@@ -114,7 +114,7 @@ describe('a secret encrypted with a KMS key the auditor may not use', () => {
     expect(aws.secretsMock.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input)).toEqual([{ SecretId: arn }]);
     expect(result.targets.map((t) => t.status)).toEqual(['failed']);
     const secretName = arn.split(':secret:')[1] ?? '';
-    const sentence = `the auth secret ${secretName} is encrypted with a KMS key the auditor may not use: grant kms:Decrypt on the key (${name})`;
+    const sentence = `the auth secret ${secretName} is encrypted with a KMS key the auditor may not use: give the key's ARN as authSecretKmsKeyArn (the stack grants kms:Decrypt through Secrets Manager), or grant it yourself (${name})`;
     const report = JSON.parse(aws.objects.get('reports/orders-cache/latest.json') ?? '{}') as { nodes: Array<{ errors: string[] }> };
     expect(report.nodes[0]?.errors[0]).toBe(sentence);
     expect(logged).toContain(sentence);

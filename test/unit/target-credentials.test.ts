@@ -41,7 +41,7 @@ describe('connectableTarget', () => {
   describe('a secret encrypted with a KMS key the auditor may not use', () => {
     const KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
     const wrapped = (cause: Error) => Object.assign(new Error(cause.message), { name: 'GetParameterError', cause });
-    const SENTENCE = 'the auth secret auth-AbCdEf is encrypted with a KMS key the auditor may not use: grant kms:Decrypt on the key';
+    const SENTENCE = 'the auth secret auth-AbCdEf is encrypted with a KMS key the auditor may not use: give the key\'s ARN as authSecretKmsKeyArn (the stack grants kms:Decrypt through Secrets Manager), or grant it yourself';
 
     it.each([
       ['DecryptionFailure', new DecryptionFailure({ message: "Secrets Manager can't decrypt the protected secret text using the provided KMS key.", $metadata: {} })],

@@ -1,6 +1,8 @@
-// Runs the Lambda bundle (argv[2]) once with discovery, in a child process: a fake AWS endpoint on loopback
-// answers ElastiCache in its query/XML protocol, S3 and CloudWatch, so the real SDK serialises and parses the
-// calls; the discovered group's primary endpoint is a real local redis-server (argv[3]). Prints one JSON line.
+// Runs the Lambda bundle (argv[2]) once with discovery and a configured target, in a child process, as the stack
+// deploys it: a fake AWS endpoint on loopback answers ElastiCache in its query/XML protocol, S3 (the target list
+// at its pinned version, reports, state) and CloudWatch, so the real SDK serialises and parses the calls; the
+// discovered group's primary endpoint and the configured target are a real local redis-server (argv[3]).
+// Prints one JSON line.
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import process from 'node:process';
@@ -8,6 +10,8 @@ import process from 'node:process';
 const bundle = process.argv[2];
 const redisPort = Number(process.argv[3]);
 const seen = [];
+const TARGET_LIST_KEY = 'config/audit-targets.json';
+const TARGET_LIST_VERSION = 'Wv3pXvZ.kq1hR0c4mA_7Jf2nT8sYb6dE';
 const stored = new Map();
 const xml = (action, inner) => `<${action}Response xmlns="http://elasticache.amazonaws.com/doc/2015-02-02/"><${action}Result>${inner}</${action}Result><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></${action}Response>`;
 const server = http.createServer((req, res) => {
@@ -32,7 +36,13 @@ const server = http.createServer((req, res) => {
       res.writeHead(200, { 'content-type': req.headers['content-type'] ?? 'application/x-amz-json-1.0', 'smithy-protocol': req.headers['smithy-protocol'] ?? '' });
       return res.end();
     }
-    seen.push(`s3 ${req.method} ${req.url.split('?')[0]}`);
+    // The query is kept for the target list only: its versionId is what the test checks.
+    const path = req.url.split('?')[0];
+    seen.push(`s3 ${req.method} ${path.endsWith(TARGET_LIST_KEY) ? req.url : path}`);
+    if (req.method === 'GET' && req.url.startsWith(`/audit-reports-test/${TARGET_LIST_KEY}?`) && req.url.includes(`versionId=${TARGET_LIST_VERSION}`)) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return res.end(JSON.stringify([{ name: 'orders-configured', url: `redis://127.0.0.1:${redisPort}` }]));
+    }
     if (req.method === 'PUT') { stored.set(req.url.split('?')[0], body); res.writeHead(200, { ETag: '"e"' }); return res.end(); }
     res.writeHead(404, { 'content-type': 'application/xml' });
     res.end('<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>');
@@ -41,7 +51,7 @@ const server = http.createServer((req, res) => {
 server.listen(0, '127.0.0.1', async () => {
   Object.assign(process.env, {
     AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'x', AWS_ENDPOINT_URL: `http://127.0.0.1:${server.address().port}`,
-    REPORT_BUCKET: 'audit-reports-test', DISCOVERY: JSON.stringify({ tags: { 'leak-audit': 'on' }, kinds: ['replication-group'] }),
+    REPORT_BUCKET: 'audit-reports-test', AUDIT_TARGETS_S3_KEY: TARGET_LIST_KEY, AUDIT_TARGETS_S3_VERSION: TARGET_LIST_VERSION, DISCOVERY: JSON.stringify({ tags: { 'leak-audit': 'on' }, kinds: ['replication-group'] }),
   });
   const { handler } = createRequire(import.meta.url)(bundle);
   const result = await handler({}, { awsRequestId: 'r', functionName: 'f', getRemainingTimeInMillis: () => 60000 });
