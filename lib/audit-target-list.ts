@@ -1,13 +1,14 @@
 // The target list, written to the report bucket at deploy time (lambda/target-list-object.ts says why it is not in
 // the function's environment). An AwsCustomResource puts the object on create and on every change of the list;
 // its S3 version id goes into the function's environment, so a changed list is a changed function.
-import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { TARGET_LIST_ENV, TARGET_LIST_KEY } from '../lambda/target-list-object.js';
+import { acknowledgeLambdaManagedPolicies } from './lambda-role-acknowledgements.js';
 
 export interface AuditTargetListProps {
   /** The report bucket (versioned: the version id is what the function pins). */
@@ -59,10 +60,7 @@ export class AuditTargetList extends Construct {
 function acknowledgeWriter(stack: Stack): void {
   const writer = stack.node.tryFindChild(WRITER_FUNCTION_ID);
   if (!writer) return;
-  Validations.of(writer).acknowledge({
-    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-    reason: 'The AWS managed policy for writing the deploy-time custom resource function\'s own CloudWatch Logs.',
-  });
+  acknowledgeLambdaManagedPolicies(writer, { vpc: false });
 }
 
 /** CDK's fixed id of the AwsCustomResource singleton function. */

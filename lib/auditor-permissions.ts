@@ -12,6 +12,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { TARGET_LIST_KEY } from '../lambda/target-list-object.js';
 import type { DiscoverySpec } from './auditor-discovery.js';
 import type { AuditTargetSpec } from './redis-leak-auditor.js';
+import { acknowledgeLambdaManagedPolicies } from './lambda-role-acknowledgements.js';
 
 export interface AuditorGrants {
   readonly bucket: s3.IBucket;
@@ -91,16 +92,7 @@ export function grantAuditorPermissions(fn: lambda.Function, grants: AuditorGran
   grantSecretReads(fn, [...grants.targets.map((t) => t.authSecret), grants.discovery?.authSecret]);
   const role = fn.role;
   if (role) {
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason: 'The AWS managed policy for writing the function\'s own CloudWatch Logs.',
-    });
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
-      reason: 'The AWS managed policy that lets a VPC Lambda create and delete its network interfaces. It grants, on * and with no condition: '
-        + `${VPC_ACCESS_ROLE_ACTIONS.join(', ')}. So the role may describe network interfaces and subnets in every region of the account, `
-        + 'whatever the auditor\'s own statements say.',
-    });
+    acknowledgeLambdaManagedPolicies(role, { vpc: true });
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'cloudwatch:PutMetricData supports no resource scope; it is limited to the auditor\'s namespace by the cloudwatch:namespace condition. '
@@ -127,12 +119,6 @@ export function grantAuditorPermissions(fn: lambda.Function, grants: AuditorGran
     });
   }
 }
-
-/** What AWSLambdaVPCAccessExecutionRole (v3, attached by CDK to every VPC function) grants, all on `*`, no condition. */
-const VPC_ACCESS_ROLE_ACTIONS = [
-  'logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces',
-  'ec2:DescribeSubnets', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses',
-];
 
 /**
  * The Sid of a target's IAM connect statement: Sids allow only A-Z a-z 0-9 and must be unique in a policy, so

@@ -17,13 +17,14 @@
 //   finding reads `idle-connections`, still a warning, and stays (0.3% of a cache.t4g.micro's maxclients:
 //   never critical, which would need 25%).
 // Why the connections stay on the server, and for how long: lib/sandbox-leaky-worker-source.ts.
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { acknowledgeLambdaManagedPolicies } from './lambda-role-acknowledgements.js';
 import type { SandboxCache } from './sandbox-cache.js';
 import { LEAKY_WORKER_SOURCE } from './sandbox-leaky-worker-source.js';
 
@@ -102,18 +103,6 @@ export class SandboxLeakyWorkload extends Construct implements ec2.IConnectable 
       targets: [new eventsTargets.LambdaFunction(this.function, { retryAttempts: 0, maxEventAge: Duration.minutes(1) })],
     });
 
-    const role = this.function.role;
-    if (role) {
-      Validations.of(role).acknowledge({
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason: 'The AWS managed policy for writing the function\'s own CloudWatch Logs.',
-      });
-      Validations.of(role).acknowledge({
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
-        reason: 'The AWS managed policy that lets a VPC Lambda attach to its subnet. It grants, on * and with no condition: logs:CreateLogGroup, '
-          + 'CreateLogStream, PutLogEvents, ec2:CreateNetworkInterface, DescribeNetworkInterfaces, DescribeSubnets, DeleteNetworkInterface, '
-          + 'AssignPrivateIpAddresses and UnassignPrivateIpAddresses, in every region of the account.',
-      });
-    }
+    if (this.function.role) acknowledgeLambdaManagedPolicies(this.function.role, { vpc: true });
   }
 }

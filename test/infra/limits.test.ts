@@ -2,7 +2,7 @@
 // realistic names in the existing VPC, secrets and IAM users, Slack and e-mail. Every Sid is unique in its policy
 // document, the Chatbot configuration name fits, no concurrency is reserved unless asked, the function's environment
 // stays within Lambda's 4 KB with the target list in S3, and the handler reads that list back whole.
-import { Match } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { appConfigSchema } from '../../lib/app-config.js';
 import { SLACK_CONFIGURATION_NAME_MAX } from '../../lib/auditor-notifications.js';
@@ -16,9 +16,13 @@ const MAX_TARGETS = 50;
 const LAMBDA_ENVIRONMENT_BYTES = 4096;
 /**
  * Upper bounds on what the template's intrinsics resolve to: a bucket name (63), a topic ARN (its name at most 256),
- * an S3 version id (32 characters in practice; 64 allowed here for margin).
+ * an S3 version id (32 characters in practice; 64 allowed here for margin), a cache's DNS name (253), a secret's
+ * ARN (its name at most 512, plus the 7-character suffix).
  */
-const RESOLVED_LENGTH: Array<[RegExp, number]> = [[/^<Ref:\w*Bucket\w*>$/, 63], [/^<Ref:\w*Topic\w*>$/, 'arn:aws:sns:eu-west-1:123456789012:'.length + 256], [/VersionId>$/, 64]];
+const RESOLVED_LENGTH: Array<[RegExp, number]> = [
+  [/^<Ref:\w*Bucket\w*>$/, 63], [/^<Ref:\w*Topic\w*>$/, 'arn:aws:sns:eu-west-1:123456789012:'.length + 256], [/VersionId>$/, 64],
+  [/PrimaryEndPoint\.Address>$/, 253], [/^<Ref:\w*Secret\w*>$/, 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:'.length + 512 + 7],
+];
 
 function environmentBytes(variables: Record<string, unknown>): number {
   return Object.entries(variables).reduce((sum, [key, value]) => {
@@ -141,5 +145,78 @@ describe('the largest configuration (existing VPC, 50 targets, secrets, IAM user
         ...(given.authSecretArn ? { authSecretArn: given.authSecretArn } : { iamUser: given.iamUser, cacheName: given.cacheName }),
       });
     });
+  });
+});
+
+/** CloudFormation's limits on the names and texts the stack writes itself (AWS docs of each resource type). */
+const TEXT_LIMITS: Record<string, Record<string, number>> = {
+  'AWS::CloudWatch::Alarm': { AlarmName: 255, AlarmDescription: 1024 },
+  'AWS::CloudWatch::CompositeAlarm': { AlarmName: 255, AlarmDescription: 1024, AlarmRule: 10240 },
+  'AWS::Lambda::Function': { Description: 256 },
+  'AWS::EC2::SecurityGroup': { GroupDescription: 255 },
+  'AWS::Events::Rule': { Description: 512 },
+  'AWS::SQS::Queue': {},
+  'AWS::SNS::Topic': { DisplayName: 100 },
+};
+
+function overLimits(template: ReturnType<typeof templateFor>): string[] {
+  const problems: string[] = [];
+  const names = new Set<string>();
+  for (const [type, limits] of Object.entries(TEXT_LIMITS)) {
+    for (const [id, resource] of Object.entries(template.findResources(type))) {
+      const properties = (resource as { Properties: Record<string, unknown> }).Properties;
+      for (const [key, max] of Object.entries(limits)) {
+        if (properties[key] === undefined) continue;
+        const text = flatten(properties[key]);
+        if (text.length > max) problems.push(`${id}.${key}: ${text.length} > ${max}`);
+        if (key === 'AlarmName') {
+          if (names.has(text)) problems.push(`${id}.${key}: '${text}' is used twice (alarm names are unique in an account and region)`);
+          names.add(text);
+        }
+      }
+      if (type === 'AWS::Lambda::Function') {
+        const variables = (properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+        if (environmentBytes(variables) > LAMBDA_ENVIRONMENT_BYTES) problems.push(`${id}: environment over 4 KB`);
+      }
+      if (type === 'AWS::Events::Rule') {
+        const targets = (properties.Targets as Array<{ Input?: unknown }> | undefined) ?? [];
+        if (targets.length > 5) problems.push(`${id}: ${targets.length} targets > 5`);
+        for (const target of targets) if (target.Input !== undefined && flatten(target.Input).length > 8192) problems.push(`${id}: an Input over 8192`);
+      }
+    }
+  }
+  return problems;
+}
+
+describe('every name and text within its AWS limit, at the longest names the config allows', () => {
+  const longest = (i: number) => `${'t'.repeat(62)}-${i}`;
+  const context = {
+    redisLeakAuditor: {
+      ...EXAMPLE_EXISTING,
+      stackName: `S${'x'.repeat(127)}`,
+      targets: Array.from({ length: 3 }, (_, i) => ({ name: longest(i), host: `master.cache-${i}.abc123.euw1.cache.amazonaws.com`, securityGroupId: `sg-${hex(i, 17)}`, authSecretArn: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${longest(i)}-AbCdEf` })),
+      discovery: { tags: { 'leak-audit': 'on' } },
+      vpc: { ...(EXAMPLE_EXISTING.vpc as object), cidrBlock: '10.0.0.0/16' },
+    },
+  };
+
+  it('in your VPC, with discovery, a 128-character stack name and 64-character target names', () => {
+    const template = templateFor({ context });
+    expect(Object.keys(template.findResources('AWS::CloudWatch::CompositeAlarm')).length).toBe(5);
+    expect(overLimits(template)).toEqual([]);
+  });
+
+  it('in the sandbox, leaky workload included', () => {
+    const template = templateFor({ context: { stackName: `S${'x'.repeat(127)}` } });
+    expect(Object.keys(template.findResources('AWS::Lambda::Function')).length).toBeGreaterThanOrEqual(3);
+    expect(overLimits(template)).toEqual([]);
+  });
+
+  it('can fail: a description over the limit is reported', () => {
+    const template = templateFor({ context });
+    const json = template.toJSON() as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+    const alarm = Object.values(json.Resources).find((r) => r.Type === 'AWS::CloudWatch::CompositeAlarm');
+    if (alarm) alarm.Properties.AlarmDescription = 'x'.repeat(1025);
+    expect(overLimits(Template.fromJSON(json))).toEqual([expect.stringMatching(/AlarmDescription: 1025 > 1024$/)]);
   });
 });
