@@ -29,7 +29,7 @@ export const LAMBDA_PRICES = {
   billingGranularityMs: 1,
   source: 'https://aws.amazon.com/lambda/pricing/ (arm64 first tier; free tier not deducted)',
 } as const;
-/** The memory lib/redis-leak-auditor.ts gives the function (memorySizeMb default). */
+/** The memory lib/redis-leak-auditor.ts gives the function (memorySize default). */
 export const LAMBDA_MEMORY_MB = 512;
 /** A month as AWS's pricing calculator counts it. */
 export const HOURS_PER_MONTH = 730;

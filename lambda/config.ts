@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { ConfigError } from './core/errors.js';
 import { defaultPolicy, type AuditPolicy } from './core/model.js';
 import { DEFAULT_DISCOVERED_TARGETS, discoveryTagsSchema, MAX_DISCOVERED_TARGETS } from './discovery/discovery-rules.js';
-import { TARGET_LIST_ENV } from './target-list-object.js';
+import { MAX_TARGETS, TARGET_LIST_ENV } from './target-list-object.js';
 
 const TARGET_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -154,10 +154,10 @@ function parseTargets(raw: string | undefined, discovery: boolean, source: strin
   } catch {
     throw new ConfigError(`${source} is not valid JSON: expected ${expected}`);
   }
-  const parsed = z.array(targetSchema).min(discovery ? 0 : 1).max(50).safeParse(value);
+  const parsed = z.array(targetSchema).min(discovery ? 0 : 1).max(MAX_TARGETS).safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new ConfigError(`${source}${pathOf(issue?.path)}: ${issue?.message ?? 'invalid'} (expected ${expected}, ${discovery ? 0 : 1} to 50 targets)`);
+    throw new ConfigError(`${source}${pathOf(issue?.path)}: ${issue?.message ?? 'invalid'} (expected ${expected}, ${discovery ? 0 : 1} to ${MAX_TARGETS} targets)`);
   }
   const names = new Set<string>();
   parsed.data.forEach((target, i) => {

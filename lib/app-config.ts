@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { discoveryTagsSchema, MAX_DISCOVERED_TARGETS, MAX_SHARDS } from '../lambda/discovery/discovery-rules.js';
 import { CLUSTER_ALLOW_FORM, isValidClusterAllow } from '../lambda/core/cluster-rules.js';
+import { MAX_TARGETS } from '../lambda/target-list-object.js';
 
 /** A number in a range, with one message for every way to miss it. */
 function numberIn(min: number, max: number, what: string, whole = true) {
@@ -85,7 +86,7 @@ export const appConfigSchema = z.strictObject({
     /** The route tables of subnetIds, in the same order: S3's gateway endpoint is added to them. Required with createEndpoints. */
     routeTableIds: z.array(z.string().regex(/^rtb-[0-9a-f]{8,17}$/, 'expected route table ids (rtb-...)')).optional(),
   }).optional(),
-  targets: z.array(targetSchema).max(50).default([]),
+  targets: z.array(targetSchema).max(MAX_TARGETS).default([]),
   /** Also audit the caches carrying these tags, found through the ElastiCache API at every run. */
   discovery: discoverySchema.optional(),
   sandbox: z.strictObject({

@@ -19,6 +19,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { MAX_TARGETS } from '../lambda/target-list-object.js';
 import { METRIC_NAMESPACE, type MetricName } from '../lambda/core/metrics.js';
 import { auditorMetric } from './auditor-metrics.js';
 import { AuditorDashboard } from './auditor-dashboard.js';
@@ -48,8 +49,10 @@ export interface AuditorMonitoringProps {
   readonly targets: readonly string[];
   /** CloudWatch namespace the Lambda publishes to (its METRIC_NAMESPACE). @default 'RedisLeakAuditor' */
   readonly namespace?: string;
-  /** Topic the summary alarms notify when they fire and when they clear. */
+  /** Topic the summary alarms notify when they fire and when they clear (unless `alarmAction` says otherwise). */
   readonly alarmTopic: sns.ITopic;
+  /** What the summary alarms do instead, when they fire and when they clear; null for nothing. @default an SNS action on alarmTopic */
+  readonly alarmAction?: cloudwatch.IAlarmAction | null;
   /** The audit Lambda, for its Errors alarm and the dashboard. */
   readonly auditFunction: lambda.IFunction;
   /** Dead-letter queue of the audit's failed invocations. */
@@ -126,7 +129,6 @@ const THRESHOLD_RANGES: Readonly<Record<keyof AlarmThresholds, { readonly min: n
 };
 
 const TARGET_NAME = /^[A-Za-z0-9._-]{1,64}$/;
-const MAX_TARGETS = 50;
 const MAX_SCHEDULE_MINUTES = 1440;
 
 export class AuditorMonitoring extends Construct {
@@ -152,7 +154,7 @@ export class AuditorMonitoring extends Construct {
   readonly thresholds: Readonly<AlarmThresholds>;
   readonly dashboard: cloudwatch.Dashboard;
 
-  private readonly action: cloudwatch.IAlarmAction;
+  private readonly action: cloudwatch.IAlarmAction | null;
 
   constructor(scope: Construct, id: string, props: AuditorMonitoringProps) {
     super(scope, id);
@@ -163,7 +165,7 @@ export class AuditorMonitoring extends Construct {
     const minutes = props.scheduleMinutes;
     const period = Duration.minutes(minutes);
     const metric = (name: MetricName, target: string, statistic: string) => auditorMetric(name, target, statistic, period, namespace);
-    this.action = new cloudwatchActions.SnsAction(props.alarmTopic);
+    this.action = props.alarmAction === undefined ? new cloudwatchActions.SnsAction(props.alarmTopic) : props.alarmAction;
     const prefix = Stack.of(this).stackName;
 
     const byTarget: Record<string, Record<TargetAlarmKind, cloudwatch.IAlarm>> = {};
@@ -264,8 +266,10 @@ export class AuditorMonitoring extends Construct {
       ...props,
       alarmRule: cloudwatch.AlarmRule.anyOf(...Object.values(members)),
     });
-    composite.addAlarmAction(this.action);
-    composite.addOkAction(this.action);
+    if (this.action) {
+      composite.addAlarmAction(this.action);
+      composite.addOkAction(this.action);
+    }
     this.summaryAlarms.push(composite);
     return composite;
   }

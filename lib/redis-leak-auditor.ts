@@ -2,11 +2,14 @@
 // connection leaks, its report bucket, its alert topic, its alarms and dashboard. Least privilege
 // throughout; every cdk-nag acknowledgement says why.
 import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -18,8 +21,8 @@ import { AuditTargetList } from './audit-target-list.js';
 import { AuditorEndpoints, neededServices, type ServiceRoute } from './auditor-endpoints.js';
 import { ReportBucket } from './report-bucket.js';
 import { grantAuditorPermissions } from './auditor-permissions.js';
-import { handlerEntry } from './handler-entry.js';
-import { LAMBDA_BUNDLING } from './lambda-bundling.js';
+import { auditFunction } from './handler-code.js';
+import { MAX_TARGETS } from '../lambda/target-list-object.js';
 import { auditSchedules } from './audit-schedules.js';
 
 /** One Redis/Valkey endpoint to audit. */
@@ -63,8 +66,8 @@ export interface RedisLeakAuditorProps {
   readonly vpc: ec2.IVpc;
   /** Subnets for the Lambda: they must reach the caches and the AWS APIs (NAT or VPC endpoints). @default private subnets with egress, else isolated */
   readonly vpcSubnets?: ec2.SubnetSelection;
-  /** The endpoints to audit; at least one unless `discovery` finds them. */
-  readonly targets: readonly AuditTargetSpec[];
+  /** The endpoints to audit, at most 50. @default none: then `discovery` must find them */
+  readonly targets?: readonly AuditTargetSpec[];
   /** Also audit the caches that carry these tags, found through the ElastiCache API at every run. @default no discovery */
   readonly discovery?: DiscoverySpec;
   /** Minutes between runs. @default 5 */
@@ -85,10 +88,19 @@ export interface RedisLeakAuditorProps {
   readonly slack?: SlackChannel;
   /** Days before a stored report expires. @default 90 */
   readonly reportRetentionDays?: number;
-  /** Lambda memory. @default 512 (measured: analysing 65,000 clients peaks at about 175 MB RSS) */
-  readonly memorySizeMb?: number;
-  /** Lambda runtime. @default nodejs24.x */
-  readonly runtime?: 'nodejs22.x' | 'nodejs24.x';
+  /** The function's memory in MB. @default 512 (measured: analysing 65,000 clients peaks at about 175 MB RSS) */
+  readonly memorySize?: number;
+  /** The function's Node.js runtime: 22 or later (the handler is built for node22). @default lambda.Runtime.NODEJS_24_X */
+  readonly runtime?: lambda.Runtime;
+  /** The function's timeout. @default sized for hung targets: 30 s plus 20 s per four targets a run audits, at most 900 s */
+  readonly timeout?: Duration;
+  /** How long the function's logs are kept. @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * What the summary alarms do when they fire and when they clear (e.g. an incident tool's action); null for nothing.
+   * @default an SNS action on the alert topic
+   */
+  readonly alarmAction?: cloudwatch.IAlarmAction | null;
   /** Minutes before the same findings are sent again. @default 60 */
   readonly notifyCooldownMinutes?: number;
   /** Removal policy of the report bucket and the topic's key. @default RETAIN */
@@ -131,9 +143,21 @@ export function functionTimeoutSeconds(targets: number): number {
   return Math.min(900, 30 + Math.ceil(targets / TARGET_CONCURRENCY) * worstPerTargetSeconds);
 }
 
-export class RedisLeakAuditor extends Construct {
-  readonly function: NodejsFunction;
+export class RedisLeakAuditor extends Construct implements ec2.IConnectable {
+  readonly function: lambda.Function;
+  /** The function's role. */
+  readonly role: iam.IRole;
+  /** The function's security group: let it in on your caches (`cache.connections.allowFrom(auditor, port)`). */
   readonly securityGroup: ec2.SecurityGroup;
+  /** The function's network connections (ec2.IConnectable): its security group. */
+  readonly connections: ec2.Connections;
+  /** The bucket of the reports, the state between runs and the target list. */
+  readonly bucket: s3.IBucket;
+  /** The topic of the leak summaries and of the summary alarms. */
+  readonly topic: sns.ITopic;
+  /** The metric alarms: per target, the audit Lambda's, the discovered fleet's (the summary alarms that notify for them are in `monitoring`). */
+  readonly alarms: readonly cloudwatch.IAlarm[];
+  readonly dashboard: cloudwatch.Dashboard;
   readonly reports: ReportBucket;
   /** The target list in the report bucket, which the function reads (it outgrows Lambda's 4 KB environment). */
   readonly targetList: AuditTargetList;
@@ -150,7 +174,8 @@ export class RedisLeakAuditor extends Construct {
   constructor(scope: Construct, id: string, props: RedisLeakAuditorProps) {
     super(scope, id);
     validate(props);
-    const fanOut = props.fanOut ?? (props.targets.length > SINGLE_RUN_MAX_TARGETS ? 'per-target' : 'single-run');
+    const targets = props.targets ?? [];
+    const fanOut = props.fanOut ?? (targets.length > SINGLE_RUN_MAX_TARGETS ? 'per-target' : 'single-run');
     const { discovery } = props;
     const scheduleMinutes = props.scheduleMinutes ?? 5;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
@@ -171,7 +196,7 @@ export class RedisLeakAuditor extends Construct {
     // AWS APIs (S3, CloudWatch, SNS, Secrets Manager): through NAT or VPC endpoints; in isolated subnets
     // this reaches nothing but the endpoints.
     this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS APIs over HTTPS');
-    for (const target of props.targets) {
+    for (const target of targets) {
       const port = target.port ?? 6379;
       if (target.securityGroup) {
         this.securityGroup.connections.allowTo(target.securityGroup, ec2.Port.tcp(port), `Redis ${target.name}`);
@@ -185,7 +210,7 @@ export class RedisLeakAuditor extends Construct {
       this.securityGroup.addEgressRule(ec2.Peer.ipv4(props.vpc.vpcCidrBlock), ec2.Port.tcp(port), `Redis caches found by discovery, port ${port}`);
     }
 
-    this.targetList = new AuditTargetList(this, 'TargetList', { bucket: this.reports.bucket, targets: props.targets.map(targetEnv) });
+    this.targetList = new AuditTargetList(this, 'TargetList', { bucket: this.reports.bucket, targets: targets.map(targetEnv) });
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -196,7 +221,7 @@ export class RedisLeakAuditor extends Construct {
 
     const vpcSubnets = props.vpcSubnets ?? defaultSubnets(props.vpc);
     this.networkRoutes = neededServices({
-      secrets: props.targets.some((t) => t.authSecret !== undefined) || discovery?.authSecret !== undefined,
+      secrets: targets.some((t) => t.authSecret !== undefined) || discovery?.authSecret !== undefined,
       resolveSourceIps,
       discovery: discovery !== undefined,
     });
@@ -204,16 +229,14 @@ export class RedisLeakAuditor extends Construct {
       this.vpcEndpoints = new AuditorEndpoints(this, 'Endpoints', { vpc: props.vpc, subnets: vpcSubnets, auditor: this.securityGroup, routes: this.networkRoutes });
     }
 
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: handlerEntry(),
-      handler: 'handler',
-      runtime: props.runtime === 'nodejs22.x' ? lambda.Runtime.NODEJS_22_X : lambda.Runtime.NODEJS_24_X,
+    this.function = auditFunction(this, 'Function', {
+      runtime: props.runtime ?? lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       // Measured (docs/lambda.md): 65,000 clients peak at ~175 MB RSS in a bare Node process; 512 MB leaves
       // room for a CLIENT LIST reply (up to 96 MiB, core/reply-limits.ts) and the SDK, and buys CPU for the parse. Cost stays cents a month.
-      memorySize: props.memorySizeMb ?? 512,
-      timeout: Duration.seconds(Math.max(
-        props.targets.length > 0 ? functionTimeoutSeconds(fanOut === 'per-target' ? 1 : props.targets.length) : 0,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(Math.max(
+        targets.length > 0 ? functionTimeoutSeconds(fanOut === 'per-target' ? 1 : targets.length) : 0,
         discovery ? Math.min(900, DISCOVERY_SECONDS + functionTimeoutSeconds(discovery.maxTargetsPerShard ?? DEFAULT_DISCOVERED_TARGETS)) : 0,
       )),
       // Opt-in only: a reservation fails the deploy where the account's limit is low (docs/lambda.md, "Runs
@@ -224,8 +247,7 @@ export class RedisLeakAuditor extends Construct {
       securityGroups: [this.securityGroup],
       deadLetterQueue: this.deadLetterQueue,
       retryAttempts: 1,
-      logGroup: new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
-      bundling: { ...LAMBDA_BUNDLING, externalModules: [...LAMBDA_BUNDLING.externalModules], define: { ...LAMBDA_BUNDLING.define } },
+      logGroup: new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
       environment: {
         ...this.targetList.environment,
         REPORT_BUCKET: this.reports.bucket.bucketName,
@@ -249,22 +271,29 @@ export class RedisLeakAuditor extends Construct {
       bucket: this.reports.bucket,
       topic: this.notifications.topic,
       namespace: 'RedisLeakAuditor',
-      targets: props.targets,
+      targets: targets,
       resolveSourceIps,
       ...(discovery ? { discovery } : {}),
     });
 
-    this.schedules = auditSchedules(this, this.function, this.deadLetterQueue, scheduleMinutes, scheduledEvents(props.targets.map((t) => t.name), fanOut, discovery));
+    this.schedules = auditSchedules(this, this.function, this.deadLetterQueue, scheduleMinutes, scheduledEvents(targets.map((t) => t.name), fanOut, discovery));
 
     this.monitoring = new AuditorMonitoring(this, 'Monitoring', {
-      targets: props.targets.map((t) => t.name),
+      targets: targets.map((t) => t.name),
       alarmTopic: this.notifications.topic,
+      ...(props.alarmAction !== undefined ? { alarmAction: props.alarmAction } : {}),
       auditFunction: this.function,
       deadLetterQueue: this.deadLetterQueue,
       scheduleMinutes,
       discoveredFleet: discovery !== undefined,
       ...(props.alarmThresholds ? { thresholds: props.alarmThresholds } : {}),
     });
+    this.role = this.function.role as iam.IRole;
+    this.connections = this.securityGroup.connections;
+    this.bucket = this.reports.bucket;
+    this.topic = this.notifications.topic;
+    this.alarms = this.monitoring.alarms;
+    this.dashboard = this.monitoring.dashboard;
   }
 }
 
@@ -306,22 +335,45 @@ function defaultSubnets(vpc: ec2.IVpc): ec2.SubnetSelection {
   return vpc.privateSubnets.length > 0 ? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } : { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
 }
 
+/** Every problem of the props at once, in one error; values that are tokens (unknown until deploy) are not judged. */
 function validate(props: RedisLeakAuditorProps): void {
-  if (props.targets.length === 0 && !props.discovery) throw new Error('RedisLeakAuditor: give at least one target to audit (targets: [{ name, host, ... }]), or discovery: { tags } to find them');
-  if (props.discovery) validateDiscovery(props.discovery);
+  const problems: string[] = [];
+  const targets = props.targets ?? [];
+  if (targets.length === 0 && !props.discovery) problems.push('give at least one target to audit (targets: [{ name, host, ... }]), or discovery: { tags } to find them');
+  if (targets.length > MAX_TARGETS) problems.push(`targets has ${targets.length} entries: audit at most ${MAX_TARGETS} per construct, or split them across several`);
+  if (props.discovery) {
+    try {
+      validateDiscovery(props.discovery);
+    } catch (error) {
+      problems.push((error as Error).message.replace(/^RedisLeakAuditor: /, ''));
+    }
+  }
   const names = new Set<string>();
-  for (const target of props.targets) {
-    if (!TARGET_NAME.test(target.name)) throw new Error(`RedisLeakAuditor: target name '${target.name}' must be 1-64 characters from A-Z a-z 0-9 . _ -`);
-    if (names.has(target.name)) throw new Error(`RedisLeakAuditor: target name '${target.name}' is used twice; names must be unique`);
+  for (const target of targets) {
+    if (Token.isUnresolved(target.name)) problems.push('a target name is a token: names are S3 keys, metric dimensions and alarm names, so give them as plain text');
+    else if (!TARGET_NAME.test(target.name)) problems.push(`target name '${target.name}' must be 1-64 characters from A-Z a-z 0-9 . _ -`);
+    else if (names.has(target.name)) problems.push(`target name '${target.name}' is used twice; names must be unique`);
     names.add(target.name);
-    if (target.iamUser && !target.cacheName) throw new Error(`RedisLeakAuditor: target '${target.name}' uses iamUser and needs cacheName (the replication group id or serverless cache name)`);
-    if (target.serverless && !target.cacheName) throw new Error(`RedisLeakAuditor: target '${target.name}' is serverless and needs cacheName (the serverless cache name, whose CloudWatch connection metrics stand in for CLIENT LIST)`);
-    if (target.iamUser && target.authSecret) throw new Error(`RedisLeakAuditor: target '${target.name}': give either authSecret or iamUser, not both`);
+    if (target.iamUser && !target.cacheName) problems.push(`target '${target.name}' uses iamUser and needs cacheName (the replication group id or serverless cache name)`);
+    if (target.serverless && !target.cacheName) problems.push(`target '${target.name}' is serverless and needs cacheName (the serverless cache name, whose CloudWatch connection metrics stand in for CLIENT LIST)`);
+    if (target.iamUser && target.authSecret) problems.push(`target '${target.name}': give either authSecret or iamUser, not both`);
+    const port = target.port;
+    if (port !== undefined && !Token.isUnresolved(port) && (!Number.isInteger(port) || port < 1 || port > 65535)) problems.push(`target '${target.name}': port ${port} is not a TCP port (1-65535)`);
   }
   const minutes = props.scheduleMinutes ?? 5;
-  if (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440) throw new Error(`RedisLeakAuditor: scheduleMinutes must be a whole number from 1 to 1440, not ${minutes}`);
+  if (!Token.isUnresolved(minutes) && (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440)) problems.push(`scheduleMinutes must be a whole number from 1 to 1440, not ${minutes}`);
   const reserved = props.reservedConcurrency;
   if (reserved !== undefined && !Token.isUnresolved(reserved) && (!Number.isInteger(reserved) || reserved < 1)) {
-    throw new Error(`RedisLeakAuditor: reservedConcurrency must be a whole number of at least 1 (or left out for none), not ${reserved}`);
+    problems.push(`reservedConcurrency must be a whole number of at least 1 (or left out for none), not ${reserved}`);
   }
+  const memory = props.memorySize;
+  if (memory !== undefined && !Token.isUnresolved(memory) && (!Number.isInteger(memory) || memory < 256 || memory > 10240)) {
+    problems.push(`memorySize must be a whole number of MB from 256 (the handler's floor with a large CLIENT LIST) to 10240, not ${memory}`);
+  }
+  const runtime = props.runtime;
+  if (runtime && (runtime.family !== lambda.RuntimeFamily.NODEJS || !/^nodejs(2[2-9]|[3-9]\d)\.x$/.test(runtime.name))) {
+    problems.push(`runtime ${runtime.name} cannot run the handler: use lambda.Runtime.NODEJS_22_X or later`);
+  }
+  if (problems.length === 1) throw new Error(`RedisLeakAuditor: ${problems[0]}`);
+  if (problems.length > 1) throw new Error(`RedisLeakAuditor: ${problems.length} problems: ${problems.map((p, i) => `(${i + 1}) ${p}`).join('; ')}`);
 }

@@ -50,7 +50,7 @@ describe('8 clients whose names are 1 MB each', () => {
 
 // --- The bundled Lambda ------------------------------------------------------------------------------------
 const RUNNER = fileURLToPath(new URL('../support/bundle/hostile-run.mjs', import.meta.url));
-/** The Lambda's memory (lib/redis-leak-auditor.ts, memorySizeMb default): above it the function is killed. */
+/** The Lambda's memory (lib/redis-leak-auditor.ts, memorySize default): above it the function is killed. */
 const LAMBDA_MEMORY_MB = 512;
 /**
  * What the fake context says remains of the invocation: the handler keeps 15 s of it for delivery

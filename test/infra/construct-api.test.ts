@@ -1,0 +1,82 @@
+// RedisLeakAuditor as other CDK apps use it (issue 15): an ec2.IConnectable, its parts as readonly members, the
+// function's runtime, memory, timeout and log retention settable, the alarm action pluggable (or none), targets
+// optional with discovery, every problem of the props reported at once, and tokens accepted where a value is not
+// known at synth.
+import { App, Duration, Stack, Token } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { describe, expect, it } from 'vitest';
+import { RedisLeakAuditor, type RedisLeakAuditorProps } from '../../lib/index.js';
+
+const env = { account: '123456789012', region: 'eu-west-1' };
+
+function build(props: Partial<RedisLeakAuditorProps> = {}) {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'Consumer', { env });
+  const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-0a1b2c3d4e5f60718', availabilityZones: ['eu-west-1a'], privateSubnetIds: ['subnet-0a1b2c3d4e5f60718'], vpcCidrBlock: '10.0.0.0/16' });
+  const auditor = new RedisLeakAuditor(stack, 'Auditor', { vpc, targets: [{ name: 'orders', host: 'master.orders.abc123.euw1.cache.amazonaws.com' }], ...props });
+  return { stack, vpc, auditor, template: () => Template.fromStack(stack) };
+}
+const auditorFunction = { Description: Match.stringLikeRegexp('^redis-leak-auditor: audits') };
+
+describe('RedisLeakAuditor as a library construct', () => {
+  it('is an IConnectable: a cache lets it in with cache.connections.allowFrom(auditor, port)', () => {
+    const { stack, vpc, auditor, template } = build();
+    const cache = new ec2.SecurityGroup(stack, 'Cache', { vpc });
+    cache.connections.allowFrom(auditor, ec2.Port.tcp(6379));
+    template().hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      FromPort: 6379, GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Cache'), 'GroupId'] }, SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AuditorSecurityGroup'), 'GroupId'] },
+    });
+  });
+
+  it('exposes its function, role, bucket, topic, alarms, dashboard and security group', () => {
+    const { auditor } = build();
+    expect(auditor.role).toBe(auditor.function.role);
+    expect(auditor.bucket).toBe(auditor.reports.bucket);
+    expect(auditor.topic).toBe(auditor.notifications.topic);
+    expect(auditor.alarms.length).toBeGreaterThanOrEqual(7);
+    expect(auditor.dashboard).toBe(auditor.monitoring.dashboard);
+    expect(auditor.connections.securityGroups).toEqual([auditor.securityGroup]);
+  });
+
+  it('takes the runtime, memory, timeout and log retention', () => {
+    const { template } = build({ runtime: lambda.Runtime.NODEJS_22_X, memorySize: 1024, timeout: Duration.minutes(3), logRetention: logs.RetentionDays.ONE_WEEK });
+    template().hasResourceProperties('AWS::Lambda::Function', { ...auditorFunction, Runtime: 'nodejs22.x', MemorySize: 1024, Timeout: 180 });
+    template().hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
+  });
+
+  it('sends the summary alarms to the action given, or to none', () => {
+    const pager: cloudwatch.IAlarmAction = { bind: () => ({ alarmActionArn: 'arn:aws:sns:eu-west-1:123456789012:incident-pager' }) };
+    const composites = (t: Template) => Object.values(t.findResources('AWS::CloudWatch::CompositeAlarm')) as Array<{ Properties: { AlarmActions?: unknown[]; OKActions?: unknown[] } }>;
+    const paged = composites(build({ alarmAction: pager }).template());
+    expect(paged.length).toBeGreaterThan(0);
+    for (const alarm of paged) expect([alarm.Properties.AlarmActions, alarm.Properties.OKActions]).toEqual([['arn:aws:sns:eu-west-1:123456789012:incident-pager'], ['arn:aws:sns:eu-west-1:123456789012:incident-pager']]);
+    for (const alarm of composites(build({ alarmAction: null }).template())) expect(alarm.Properties.AlarmActions).toBeUndefined();
+    for (const alarm of composites(build().template())) expect(JSON.stringify(alarm.Properties.AlarmActions)).toContain('NotificationsTopic');
+  });
+
+  it('needs no targets when discovery finds them', () => {
+    const { template } = build({ targets: undefined, discovery: { tags: { 'leak-audit': 'on' } } });
+    template().resourceCountIs('AWS::Lambda::Function', 2);
+  });
+
+  it('accepts tokens where a value is known only at deploy time', () => {
+    expect(() => build({ targets: [{ name: 'orders', host: Token.asString({ 'Fn::ImportValue': 'orders-host' }), port: Token.asNumber({ 'Fn::ImportValue': 'orders-port' }) }] })).not.toThrow();
+  });
+
+  it('reports every problem of its props at once', () => {
+    expect(() => build({
+      targets: [{ name: 'orders cache', host: 'h' }, { name: 'sessions', host: 'h', iamUser: 'auditor' }, { name: 'carts', host: 'h', port: 70000 }],
+      scheduleMinutes: 0,
+      runtime: lambda.Runtime.NODEJS_20_X,
+      memorySize: 128,
+    })).toThrow("RedisLeakAuditor: 6 problems: (1) target name 'orders cache' must be 1-64 characters from A-Z a-z 0-9 . _ -; "
+      + "(2) target 'sessions' uses iamUser and needs cacheName (the replication group id or serverless cache name); (3) target 'carts': port 70000 is not a TCP port (1-65535); "
+      + '(4) scheduleMinutes must be a whole number from 1 to 1440, not 0; (5) memorySize must be a whole number of MB from 256 (the handler\'s floor with a large CLIENT LIST) to 10240, not 128; '
+      + '(6) runtime nodejs20.x cannot run the handler: use lambda.Runtime.NODEJS_22_X or later');
+    expect(() => build({ targets: [] })).toThrow('RedisLeakAuditor: give at least one target to audit');
+  });
+});

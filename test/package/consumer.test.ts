@@ -1,0 +1,103 @@
+// The construct as a library (issue 15): `npm pack`, install the tarball into a new CDK app that has only
+// aws-cdk-lib and constructs (offline, from npm's cache), and synthesize a stack that uses RedisLeakAuditor from an
+// ES module and from CommonJS, with neither esbuild nor Docker on the PATH: the pre-bundled handler is deployed.
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appLockfile } from '../support/offline-install.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; dependencies: Record<string, string>; peerDependencies: Record<string, string> };
+/** The packed size the bench reports; a bound here keeps tests, fixtures and source maps out. */
+const MAX_PACKED_BYTES = 1_200_000;
+/** Only node, the shell's basics and npm: no esbuild, no docker, no node_modules/.bin. */
+const BARE_PATH = [dirname(process.execPath), '/usr/bin', '/bin'].join(':');
+/** What building the package needs of this checkout (tests and benches are not part of it). */
+const PACKED_SOURCES = ['package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'bin', 'cli', 'docs', 'lambda', 'lib', 'scripts'];
+
+// Long steps run asynchronously: a blocked worker cannot answer vitest's own calls.
+const run = promisify(execFile);
+
+let work: string;
+let tarball: string;
+let files: string[];
+
+const STACK = (importLine: string) => `${importLine}
+const app = new App({ outdir: process.argv[2] });
+const stack = new Stack(app, 'Consumer', { env: { account: '123456789012', region: 'eu-west-1' } });
+const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-0a1b2c3d4e5f60718', availabilityZones: ['eu-west-1a'], privateSubnetIds: ['subnet-0a1b2c3d4e5f60718'], vpcCidrBlock: '10.0.0.0/16' });
+new RedisLeakAuditor(stack, 'Auditor', { vpc, targets: [{ name: 'orders', host: 'master.orders.abc123.euw1.cache.amazonaws.com' }] });
+app.synth();
+`;
+const ESM_APP = STACK(`import { App, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { RedisLeakAuditor } from 'redis-leak-auditor';`);
+const CJS_APP = STACK(`const { App, Stack } = require('aws-cdk-lib');
+const ec2 = require('aws-cdk-lib/aws-ec2');
+const { RedisLeakAuditor } = require('redis-leak-auditor');`);
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'rla-consumer-'));
+  // Packed from a copy of the sources: prepack builds dist/ and the pre-bundled handler there, not under the
+  // feet of the tests that run this checkout's dist/bin.
+  const source = join(work, 'source');
+  await run('mkdir', ['-p', source]);
+  await run('cp', ['-r', ...PACKED_SOURCES.map((entry) => join(ROOT, entry)), source]);
+  symlinkSync(join(ROOT, 'node_modules'), join(source, 'node_modules'));
+  const name = (await run('npm', ['pack', '--silent', '--pack-destination', work], { cwd: source, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 })).stdout.trim().split('\n').pop() ?? '';
+  tarball = join(work, name);
+  files = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).trim().split('\n');
+  const app = join(work, 'app');
+  execFileSync('mkdir', ['-p', app]);
+  execFileSync('cp', [tarball, app]);
+  const { packageJson, lockfile } = appLockfile(join(ROOT, 'package-lock.json'), join(app, name), PKG, ['aws-cdk-lib', 'constructs']);
+  writeFileSync(join(app, 'package.json'), JSON.stringify(packageJson, null, 2));
+  writeFileSync(join(app, 'package-lock.json'), JSON.stringify(lockfile, null, 2));
+  await run('npm', ['ci', '--offline', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: app, encoding: 'utf8', env: { ...process.env, PATH: BARE_PATH } });
+  writeFileSync(join(app, 'app.mjs'), ESM_APP);
+  writeFileSync(join(app, 'app.cjs'), CJS_APP);
+}, 240_000);
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+async function synth(entry: string): Promise<{ template: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> }; outdir: string }> {
+  const app = join(work, 'app');
+  const outdir = join(work, `out-${entry}`);
+  await run(process.execPath, [entry, outdir], { cwd: app, encoding: 'utf8', env: { PATH: BARE_PATH, HOME: work } });
+  return { template: JSON.parse(readFileSync(join(outdir, 'Consumer.template.json'), 'utf8')), outdir };
+}
+
+describe('the packed package in a new CDK app', () => {
+  it('installed with only aws-cdk-lib and constructs beside it: no esbuild anywhere', () => {
+    const installed = readdirSync(join(work, 'app', 'node_modules'));
+    expect(installed).toEqual(expect.arrayContaining(['aws-cdk-lib', 'constructs', 'redis-leak-auditor']));
+    expect(installed).not.toContain('esbuild');
+    expect(() => execFileSync('sh', ['-c', 'command -v esbuild || command -v docker'], { env: { PATH: BARE_PATH } })).toThrow();
+  });
+
+  it.each(['app.mjs', 'app.cjs'])('synthesizes from %s with the pre-bundled handler, its alarms and dashboard', async (entry) => {
+    const { template, outdir } = await synth(entry);
+    const resources = Object.values(template.Resources);
+    const fn = resources.find((r) => r.Type === 'AWS::Lambda::Function' && String(r.Properties.Description).startsWith('redis-leak-auditor: audits'));
+    expect(fn?.Properties.Handler).toBe('index.handler');
+    const asset = String((fn?.Properties.Code as { S3Key: unknown }).S3Key).replace(/\.zip$/, '');
+    const handler = join(outdir, `asset.${asset}`, 'index.js');
+    expect(existsSync(handler)).toBe(true);
+    expect(statSync(handler).size).toBeGreaterThan(500_000);
+    expect(readFileSync(handler, 'utf8')).toContain('redis-leak-auditor');
+    expect(resources.filter((r) => r.Type === 'AWS::CloudWatch::Alarm').length).toBeGreaterThanOrEqual(5);
+    expect(resources.filter((r) => r.Type === 'AWS::CloudWatch::Dashboard')).toHaveLength(1);
+  });
+
+  it('is lean: no tests, fixtures, benches or source maps, and under its size bound', () => {
+    expect(statSync(tarball).size).toBeLessThan(MAX_PACKED_BYTES);
+    expect(files.filter((f) => /\/(test|bench|fixtures)\/|\.map$|\.ts$/.test(f) && !f.endsWith('.d.ts'))).toEqual([]);
+    expect(files).toContain('package/dist/lambda-bundle/index.js');
+  });
+});
