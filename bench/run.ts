@@ -4,7 +4,7 @@
 //
 //   --smoke        small and fast
 //   --out PATH     where to write the results
-//   --only a,b     run only these sections: parse, memory, live, bundle (the cost estimate comes with bundle)
+//   --only a,b     run only these sections: parse, memory, live, bundle (the cost estimate comes with bundle), package
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -12,9 +12,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { formatTable, mib, round, type Table } from './bench-util.js';
 import { bundleTables, costTables, estimateCost, measureInProcessAuditMs, runBundleBench, type CostEstimate } from './bundle-bench.js';
 import { memoryTables, runMemoryBench } from './memory-bench.js';
+import { packageTables, runPackageBench } from './package-bench.js';
 import { parseTables, runParseBench } from './parse-bench.js';
 
-const SECTIONS = ['parse', 'memory', 'live', 'bundle'] as const;
+const SECTIONS = ['parse', 'memory', 'live', 'bundle', 'package'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Args {
@@ -198,6 +199,15 @@ async function main(): Promise<void> {
         `one in-process assessAudit of ${measured.lines.toLocaleString('en-US')} lines (warm median of ${measured.samplesMs.length}; no network, no AWS calls)`);
     }, costTables);
     if (cost) summary.cost = { durationMs: cost.durationMs, durationSource: cost.durationSource, prices: cost.prices, schedules: cost.schedules };
+  }
+
+  if (args.only.has('package')) {
+    if (args.smoke) {
+      sections.package = { skipped: 'smoke: npm pack builds the whole package' };
+    } else {
+      const packed = await section('package', runPackageBench, packageTables);
+      if (packed) summary.package = { packedKib: round(packed.packedBytes / 1024, 0), unpackedKib: round(packed.unpackedBytes / 1024, 0), files: packed.files };
+    }
   }
 
   results.finishedAt = new Date().toISOString();

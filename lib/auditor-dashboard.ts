@@ -39,7 +39,9 @@ const GRAPH_HEIGHT = 6;
 /** Alarms per status widget, so that a large deployment stays readable. */
 const ALARMS_PER_WIDGET = 100;
 
+/** The CloudWatch dashboard: the alarms, the auditor itself, and a block of graphs per target (or every cache, by SEARCH). */
 export class AuditorDashboard extends Construct {
+  /** The underlying CloudWatch dashboard. */
   readonly dashboard: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: AuditorDashboardProps) {

@@ -131,6 +131,7 @@ const THRESHOLD_RANGES: Readonly<Record<keyof AlarmThresholds, { readonly min: n
 const TARGET_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 const MAX_SCHEDULE_MINUTES = 1440;
 
+/** The alarms per target, of the audit Lambda and of the discovered fleet, their summary alarms (the only ones that notify), and the dashboard. */
 export class AuditorMonitoring extends Construct {
   /** Every metric alarm: per target, the discovered fleet's, then the Lambda Errors and the dead-letter queue alarms. None has actions. */
   readonly alarms: cloudwatch.IAlarm[] = [];
@@ -152,6 +153,7 @@ export class AuditorMonitoring extends Construct {
   readonly deadLetterAlarm: cloudwatch.IAlarm;
   /** The thresholds in force (defaults merged with props.thresholds). */
   readonly thresholds: Readonly<AlarmThresholds>;
+  /** The dashboard of the targets, the auditor and the alarms. */
   readonly dashboard: cloudwatch.Dashboard;
 
   private readonly action: cloudwatch.IAlarmAction | null;

@@ -20,8 +20,9 @@ export interface SlackChannel {
 export interface AuditorNotificationsProps {
   /** E-mail addresses to subscribe (each confirms by mail). */
   readonly emails: readonly string[];
-  /** @default no Slack */
+  /** Slack channel for alerts through Amazon Q Developer in chat applications. @default no Slack */
   readonly slack?: SlackChannel;
+  /** What happens to the topic's KMS key when the construct is removed. */
   readonly removalPolicy: RemovalPolicy;
 }
 
@@ -44,9 +45,13 @@ export function slackConfigurationName(scope: Construct): string {
   return `${stackPart}-${stack.region}-${hash}`;
 }
 
+/** The alert topic (encrypted with its own KMS key, TLS only), its e-mail subscriptions and the Slack channel configuration. */
 export class AuditorNotifications extends Construct {
+  /** The alert topic: leak summaries and summary alarms. */
   readonly topic: sns.Topic;
+  /** The topic's own KMS key. */
   readonly key: kms.Key;
+  /** The Slack channel configuration, when a channel was given. */
   readonly slackChannel?: chatbot.SlackChannelConfiguration;
 
   constructor(scope: Construct, id: string, props: AuditorNotificationsProps) {

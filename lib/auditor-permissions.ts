@@ -3,7 +3,7 @@
 // metrics in its namespace only, read its secrets, connect with IAM only to the caches that use it, and
 // (optionally) describe network interfaces, instances and ECS tasks in its region to name the clients behind IPs.
 import { createHash } from 'node:crypto';
-import { Arn, ArnFormat, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -105,11 +105,9 @@ export function grantAuditorPermissions(fn: lambda.Function, grants: AuditorGran
         + 'cloudwatch:GetMetricData (read a serverless cache\'s connection metrics) and elasticache:DescribeReplicationGroups / DescribeServerlessCaches '
         + '(list the caches for discovery by tag; read-only, no data) take no resource scope when listing; both are limited to the stack\'s region by aws:RequestedRegion.',
     });
-    // cdk-nag names the bucket by its logical id: resolve it, so the acknowledgement holds in any app.
-    const bucketId = Stack.of(fn).resolve(Stack.of(fn).getLogicalId(bucket.node.defaultChild as CfnElement)) as string;
     for (const prefix of ['reports', 'state']) {
       Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}/*]`,
+        id: `AwsSolutions-IAM5[Resource::${nagResourceName(Stack.of(fn), bucket.arnForObjects(`${prefix}/*`))}]`,
         reason: `The auditor reads and writes one object per run and target under ${prefix}/ of its own bucket; the prefix is the narrowest scope.`,
       });
     }
@@ -125,6 +123,25 @@ export function grantAuditorPermissions(fn: lambda.Function, grants: AuditorGran
  * the name without its punctuation (readable) plus a hash of the exact name (`orders-cache` and `orders.cache`
  * differ).
  */
+/**
+ * A resource as cdk-nag names it in a finding's id: the resolved value with `<LogicalId.Attribute>` for Fn::GetAtt,
+ * `<LogicalId>` or `<AWS::Partition>` for Ref, so the acknowledgement holds for a bucket of ours and an imported one.
+ */
+export function nagResourceName(stack: Stack, value: string): string {
+  const render = (v: unknown): string => {
+    if (typeof v === 'string') return v;
+    const o = v as Record<string, unknown>;
+    if (Array.isArray(o['Fn::Join'])) {
+      const [separator, parts] = o['Fn::Join'] as [string, unknown[]];
+      return parts.map(render).join(separator);
+    }
+    if (typeof o.Ref === 'string') return `<${o.Ref}>`;
+    if (Array.isArray(o['Fn::GetAtt'])) return `<${(o['Fn::GetAtt'] as string[]).join('.')}>`;
+    return JSON.stringify(v);
+  };
+  return render(stack.resolve(value));
+}
+
 export function iamConnectSid(targetName: string): string {
   return `IamConnect${targetName.replace(/[^A-Za-z0-9]/g, '')}${createHash('sha256').update(targetName).digest('hex').slice(0, 10)}`;
 }

@@ -16,12 +16,17 @@ import { SandboxLeakyWorkload } from './sandbox-leaky-workload.js';
 import { SANDBOX_ENDPOINT_SERVICES, sandboxVpc } from './sandbox-vpc.js';
 
 export interface RedisLeakAuditorStackProps extends StackProps {
+  /** The app's configuration (lib/app-config.ts; README, "Configuration"). */
   readonly config: AppConfig;
 }
 
+/** The deployable stack: the auditor in your VPC for your caches (existing), or in a new VPC with a sandbox cache to audit (sandbox). */
 export class RedisLeakAuditorStack extends Stack {
+  /** The auditor. */
   readonly auditor: RedisLeakAuditor;
+  /** existing: your VPC and caches (targets or discovery configured); sandbox: a new VPC and cache. */
   readonly mode: 'existing' | 'sandbox';
+  /** The sandbox cache, in sandbox mode. */
   readonly sandbox?: SandboxCache;
 
   constructor(scope: Construct, id: string, props: RedisLeakAuditorStackProps) {
@@ -100,11 +105,11 @@ function stackOutputs(stack: Stack, auditor: RedisLeakAuditor, createdEndpoints:
         + 'that this stack does not open itself (discovered caches; configured targets given with securityGroupId are opened already).',
     },
     ReportBucketName: {
-      value: auditor.reports.bucket.bucketName,
+      value: auditor.bucket.bucketName,
       description: 'Bucket of the reports: the last one of each target is reports/<target>/latest.html (and latest.json); history is under state/.',
     },
     AlertTopicArn: {
-      value: auditor.notifications.topic.topicArn,
+      value: auditor.topic.topicArn,
       description: 'SNS topic of the leak summaries and alarms: subscribe more endpoints to it; e-mail subscribers must confirm the mail AWS sends.',
     },
     DashboardUrl: {

@@ -31,7 +31,7 @@ export interface AuditTargetSpec {
   readonly name: string;
   /** Endpoint host name (the primary endpoint of a replication group, or a node address). */
   readonly host: string;
-  /** @default 6379 */
+  /** The cache's TCP port. @default 6379 */
   readonly port?: number;
   /** Connect with TLS (ElastiCache in-transit encryption). @default true */
   readonly tls?: boolean;
@@ -51,13 +51,13 @@ export interface AuditTargetSpec {
 
 /** Thresholds that decide findings (the CLI's flags). */
 export interface AuditThresholds {
-  /** @default 300 */
+  /** Seconds without a command after which a connection counts as idle (`--idle-seconds`). @default 300 */
   readonly idleSeconds?: number;
-  /** @default 100 */
+  /** New connections a minute above which churn is reported (`--churn-per-minute`). @default 100 */
   readonly churnPerMinute?: number;
-  /** @default 20 */
+  /** Connections one workload must hold before its idle or used-once connections are a leak (`--min-group-connections`). @default 20 */
   readonly minGroupConnections?: number;
-  /** @default 0.8 */
+  /** Share of maxclients in use at which a warning is reported (`--maxclients-warn`). @default 0.8 */
   readonly maxclientsWarn?: number;
 }
 
@@ -78,7 +78,7 @@ export interface RedisLeakAuditorProps {
    * @default per-target above 8 targets, else single-run
    */
   readonly fanOut?: 'single-run' | 'per-target';
-  /** @default the CLI's defaults */
+  /** The thresholds that decide findings. @default the CLI's defaults */
   readonly thresholds?: AuditThresholds;
   /** Alarm thresholds (connections, rejected, churn, suspected leaks). @default see AuditorMonitoring */
   readonly alarmThresholds?: Partial<AlarmThresholds>;
@@ -119,6 +119,20 @@ export interface RedisLeakAuditorProps {
    * @default false: the subnets reach AWS through their NAT gateway or the VPC's own endpoints
    */
   readonly createVpcEndpoints?: boolean;
+  /**
+   * Your topic for the leak summaries and the summary alarms, instead of one of its own. With it, subscribe e-mail and
+   * Slack to your topic yourself (notificationEmails and slack are refused); a topic under a customer managed key needs
+   * its key given (`sns.Topic.fromTopicAttributes` with `keyArn`) for the function to publish.
+   * @default a topic of its own, encrypted with a KMS key of its own
+   */
+  readonly alertTopic?: sns.ITopic;
+  /**
+   * Your bucket for the reports, the state between runs and the target list, instead of one of its own. It must be
+   * versioned (the function reads the target list by the version the deploy wrote) and encrypted with SSE-S3 or a key
+   * the function's role may use; its lifecycle rules, access logs and removal are yours.
+   * @default a bucket of its own: versioned, SSE-S3, TLS only, reports expiring after reportRetentionDays, access logs
+   */
+  readonly reportBucket?: s3.IBucket;
 }
 
 const TARGET_NAME = /^[A-Za-z0-9._-]{1,64}$/;
@@ -143,7 +157,12 @@ export function functionTimeoutSeconds(targets: number): number {
   return Math.min(900, 30 + Math.ceil(targets / TARGET_CONCURRENCY) * worstPerTargetSeconds);
 }
 
+/**
+ * A scheduled Lambda in your VPC that audits Redis/Valkey targets for connection leaks, with its report bucket, alert
+ * topic, alarms and dashboard. Let it in on your caches' security groups (it is an `ec2.IConnectable`).
+ */
 export class RedisLeakAuditor extends Construct implements ec2.IConnectable {
+  /** The audit function (arm64, in your VPC). */
   readonly function: lambda.Function;
   /** The function's role. */
   readonly role: iam.IRole;
@@ -157,12 +176,17 @@ export class RedisLeakAuditor extends Construct implements ec2.IConnectable {
   readonly topic: sns.ITopic;
   /** The metric alarms: per target, the audit Lambda's, the discovered fleet's (the summary alarms that notify for them are in `monitoring`). */
   readonly alarms: readonly cloudwatch.IAlarm[];
+  /** The CloudWatch dashboard of the targets and of the auditor itself. */
   readonly dashboard: cloudwatch.Dashboard;
-  readonly reports: ReportBucket;
+  /** The report bucket and its access-log bucket, unless `reportBucket` was given. */
+  readonly reports?: ReportBucket;
   /** The target list in the report bucket, which the function reads (it outgrows Lambda's 4 KB environment). */
   readonly targetList: AuditTargetList;
-  readonly notifications: AuditorNotifications;
+  /** The alert topic, its key, its e-mail subscriptions and Slack channel, unless `alertTopic` was given. */
+  readonly notifications?: AuditorNotifications;
+  /** Where failed runs go (after their retries); an alarm watches it. */
   readonly deadLetterQueue: sqs.Queue;
+  /** The alarms, their summary alarms and the dashboard. */
   readonly monitoring: AuditorMonitoring;
   /** The AWS services the function calls from its subnets: each needs a NAT route or a VPC endpoint. */
   readonly networkRoutes: readonly ServiceRoute[];
@@ -181,12 +205,16 @@ export class RedisLeakAuditor extends Construct implements ec2.IConnectable {
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const resolveSourceIps = props.resolveSourceIps ?? true;
 
-    this.reports = new ReportBucket(this, 'Reports', { retentionDays: props.reportRetentionDays ?? 90, removalPolicy });
-    this.notifications = new AuditorNotifications(this, 'Notifications', {
-      emails: props.notificationEmails ?? [],
-      ...(props.slack ? { slack: props.slack } : {}),
-      removalPolicy,
-    });
+    if (!props.reportBucket) this.reports = new ReportBucket(this, 'Reports', { retentionDays: props.reportRetentionDays ?? 90, removalPolicy });
+    this.bucket = props.reportBucket ?? (this.reports as ReportBucket).bucket;
+    if (!props.alertTopic) {
+      this.notifications = new AuditorNotifications(this, 'Notifications', {
+        emails: props.notificationEmails ?? [],
+        ...(props.slack ? { slack: props.slack } : {}),
+        removalPolicy,
+      });
+    }
+    this.topic = props.alertTopic ?? (this.notifications as AuditorNotifications).topic;
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
@@ -210,7 +238,7 @@ export class RedisLeakAuditor extends Construct implements ec2.IConnectable {
       this.securityGroup.addEgressRule(ec2.Peer.ipv4(props.vpc.vpcCidrBlock), ec2.Port.tcp(port), `Redis caches found by discovery, port ${port}`);
     }
 
-    this.targetList = new AuditTargetList(this, 'TargetList', { bucket: this.reports.bucket, targets: targets.map(targetEnv) });
+    this.targetList = new AuditTargetList(this, 'TargetList', { bucket: this.bucket, targets: targets.map(targetEnv) });
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -250,8 +278,8 @@ export class RedisLeakAuditor extends Construct implements ec2.IConnectable {
       logGroup: new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
       environment: {
         ...this.targetList.environment,
-        REPORT_BUCKET: this.reports.bucket.bucketName,
-        TOPIC_ARN: this.notifications.topic.topicArn,
+        REPORT_BUCKET: this.bucket.bucketName,
+        TOPIC_ARN: this.topic.topicArn,
         METRIC_NAMESPACE: 'RedisLeakAuditor',
         // One sample a run: history for churn and growth comes from the state between runs.
         SAMPLES: '1',
@@ -268,8 +296,8 @@ export class RedisLeakAuditor extends Construct implements ec2.IConnectable {
       description: 'redis-leak-auditor: audits Redis/Valkey client connections for leaks',
     });
     grantAuditorPermissions(this.function, {
-      bucket: this.reports.bucket,
-      topic: this.notifications.topic,
+      bucket: this.bucket,
+      topic: this.topic,
       namespace: 'RedisLeakAuditor',
       targets: targets,
       resolveSourceIps,
@@ -280,7 +308,7 @@ export class RedisLeakAuditor extends Construct implements ec2.IConnectable {
 
     this.monitoring = new AuditorMonitoring(this, 'Monitoring', {
       targets: targets.map((t) => t.name),
-      alarmTopic: this.notifications.topic,
+      alarmTopic: this.topic,
       ...(props.alarmAction !== undefined ? { alarmAction: props.alarmAction } : {}),
       auditFunction: this.function,
       deadLetterQueue: this.deadLetterQueue,
@@ -290,8 +318,6 @@ export class RedisLeakAuditor extends Construct implements ec2.IConnectable {
     });
     this.role = this.function.role as iam.IRole;
     this.connections = this.securityGroup.connections;
-    this.bucket = this.reports.bucket;
-    this.topic = this.notifications.topic;
     this.alarms = this.monitoring.alarms;
     this.dashboard = this.monitoring.dashboard;
   }
@@ -360,6 +386,10 @@ function validate(props: RedisLeakAuditorProps): void {
     const port = target.port;
     if (port !== undefined && !Token.isUnresolved(port) && (!Number.isInteger(port) || port < 1 || port > 65535)) problems.push(`target '${target.name}': port ${port} is not a TCP port (1-65535)`);
   }
+  if (props.alertTopic && ((props.notificationEmails ?? []).length > 0 || props.slack)) {
+    problems.push('notificationEmails and slack subscribe to the topic this construct creates; with alertTopic, subscribe them to your topic yourself');
+  }
+  if (props.reportBucket && props.reportRetentionDays !== undefined) problems.push('reportRetentionDays sets the lifecycle of the bucket this construct creates; with reportBucket, the lifecycle is yours');
   const minutes = props.scheduleMinutes ?? 5;
   if (!Token.isUnresolved(minutes) && (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440)) problems.push(`scheduleMinutes must be a whole number from 1 to 1440, not ${minutes}`);
   const reserved = props.reservedConcurrency;

@@ -11,8 +11,11 @@ export interface ReportBucketProps {
   readonly removalPolicy: RemovalPolicy;
 }
 
+/** The bucket of the reports, the state between runs and the target list, with a bucket of its access logs. */
 export class ReportBucket extends Construct {
+  /** Reports (expiring), state (kept) and the target list, versioned. */
   readonly bucket: s3.Bucket;
+  /** The report bucket's server access logs. */
   readonly accessLogs: s3.Bucket;
 
   constructor(scope: Construct, id: string, props: ReportBucketProps) {

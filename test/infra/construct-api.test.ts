@@ -9,16 +9,22 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { RedisLeakAuditor, type RedisLeakAuditorProps } from '../../lib/index.js';
+import { nagFindings } from '../support/cdk.js';
 
 const env = { account: '123456789012', region: 'eu-west-1' };
 
-function build(props: Partial<RedisLeakAuditorProps> = {}) {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+function build(props: Partial<RedisLeakAuditorProps> | ((stack: Stack) => Partial<RedisLeakAuditorProps>) = {}) {
+  const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'rla-construct-')), context: { 'aws:cdk:bundling-stacks': [], '@aws-cdk/core:validationReportJson': true } });
   const stack = new Stack(app, 'Consumer', { env });
   const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-0a1b2c3d4e5f60718', availabilityZones: ['eu-west-1a'], privateSubnetIds: ['subnet-0a1b2c3d4e5f60718'], vpcCidrBlock: '10.0.0.0/16' });
-  const auditor = new RedisLeakAuditor(stack, 'Auditor', { vpc, targets: [{ name: 'orders', host: 'master.orders.abc123.euw1.cache.amazonaws.com' }], ...props });
-  return { stack, vpc, auditor, template: () => Template.fromStack(stack) };
+  const auditor = new RedisLeakAuditor(stack, 'Auditor', { vpc, targets: [{ name: 'orders', host: 'master.orders.abc123.euw1.cache.amazonaws.com' }], ...(typeof props === 'function' ? props(stack) : props) });
+  return { app, stack, vpc, auditor, template: () => Template.fromStack(stack) };
 }
 const auditorFunction = { Description: Match.stringLikeRegexp('^redis-leak-auditor: audits') };
 
@@ -35,8 +41,8 @@ describe('RedisLeakAuditor as a library construct', () => {
   it('exposes its function, role, bucket, topic, alarms, dashboard and security group', () => {
     const { auditor } = build();
     expect(auditor.role).toBe(auditor.function.role);
-    expect(auditor.bucket).toBe(auditor.reports.bucket);
-    expect(auditor.topic).toBe(auditor.notifications.topic);
+    expect(auditor.bucket).toBe(auditor.reports?.bucket);
+    expect(auditor.topic).toBe(auditor.notifications?.topic);
     expect(auditor.alarms.length).toBeGreaterThanOrEqual(7);
     expect(auditor.dashboard).toBe(auditor.monitoring.dashboard);
     expect(auditor.connections.securityGroups).toEqual([auditor.securityGroup]);
@@ -78,5 +84,32 @@ describe('RedisLeakAuditor as a library construct', () => {
       + '(4) scheduleMinutes must be a whole number from 1 to 1440, not 0; (5) memorySize must be a whole number of MB from 256 (the handler\'s floor with a large CLIENT LIST) to 10240, not 128; '
       + '(6) runtime nodejs20.x cannot run the handler: use lambda.Runtime.NODEJS_22_X or later');
     expect(() => build({ targets: [] })).toThrow('RedisLeakAuditor: give at least one target to audit');
+  });
+
+  it('publishes to your topic when given one, and creates none', () => {
+    const topicArn = 'arn:aws:sns:eu-west-1:123456789012:platform-alerts';
+    const { template, auditor } = build((stack) => ({ alertTopic: sns.Topic.fromTopicArn(stack, 'Alerts', topicArn) }));
+    const t = template();
+    t.resourceCountIs('AWS::SNS::Topic', 0);
+    t.hasResourceProperties('AWS::Lambda::Function', { ...auditorFunction, Environment: { Variables: Match.objectLike({ TOPIC_ARN: topicArn }) } });
+    t.hasResourceProperties('AWS::IAM::Policy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'sns:Publish', Resource: topicArn })]) } });
+    for (const alarm of Object.values(t.findResources('AWS::CloudWatch::CompositeAlarm'))) expect((alarm as { Properties: { AlarmActions: unknown } }).Properties.AlarmActions).toEqual([topicArn]);
+    expect(auditor.notifications).toBeUndefined();
+    expect(() => build((stack) => ({ alertTopic: sns.Topic.fromTopicArn(stack, 'Alerts', topicArn), notificationEmails: ['sre@example.com'] })))
+      .toThrow('notificationEmails and slack subscribe to the topic this construct creates; with alertTopic, subscribe them to your topic yourself');
+  });
+
+  it('keeps reports, state and the target list in your bucket when given one, cdk-nag clean', () => {
+    const built = build((stack) => ({ reportBucket: s3.Bucket.fromBucketName(stack, 'Reports', 'platform-redis-reports') }));
+    const t = built.template();
+    t.resourceCountIs('AWS::S3::Bucket', 0);
+    t.hasResourceProperties('AWS::Lambda::Function', { ...auditorFunction, Environment: { Variables: Match.objectLike({ REPORT_BUCKET: 'platform-redis-reports' }) } });
+    const statements = JSON.stringify(Object.values(t.findResources('AWS::IAM::Policy')));
+    expect(statements).toContain(':s3:::platform-redis-reports/reports/*');
+    expect(statements).toContain(':s3:::platform-redis-reports/config/audit-targets.json');
+    expect(JSON.stringify(t.findResources('Custom::AWS'))).toContain('platform-redis-reports');
+    expect(nagFindings(built.app)).toEqual([]);
+    expect(() => build((stack) => ({ reportBucket: s3.Bucket.fromBucketName(stack, 'Reports', 'platform-redis-reports'), reportRetentionDays: 30 })))
+      .toThrow('reportRetentionDays sets the lifecycle of the bucket this construct creates; with reportBucket, the lifecycle is yours');
   });
 });

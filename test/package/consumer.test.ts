@@ -3,11 +3,12 @@
 // ES module and from CommonJS, with neither esbuild nor Docker on the PATH: the pre-bundled handler is deployed.
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packPackage } from '../../scripts/pack.js';
 import { appLockfile } from '../support/offline-install.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -16,8 +17,6 @@ const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { na
 const MAX_PACKED_BYTES = 1_200_000;
 /** Only node, the shell's basics and npm: no esbuild, no docker, no node_modules/.bin. */
 const BARE_PATH = [dirname(process.execPath), '/usr/bin', '/bin'].join(':');
-/** What building the package needs of this checkout (tests and benches are not part of it). */
-const PACKED_SOURCES = ['package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'bin', 'cli', 'docs', 'lambda', 'lib', 'scripts'];
 
 // Long steps run asynchronously: a blocked worker cannot answer vitest's own calls.
 const run = promisify(execFile);
@@ -42,15 +41,10 @@ const { RedisLeakAuditor } = require('redis-leak-auditor');`);
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'rla-consumer-'));
-  // Packed from a copy of the sources: prepack builds dist/ and the pre-bundled handler there, not under the
-  // feet of the tests that run this checkout's dist/bin.
-  const source = join(work, 'source');
-  await run('mkdir', ['-p', source]);
-  await run('cp', ['-r', ...PACKED_SOURCES.map((entry) => join(ROOT, entry)), source]);
-  symlinkSync(join(ROOT, 'node_modules'), join(source, 'node_modules'));
-  const name = (await run('npm', ['pack', '--silent', '--pack-destination', work], { cwd: source, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 })).stdout.trim().split('\n').pop() ?? '';
-  tarball = join(work, name);
-  files = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).trim().split('\n');
+  const packed = await packPackage(work);
+  tarball = packed.tarball;
+  files = [...packed.files];
+  const name = basename(tarball);
   const app = join(work, 'app');
   execFileSync('mkdir', ['-p', app]);
   execFileSync('cp', [tarball, app]);
