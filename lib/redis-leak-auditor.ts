@@ -22,6 +22,7 @@ import { AuditorEndpoints, neededServices, type ServiceRoute } from './auditor-e
 import { ReportBucket } from './report-bucket.js';
 import { grantAuditorPermissions } from './auditor-permissions.js';
 import { auditFunction } from './handler-code.js';
+import { loadConfig } from '../lambda/config.js';
 import { MAX_TARGETS } from '../lambda/target-list-object.js';
 import { auditSchedules } from './audit-schedules.js';
 
@@ -59,6 +60,14 @@ export interface AuditThresholds {
   readonly minGroupConnections?: number;
   /** Share of maxclients in use at which a warning is reported (`--maxclients-warn`). @default 0.8 */
   readonly maxclientsWarn?: number;
+  /** Share of maxclients in use at which the headroom finding is critical (`--maxclients-critical`). @default 0.95, and never below maxclientsWarn */
+  readonly maxclientsCritical?: number;
+  /** Idle subscriber connections from one workload that make a pub/sub leak (`--min-pubsub-connections`). @default 10, and never above minGroupConnections */
+  readonly minPubsubConnections?: number;
+  /** Connections a workload must gain across runs to be reported as growing (`--min-growth`). @default 5 */
+  readonly minGrowthConnections?: number;
+  /** Entries the report keeps in each bounded list: groups, the most idle connections (`--list-limit`). @default 50 */
+  readonly listLimit?: number;
 }
 
 export interface RedisLeakAuditorProps {
@@ -348,13 +357,35 @@ function targetEnv(target: AuditTargetSpec): Record<string, unknown> {
   };
 }
 
+/** The Lambda's environment variable of each threshold (docs/lambda.md): the handler reads and checks them. */
+const THRESHOLD_ENV: Readonly<Record<keyof AuditThresholds, string>> = {
+  idleSeconds: 'IDLE_SECONDS', churnPerMinute: 'CHURN_PER_MINUTE', minGroupConnections: 'MIN_GROUP_CONNECTIONS', maxclientsWarn: 'MAXCLIENTS_WARN',
+  maxclientsCritical: 'MAXCLIENTS_CRITICAL', minPubsubConnections: 'MIN_PUBSUB_CONNECTIONS', minGrowthConnections: 'MIN_GROWTH', listLimit: 'LIST_LIMIT',
+};
+
 function thresholdEnv(thresholds: AuditThresholds | undefined): Record<string, string> {
   const env: Record<string, string> = {};
-  if (thresholds?.idleSeconds !== undefined) env.IDLE_SECONDS = String(thresholds.idleSeconds);
-  if (thresholds?.churnPerMinute !== undefined) env.CHURN_PER_MINUTE = String(thresholds.churnPerMinute);
-  if (thresholds?.minGroupConnections !== undefined) env.MIN_GROUP_CONNECTIONS = String(thresholds.minGroupConnections);
-  if (thresholds?.maxclientsWarn !== undefined) env.MAXCLIENTS_WARN = String(thresholds.maxclientsWarn);
+  for (const [key, variable] of Object.entries(THRESHOLD_ENV)) {
+    const value = thresholds?.[key as keyof AuditThresholds];
+    if (value !== undefined) env[variable] = String(value);
+  }
   return env;
+}
+
+/**
+ * The thresholds checked at synth by the handler's own configuration reader (lambda/config.ts), so a value the
+ * Lambda would refuse at every run stops synth instead, with the same rule; tokens are left to the deploy.
+ */
+function thresholdProblem(thresholds: AuditThresholds | undefined): string | null {
+  const known = Object.fromEntries(Object.entries(thresholds ?? {}).filter(([, v]) => v !== undefined && !Token.isUnresolved(v)));
+  try {
+    loadConfig({ ...thresholdEnv(known), AWS_REGION: 'us-east-1', REPORT_BUCKET: 'synth-check', DISCOVERY: '{"tags":{"synth-check":"*"}}' });
+    return null;
+  } catch (error) {
+    let message = (error as Error).message;
+    for (const [key, variable] of Object.entries(THRESHOLD_ENV)) message = message.replace(new RegExp(`\\b${variable}\\b`, 'g'), `thresholds.${key}`);
+    return message;
+  }
 }
 
 function defaultSubnets(vpc: ec2.IVpc): ec2.SubnetSelection {
@@ -390,6 +421,8 @@ function validate(props: RedisLeakAuditorProps): void {
     problems.push('notificationEmails and slack subscribe to the topic this construct creates; with alertTopic, subscribe them to your topic yourself');
   }
   if (props.reportBucket && props.reportRetentionDays !== undefined) problems.push('reportRetentionDays sets the lifecycle of the bucket this construct creates; with reportBucket, the lifecycle is yours');
+  const thresholds = thresholdProblem(props.thresholds);
+  if (thresholds) problems.push(thresholds);
   const minutes = props.scheduleMinutes ?? 5;
   if (!Token.isUnresolved(minutes) && (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440)) problems.push(`scheduleMinutes must be a whole number from 1 to 1440, not ${minutes}`);
   const reserved = props.reservedConcurrency;

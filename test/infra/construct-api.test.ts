@@ -112,4 +112,14 @@ describe('RedisLeakAuditor as a library construct', () => {
     expect(() => build((stack) => ({ reportBucket: s3.Bucket.fromBucketName(stack, 'Reports', 'platform-redis-reports'), reportRetentionDays: 30 })))
       .toThrow('reportRetentionDays sets the lifecycle of the bucket this construct creates; with reportBucket, the lifecycle is yours');
   });
+
+  it('takes every audit policy field of the CLI, checked at synth by the handler\'s own rules', () => {
+    const thresholds = { idleSeconds: 600, churnPerMinute: 50, minGroupConnections: 30, maxclientsWarn: 0.7, maxclientsCritical: 0.9, minPubsubConnections: 8, minGrowthConnections: 7, listLimit: 100 };
+    build({ thresholds }).template().hasResourceProperties('AWS::Lambda::Function', { ...auditorFunction, Environment: { Variables: Match.objectLike({
+      IDLE_SECONDS: '600', CHURN_PER_MINUTE: '50', MIN_GROUP_CONNECTIONS: '30', MAXCLIENTS_WARN: '0.7', MAXCLIENTS_CRITICAL: '0.9', MIN_PUBSUB_CONNECTIONS: '8', MIN_GROWTH: '7', LIST_LIMIT: '100',
+    }) } });
+    expect(() => build({ thresholds: { maxclientsWarn: 2 } })).toThrow("RedisLeakAuditor: thresholds.maxclientsWarn expects a number from 0.01 to 1, got '2'");
+    expect(() => build({ thresholds: { listLimit: 0 } })).toThrow("RedisLeakAuditor: thresholds.listLimit expects a whole number from 1 to 1000, got '0'");
+    expect(() => build({ thresholds: { idleSeconds: Token.asNumber({ Ref: 'IdleSeconds' }) } })).not.toThrow();
+  });
 });
