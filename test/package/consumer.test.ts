@@ -35,6 +35,23 @@ app.synth();
 const ESM_APP = STACK(`import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { RedisLeakAuditor } from 'redis-leak-auditor';`);
+/** As `cdk init app --language typescript` writes it: a CommonJS package, NodeNext resolution, run with tsx. */
+const TS_APP = `import { App, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { RedisLeakAuditor, type RedisLeakAuditorProps } from 'redis-leak-auditor';
+declare const process: { argv: string[] };
+
+const app = new App({ outdir: process.argv[2] });
+const stack = new Stack(app, 'Consumer', { env: { account: '123456789012', region: 'eu-west-1' } });
+const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-0a1b2c3d4e5f60718', availabilityZones: ['eu-west-1a'], privateSubnetIds: ['subnet-0a1b2c3d4e5f60718'], vpcCidrBlock: '10.0.0.0/16' });
+const props: RedisLeakAuditorProps = { vpc, targets: [{ name: 'orders', host: 'master.orders.abc123.euw1.cache.amazonaws.com' }], thresholds: { idleSeconds: 600 } };
+const auditor = new RedisLeakAuditor(stack, 'Auditor', props);
+const cache = new ec2.SecurityGroup(stack, 'Cache', { vpc });
+cache.connections.allowFrom(auditor, ec2.Port.tcp(6379));
+app.synth();
+`;
+const TS_CONFIG = { compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['es2022'], strict: true, skipLibCheck: true, noEmit: true, isolatedModules: true, types: [] }, include: ['app.ts'] };
+
 const CJS_APP = STACK(`const { App, Stack } = require('aws-cdk-lib');
 const ec2 = require('aws-cdk-lib/aws-ec2');
 const { RedisLeakAuditor } = require('redis-leak-auditor');`);
@@ -54,16 +71,22 @@ beforeAll(async () => {
   await run('npm', ['ci', '--offline', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: app, encoding: 'utf8', env: { ...process.env, PATH: BARE_PATH } });
   writeFileSync(join(app, 'app.mjs'), ESM_APP);
   writeFileSync(join(app, 'app.cjs'), CJS_APP);
+  writeFileSync(join(app, 'app.ts'), TS_APP);
+  writeFileSync(join(app, 'tsconfig.json'), JSON.stringify(TS_CONFIG, null, 2));
 }, 240_000);
 
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
+/** This repository's TypeScript and tsx stand in for the consumer's own dev dependencies (cdk init installs both). */
+const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+
 async function synth(entry: string): Promise<{ template: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> }; outdir: string }> {
   const app = join(work, 'app');
   const outdir = join(work, `out-${entry}`);
-  await run(process.execPath, [entry, outdir], { cwd: app, encoding: 'utf8', env: { PATH: BARE_PATH, HOME: work } });
+  await run(process.execPath, [...(entry.endsWith('.ts') ? [TSX] : []), entry, outdir], { cwd: app, encoding: 'utf8', env: { PATH: BARE_PATH, HOME: work } });
   return { template: JSON.parse(readFileSync(join(outdir, 'Consumer.template.json'), 'utf8')), outdir };
 }
 
@@ -75,7 +98,11 @@ describe('the packed package in a new CDK app', () => {
     expect(() => execFileSync('sh', ['-c', 'command -v esbuild || command -v docker'], { env: { PATH: BARE_PATH } })).toThrow();
   });
 
-  it.each(['app.mjs', 'app.cjs'])('synthesizes from %s with the pre-bundled handler, its alarms and dashboard', async (entry) => {
+  it('type-checks in a TypeScript app as cdk init writes it (CommonJS, NodeNext)', async () => {
+    await expect(run(process.execPath, [TSC, '-p', 'tsconfig.json'], { cwd: join(work, 'app'), encoding: 'utf8', env: { PATH: BARE_PATH } })).resolves.toBeDefined();
+  });
+
+  it.each(['app.mjs', 'app.cjs', 'app.ts'])('synthesizes from %s with the pre-bundled handler, its alarms and dashboard', async (entry) => {
     const { template, outdir } = await synth(entry);
     const resources = Object.values(template.Resources);
     const fn = resources.find((r) => r.Type === 'AWS::Lambda::Function' && String(r.Properties.Description).startsWith('redis-leak-auditor: audits'));
