@@ -11,7 +11,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { TARGET_LIST_KEY } from '../lambda/target-list-object.js';
 import type { DiscoverySpec } from './auditor-discovery.js';
-import type { AuditTargetSpec } from './redis-leak-auditor.js';
+import type { AuditTargetSpec } from './redis-leak-auditor-props.js';
 import { acknowledgeLambdaManagedPolicies } from './lambda-role-acknowledgements.js';
 
 export interface AuditorGrants {

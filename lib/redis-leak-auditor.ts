@@ -1,7 +1,7 @@
 // The reusable construct: a scheduled Lambda in the user's VPC that audits Redis/Valkey targets for
 // connection leaks, its report bucket, its alert topic, its alarms and dashboard. Least privilege
 // throughout; every cdk-nag acknowledgement says why.
-import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -10,141 +10,24 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULT_DISCOVERED_TARGETS } from '../lambda/discovery/discovery-rules.js';
-import { discoveryEnv, shardEvents, validateDiscovery, type DiscoverySpec } from './auditor-discovery.js';
-import { AuditorMonitoring, type AlarmThresholds } from './auditor-monitoring.js';
-import { AuditorNotifications, type SlackChannel } from './auditor-notifications.js';
+import { discoveryEnv, shardEvents, type DiscoverySpec } from './auditor-discovery.js';
+import { AuditorMonitoring } from './auditor-monitoring.js';
+import { AuditorNotifications } from './auditor-notifications.js';
 import { AuditTargetList } from './audit-target-list.js';
 import { AuditorEndpoints, neededServices, type ServiceRoute } from './auditor-endpoints.js';
 import { ReportBucket } from './report-bucket.js';
 import { grantAuditorPermissions } from './auditor-permissions.js';
 import { auditFunction } from './handler-code.js';
-import { loadConfig } from '../lambda/config.js';
-import { MAX_TARGETS } from '../lambda/target-list-object.js';
 import { auditSchedules } from './audit-schedules.js';
+import type { AuditTargetSpec, RedisLeakAuditorProps } from './redis-leak-auditor-props.js';
+import { thresholdEnv, validateAuditorProps } from './redis-leak-auditor-validation.js';
 
-/** One Redis/Valkey endpoint to audit. */
-export interface AuditTargetSpec {
-  /** Target name: S3 key part and metric dimension; 1-64 of A-Z a-z 0-9 . _ - */
-  readonly name: string;
-  /** Endpoint host name (the primary endpoint of a replication group, or a node address). */
-  readonly host: string;
-  /** The cache's TCP port. @default 6379 */
-  readonly port?: number;
-  /** Connect with TLS (ElastiCache in-transit encryption). @default true */
-  readonly tls?: boolean;
-  /** Secret holding the AUTH password (bare, or JSON with `password` and optional `username`). @default no AUTH */
-  readonly authSecret?: secretsmanager.ISecret;
-  /** ElastiCache user id for IAM authentication (needs `cacheName`). @default no IAM authentication */
-  readonly iamUser?: string;
-  /** Replication group id or serverless cache name: for IAM authentication, and for a serverless cache's CloudWatch metrics. @default none */
-  readonly cacheName?: string;
-  /** The cache is ElastiCache Serverless: CLIENT LIST is refused there, so its CloudWatch connection metrics are read (needs `cacheName`). @default false */
-  readonly serverless?: boolean;
-  /** Networks (CIDR) or `*.domain`s beyond the seed's own network whose announced cluster nodes may be contacted with the target's credentials. @default the seed's network only */
-  readonly clusterAllow?: readonly string[];
-  /** The cache's security group: an ingress rule from the auditor on `port` is added to it. @default no rule added */
-  readonly securityGroup?: ec2.ISecurityGroup;
-}
+export type { AuditTargetSpec, AuditThresholds, RedisLeakAuditorProps } from './redis-leak-auditor-props.js';
 
-/** Thresholds that decide findings (the CLI's flags). */
-export interface AuditThresholds {
-  /** Seconds without a command after which a connection counts as idle (`--idle-seconds`). @default 300 */
-  readonly idleSeconds?: number;
-  /** New connections a minute above which churn is reported (`--churn-per-minute`). @default 100 */
-  readonly churnPerMinute?: number;
-  /** Connections one workload must hold before its idle or used-once connections are a leak (`--min-group-connections`). @default 20 */
-  readonly minGroupConnections?: number;
-  /** Share of maxclients in use at which a warning is reported (`--maxclients-warn`). @default 0.8 */
-  readonly maxclientsWarn?: number;
-  /** Share of maxclients in use at which the headroom finding is critical (`--maxclients-critical`). @default 0.95, and never below maxclientsWarn */
-  readonly maxclientsCritical?: number;
-  /** Idle subscriber connections from one workload that make a pub/sub leak (`--min-pubsub-connections`). @default 10, and never above minGroupConnections */
-  readonly minPubsubConnections?: number;
-  /** Connections a workload must gain across runs to be reported as growing (`--min-growth`). @default 5 */
-  readonly minGrowthConnections?: number;
-  /** Entries the report keeps in each bounded list: groups, the most idle connections (`--list-limit`). @default 50 */
-  readonly listLimit?: number;
-}
 
-export interface RedisLeakAuditorProps {
-  /** The VPC the caches live in. */
-  readonly vpc: ec2.IVpc;
-  /** Subnets for the Lambda: they must reach the caches and the AWS APIs (NAT or VPC endpoints). @default private subnets with egress, else isolated */
-  readonly vpcSubnets?: ec2.SubnetSelection;
-  /** The endpoints to audit, at most 50. @default none: then `discovery` must find them */
-  readonly targets?: readonly AuditTargetSpec[];
-  /** Also audit the caches that carry these tags, found through the ElastiCache API at every run. @default no discovery */
-  readonly discovery?: DiscoverySpec;
-  /** Minutes between runs. @default 5 */
-  readonly scheduleMinutes?: number;
-  /**
-   * single-run: one invocation audits every target (four at a time). per-target: the schedule invokes the
-   * function once per target (EventBridge fans out), for fleets one run cannot cover in its timeout.
-   * @default per-target above 8 targets, else single-run
-   */
-  readonly fanOut?: 'single-run' | 'per-target';
-  /** The thresholds that decide findings. @default the CLI's defaults */
-  readonly thresholds?: AuditThresholds;
-  /** Alarm thresholds (connections, rejected, churn, suspected leaks). @default see AuditorMonitoring */
-  readonly alarmThresholds?: Partial<AlarmThresholds>;
-  /** E-mail addresses subscribed to the alert topic. @default none */
-  readonly notificationEmails?: readonly string[];
-  /** Slack channel for alerts through Amazon Q Developer in chat applications. @default none */
-  readonly slack?: SlackChannel;
-  /** Days before a stored report expires. @default 90 */
-  readonly reportRetentionDays?: number;
-  /** The function's memory in MB. @default 512 (measured: analysing 65,000 clients peaks at about 175 MB RSS) */
-  readonly memorySize?: number;
-  /** The function's Node.js runtime: 22 or later (the handler is built for node22). @default lambda.Runtime.NODEJS_24_X */
-  readonly runtime?: lambda.Runtime;
-  /** The function's timeout. @default sized for hung targets: 30 s plus 20 s per four targets a run audits, at most 900 s */
-  readonly timeout?: Duration;
-  /** How long the function's logs are kept. @default logs.RetentionDays.ONE_MONTH */
-  readonly logRetention?: logs.RetentionDays;
-  /**
-   * What the summary alarms do when they fire and when they clear (e.g. an incident tool's action); null for nothing.
-   * @default an SNS action on the alert topic
-   */
-  readonly alarmAction?: cloudwatch.IAlarmAction | null;
-  /** Minutes before the same findings are sent again. @default 60 */
-  readonly notifyCooldownMinutes?: number;
-  /** Removal policy of the report bucket and the topic's key. @default RETAIN */
-  readonly removalPolicy?: RemovalPolicy;
-  /** Name the workloads behind client IPs (Lambda function, ECS service, EC2 instance) with EC2 DescribeNetworkInterfaces. @default true */
-  readonly resolveSourceIps?: boolean;
-  /**
-   * Executions reserved for (and capping) the function. Lambda refuses a reservation that leaves the account fewer
-   * than 100 unreserved executions, so a new account (limit 10) cannot have one. @default none: the account's unreserved pool
-   */
-  readonly reservedConcurrency?: number;
-  /**
-   * Create the VPC endpoints the function needs (`networkRoutes`: S3 as a gateway on the subnets' route tables, the
-   * others as interface endpoints open to the function only), for subnets with no NAT gateway and no such endpoints
-   * of their own. A VPC that already has an endpoint with private DNS for one of them cannot take a second.
-   * @default false: the subnets reach AWS through their NAT gateway or the VPC's own endpoints
-   */
-  readonly createVpcEndpoints?: boolean;
-  /**
-   * Your topic for the leak summaries and the summary alarms, instead of one of its own. With it, subscribe e-mail and
-   * Slack to your topic yourself (notificationEmails and slack are refused); a topic under a customer managed key needs
-   * its key given (`sns.Topic.fromTopicAttributes` with `keyArn`) for the function to publish.
-   * @default a topic of its own, encrypted with a KMS key of its own
-   */
-  readonly alertTopic?: sns.ITopic;
-  /**
-   * Your bucket for the reports, the state between runs and the target list, instead of one of its own. It must be
-   * versioned (the function reads the target list by the version the deploy wrote) and encrypted with SSE-S3 or a key
-   * the function's role may use; its lifecycle rules, access logs and removal are yours.
-   * @default a bucket of its own: versioned, SSE-S3, TLS only, reports expiring after reportRetentionDays, access logs
-   */
-  readonly reportBucket?: s3.IBucket;
-}
-
-const TARGET_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 const CONNECT_TIMEOUT_MS = 5000;
 const COMMAND_TIMEOUT_MS = 5000;
 /** Targets audited at once by the handler (its TARGET_CONCURRENCY default). */
@@ -206,7 +89,7 @@ export class RedisLeakAuditor extends Construct implements ec2.IConnectable {
 
   constructor(scope: Construct, id: string, props: RedisLeakAuditorProps) {
     super(scope, id);
-    validate(props);
+    validateAuditorProps(props);
     const targets = props.targets ?? [];
     const fanOut = props.fanOut ?? (targets.length > SINGLE_RUN_MAX_TARGETS ? 'per-target' : 'single-run');
     const { discovery } = props;
@@ -357,86 +240,6 @@ function targetEnv(target: AuditTargetSpec): Record<string, unknown> {
   };
 }
 
-/** The Lambda's environment variable of each threshold (docs/lambda.md): the handler reads and checks them. */
-const THRESHOLD_ENV: Readonly<Record<keyof AuditThresholds, string>> = {
-  idleSeconds: 'IDLE_SECONDS', churnPerMinute: 'CHURN_PER_MINUTE', minGroupConnections: 'MIN_GROUP_CONNECTIONS', maxclientsWarn: 'MAXCLIENTS_WARN',
-  maxclientsCritical: 'MAXCLIENTS_CRITICAL', minPubsubConnections: 'MIN_PUBSUB_CONNECTIONS', minGrowthConnections: 'MIN_GROWTH', listLimit: 'LIST_LIMIT',
-};
-
-function thresholdEnv(thresholds: AuditThresholds | undefined): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, variable] of Object.entries(THRESHOLD_ENV)) {
-    const value = thresholds?.[key as keyof AuditThresholds];
-    if (value !== undefined) env[variable] = String(value);
-  }
-  return env;
-}
-
-/**
- * The thresholds checked at synth by the handler's own configuration reader (lambda/config.ts), so a value the
- * Lambda would refuse at every run stops synth instead, with the same rule; tokens are left to the deploy.
- */
-function thresholdProblem(thresholds: AuditThresholds | undefined): string | null {
-  const known = Object.fromEntries(Object.entries(thresholds ?? {}).filter(([, v]) => v !== undefined && !Token.isUnresolved(v)));
-  try {
-    loadConfig({ ...thresholdEnv(known), AWS_REGION: 'us-east-1', REPORT_BUCKET: 'synth-check', DISCOVERY: '{"tags":{"synth-check":"*"}}' });
-    return null;
-  } catch (error) {
-    let message = (error as Error).message;
-    for (const [key, variable] of Object.entries(THRESHOLD_ENV)) message = message.replace(new RegExp(`\\b${variable}\\b`, 'g'), `thresholds.${key}`);
-    return message;
-  }
-}
-
 function defaultSubnets(vpc: ec2.IVpc): ec2.SubnetSelection {
   return vpc.privateSubnets.length > 0 ? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } : { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
-}
-
-/** Every problem of the props at once, in one error; values that are tokens (unknown until deploy) are not judged. */
-function validate(props: RedisLeakAuditorProps): void {
-  const problems: string[] = [];
-  const targets = props.targets ?? [];
-  if (targets.length === 0 && !props.discovery) problems.push('give at least one target to audit (targets: [{ name, host, ... }]), or discovery: { tags } to find them');
-  if (targets.length > MAX_TARGETS) problems.push(`targets has ${targets.length} entries: audit at most ${MAX_TARGETS} per construct, or split them across several`);
-  if (props.discovery) {
-    try {
-      validateDiscovery(props.discovery);
-    } catch (error) {
-      problems.push((error as Error).message.replace(/^RedisLeakAuditor: /, ''));
-    }
-  }
-  const names = new Set<string>();
-  for (const target of targets) {
-    if (Token.isUnresolved(target.name)) problems.push('a target name is a token: names are S3 keys, metric dimensions and alarm names, so give them as plain text');
-    else if (!TARGET_NAME.test(target.name)) problems.push(`target name '${target.name}' must be 1-64 characters from A-Z a-z 0-9 . _ -`);
-    else if (names.has(target.name)) problems.push(`target name '${target.name}' is used twice; names must be unique`);
-    names.add(target.name);
-    if (target.iamUser && !target.cacheName) problems.push(`target '${target.name}' uses iamUser and needs cacheName (the replication group id or serverless cache name)`);
-    if (target.serverless && !target.cacheName) problems.push(`target '${target.name}' is serverless and needs cacheName (the serverless cache name, whose CloudWatch connection metrics stand in for CLIENT LIST)`);
-    if (target.iamUser && target.authSecret) problems.push(`target '${target.name}': give either authSecret or iamUser, not both`);
-    const port = target.port;
-    if (port !== undefined && !Token.isUnresolved(port) && (!Number.isInteger(port) || port < 1 || port > 65535)) problems.push(`target '${target.name}': port ${port} is not a TCP port (1-65535)`);
-  }
-  if (props.alertTopic && ((props.notificationEmails ?? []).length > 0 || props.slack)) {
-    problems.push('notificationEmails and slack subscribe to the topic this construct creates; with alertTopic, subscribe them to your topic yourself');
-  }
-  if (props.reportBucket && props.reportRetentionDays !== undefined) problems.push('reportRetentionDays sets the lifecycle of the bucket this construct creates; with reportBucket, the lifecycle is yours');
-  const thresholds = thresholdProblem(props.thresholds);
-  if (thresholds) problems.push(thresholds);
-  const minutes = props.scheduleMinutes ?? 5;
-  if (!Token.isUnresolved(minutes) && (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440)) problems.push(`scheduleMinutes must be a whole number from 1 to 1440, not ${minutes}`);
-  const reserved = props.reservedConcurrency;
-  if (reserved !== undefined && !Token.isUnresolved(reserved) && (!Number.isInteger(reserved) || reserved < 1)) {
-    problems.push(`reservedConcurrency must be a whole number of at least 1 (or left out for none), not ${reserved}`);
-  }
-  const memory = props.memorySize;
-  if (memory !== undefined && !Token.isUnresolved(memory) && (!Number.isInteger(memory) || memory < 256 || memory > 10240)) {
-    problems.push(`memorySize must be a whole number of MB from 256 (the handler's floor with a large CLIENT LIST) to 10240, not ${memory}`);
-  }
-  const runtime = props.runtime;
-  if (runtime && (runtime.family !== lambda.RuntimeFamily.NODEJS || !/^nodejs(2[2-9]|[3-9]\d)\.x$/.test(runtime.name))) {
-    problems.push(`runtime ${runtime.name} cannot run the handler: use lambda.Runtime.NODEJS_22_X or later`);
-  }
-  if (problems.length === 1) throw new Error(`RedisLeakAuditor: ${problems[0]}`);
-  if (problems.length > 1) throw new Error(`RedisLeakAuditor: ${problems.length} problems: ${problems.map((p, i) => `(${i + 1}) ${p}`).join('; ')}`);
 }
