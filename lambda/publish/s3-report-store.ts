@@ -183,8 +183,9 @@ export function consoleUrl(bucket: string, region: string, key: string): string 
   return `https://${host}/s3/object/${encodeURIComponent(bucket)}?${query}`;
 }
 
-function isNotFound(error: unknown): boolean {
+/** S3's answer for an object (or, when read by version, a version) that is not there. */
+export function isNotFound(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const e = error as { name?: unknown; $metadata?: { httpStatusCode?: unknown } };
-  return e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404;
+  return e.name === 'NoSuchKey' || e.name === 'NoSuchVersion' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404;
 }

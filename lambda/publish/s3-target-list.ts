@@ -4,7 +4,8 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ConfigError } from '../core/errors.js';
 import { MAX_TARGET_LIST_BYTES } from '../target-list-object.js';
-import { DeliveryError, logRetries, withRetry, type RetryOptions, type WarnLogger } from './retry.js';
+import { DeliveryError, logRetries, withRetry, type WarnLogger } from './retry.js';
+import { isNotFound } from './s3-report-store.js';
 
 export interface TargetListLocation {
   readonly bucket: string;
@@ -19,7 +20,7 @@ export interface TargetListText {
   readonly source: string;
 }
 
-export async function readTargetList(s3: S3Client, at: TargetListLocation, logger: WarnLogger, retry: Omit<RetryOptions, 'onRetry'> = {}): Promise<TargetListText> {
+export async function readTargetList(s3: S3Client, at: TargetListLocation, logger: WarnLogger): Promise<TargetListText> {
   const source = `s3://${at.bucket}/${at.key}`;
   const version = at.versionId ? ` (version ${at.versionId})` : '';
   let text: string | null;
@@ -32,9 +33,9 @@ export async function readTargetList(s3: S3Client, at: TargetListLocation, logge
         return null;
       }
       return (await out.Body?.transformToString('utf-8')) ?? '';
-    }, { ...retry, onRetry: logRetries(logger) });
+    }, { onRetry: logRetries(logger) });
   } catch (error) {
-    if (error instanceof DeliveryError && isMissing(error.cause)) {
+    if (error instanceof DeliveryError && isNotFound(error.cause)) {
       throw new ConfigError(`the target list ${source}${version} is missing: the stack writes it at deploy time; deploy the stack again`);
     }
     throw error;
@@ -42,10 +43,4 @@ export async function readTargetList(s3: S3Client, at: TargetListLocation, logge
   // Content-Length is absent on some responses: measure what arrived too.
   if (text === null || Buffer.byteLength(text, 'utf8') > MAX_TARGET_LIST_BYTES) throw new ConfigError(`the target list ${source} is larger than ${MAX_TARGET_LIST_BYTES} bytes`);
   return { text, source };
-}
-
-function isMissing(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const e = error as { name?: unknown; $metadata?: { httpStatusCode?: unknown } };
-  return e.name === 'NoSuchKey' || e.name === 'NoSuchVersion' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404;
 }
