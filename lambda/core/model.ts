@@ -1,5 +1,6 @@
 // The data the pipeline passes around. Plain, serialisable shapes: the core turns text and numbers into
 // these and never touches a socket, a file, the clock or the environment.
+import { DEFAULT_MAX_STALL_MS, DEFAULT_OVER_BUDGET, type OverBudget } from './stall-budget.js';
 
 /** One line of `CLIENT LIST`, with the fields the analysis uses typed and every other field kept as text. */
 export interface ClientRecord {
@@ -109,6 +110,16 @@ export interface ClientListCollection {
   readonly clientListCommands: number;
   /** The longest single CLIENT LIST round trip, ms: an upper bound of the longest server stall it caused. */
   readonly longestClientListMs: number;
+  /** Ids looked up by CLIENT LIST ID in this sample (0 for a plain listing). */
+  readonly idsLookedUp?: number;
+  /** Client lines the listing returned. */
+  readonly clientsListed?: number;
+  /** The listing's server time in total, ms, estimated by the stall model (core/stall-model.ts). */
+  readonly estimatedServerMs?: number;
+  /** The longest single command's server time, ms, estimated by the same model. */
+  readonly estimatedLongestMs?: number;
+  /** Wall time of the whole listing, ms. */
+  readonly listingMs?: number;
 }
 
 export interface CollectionCost {
@@ -136,6 +147,10 @@ export interface AuditPolicy {
   readonly maxclientsCritical: number;
   /** How many entries the report keeps in each bounded list (groups, top idle). */
   readonly listLimit: number;
+  /** The longest one listing command may hold the server's main thread, ms (core/stall-budget.ts). */
+  readonly maxStallMs: number;
+  /** What to do when no listing fits `maxStallMs` (core/stall-budget.ts). */
+  readonly overBudget: OverBudget;
 }
 
 export const defaultPolicy: AuditPolicy = {
@@ -147,4 +162,6 @@ export const defaultPolicy: AuditPolicy = {
   maxclientsWarn: 0.8,
   maxclientsCritical: 0.95,
   listLimit: 50,
+  maxStallMs: DEFAULT_MAX_STALL_MS,
+  overBudget: DEFAULT_OVER_BUDGET,
 };

@@ -4,7 +4,7 @@
 // collector, closed by close() whatever happened before.
 import { AuditError, ConnectError, DeadlineReachedError, ProtocolError, ReplyTooLargeError } from '../core/errors.js';
 import { DEFAULT_PLAN_OPTIONS, planClientList, rememberClients, type CollectionMemory, type PlanOptions } from '../core/collection-plan.js';
-import type { CollectionCost, RawNodeSample, ServerConfig } from '../core/model.js';
+import type { AuditPolicy, CollectionCost, RawNodeSample, ServerConfig } from '../core/model.js';
 import { parseInfo, readCounters } from '../core/parse-info.js';
 import { CLUSTER_NODES_LIMITS, CONFIG_GET_LIMITS, INFO_LIMITS, looksLikeInfo, type ReplyLimits } from '../core/reply-limits.js';
 import { readClientList } from './client-list-reader.js';
@@ -47,6 +47,21 @@ export interface CollectorOptions {
   /** What the previous run's last sample of this node left (from the state), to list clients by id. */
   readonly memory?: CollectionMemory | null;
   readonly planOptions?: PlanOptions;
+  /** The stall budget (AuditPolicy.maxStallMs, AuditPolicy.overBudget). @default defaultPolicy's */
+  readonly stall?: Pick<AuditPolicy, 'maxStallMs' | 'overBudget'>;
+  /** Told after each listing command: how far the listing of this node has come (the CLI's progress line). */
+  readonly onListing?: (progress: ListingProgress) => void;
+}
+
+/** How far one node's listing has come. */
+export interface ListingProgress {
+  readonly node: string;
+  /** Clients listed so far in this sample. */
+  readonly listed: number;
+  /** Clients INFO counted at the start of the sample; null when unknown. */
+  readonly expected: number | null;
+  readonly commands: number;
+  readonly idsLookedUp: number;
 }
 
 const unknownConfig: ServerConfig = { timeoutSeconds: null, maxClients: null, tcpKeepaliveSeconds: null };
