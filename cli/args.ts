@@ -7,6 +7,7 @@ import { defaultPolicy, type AuditPolicy } from '../lambda/core/model.js';
 import type { Severity } from '../lambda/core/findings/index.js';
 import { DEADLINE_SECONDS_RANGE, defaultDeadlineSeconds } from '../lambda/core/deadline.js';
 import { parseClusterAllow, type AllowList } from '../lambda/core/cluster-rules.js';
+import { DEFAULT_MAX_STALL_MS, DEFAULT_OVER_BUDGET, isOverBudget, MAX_STALL_MS_RANGE, OVER_BUDGET_CHOICES, type OverBudget } from '../lambda/core/stall-budget.js';
 
 export type FailOn = Severity | 'never';
 
@@ -60,6 +61,8 @@ const AUDIT_FLAGS = {
   'maxclients-warn': { type: 'string' },
   'maxclients-critical': { type: 'string' },
   'list-limit': { type: 'string' },
+  'max-stall-ms': { type: 'string' },
+  'over-budget': { type: 'string' },
   json: { type: 'boolean' },
   out: { type: 'string' },
   html: { type: 'string' },
@@ -128,6 +131,8 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
       maxclientsWarn,
       maxclientsCritical,
       listLimit: intFlag(values, 'list-limit', defaultPolicy.listLimit, 1, 10_000),
+      maxStallMs: numberFlag(values, 'max-stall-ms', DEFAULT_MAX_STALL_MS, MAX_STALL_MS_RANGE.min, MAX_STALL_MS_RANGE.max),
+      overBudget: overBudgetFlag(values),
     },
     json: values.json === true,
     ...(outDir ? { outDir } : {}),
@@ -163,6 +168,13 @@ function intFlag(values: Record<string, unknown>, name: string, fallback: number
     throw new ConfigError(`--${name} expects a whole number from ${min} to ${max}, got '${raw}'`);
   }
   return value;
+}
+
+function overBudgetFlag(values: Record<string, unknown>): OverBudget {
+  const raw = stringFlag(values, 'over-budget');
+  if (raw === undefined) return DEFAULT_OVER_BUDGET;
+  if (!isOverBudget(raw)) throw new ConfigError(`--over-budget expects one of ${OVER_BUDGET_CHOICES.join(', ')}, got '${raw}'`);
+  return raw;
 }
 
 function shareFlag(values: Record<string, unknown>, name: string, fallback: number): number {

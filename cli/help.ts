@@ -1,4 +1,18 @@
 // --help text. Flags and defaults here match cli/args.ts and the README.
+import { DEFAULT_MAX_STALL_MS, DEFAULT_OVER_BUDGET, MAX_STALL_MS_RANGE, OVER_BUDGET_CHOICES, type OverBudget } from '../lambda/core/stall-budget.js';
+
+/** What each --over-budget choice does; a choice added to stall-budget.ts fails to compile until it is described. */
+const OVER_BUDGET_HELP: Readonly<Record<OverBudget, string>> = {
+  'info-only': 'report from INFO alone, learn client ids over the next runs',
+  'list-all': 'one plain CLIENT LIST, whatever it stalls',
+};
+
+/** One choice a line, under the flag's description column. */
+function overBudgetHelp(): string {
+  const described = OVER_BUDGET_CHOICES.map((choice) => `${choice}${choice === DEFAULT_OVER_BUDGET ? ' (default)' : ''}: ${OVER_BUDGET_HELP[choice]}`);
+  return described.join(`;\n${' '.repeat(31)}`);
+}
+
 export const HELP = `redis-leak-audit: find Redis/Valkey client connection leaks before they exhaust maxclients
 
 Usage:
@@ -22,6 +36,9 @@ Audit flags:
   --maxclients-warn F          share of maxclients that is a warning (default 0.8)
   --maxclients-critical F      share of maxclients that is critical (default 0.95)
   --list-limit N               entries kept per group list and idle list in the report (default 50)
+  --max-stall-ms MS            the longest one listing command may hold the server, ms, decimals allowed
+                               (${MAX_STALL_MS_RANGE.min} to ${MAX_STALL_MS_RANGE.max}; default ${DEFAULT_MAX_STALL_MS})
+  --over-budget MODE           if no listing fits, ${overBudgetHelp()}
   --fail-on LEVEL              exit 1 on findings at or above info|warning|critical|never (default warning)
   --connect-timeout MS         connect + TLS handshake timeout (default 5000)
   --cluster-allow CIDR,...     networks (or *.domain) beyond the seed's own /16 whose announced cluster nodes may be contacted

@@ -15,13 +15,15 @@ import { runDemo } from './demo/run-demo.js';
 import { EXIT_CANNOT_AUDIT, EXIT_OK, exitCodeFor } from './exit-code.js';
 import { readStateFile, writeHtmlFile, writeReportFile, writeStateFile } from './files.js';
 import { HELP } from './help.js';
+import { ProgressLine } from './progress.js';
 import { renderReport } from './render-report.js';
 import { safeCell } from './text-table.js';
 import { toolVersion } from './version.js';
 
 export interface CliIo {
   readonly stdout: { write(text: string): unknown; isTTY?: boolean };
-  readonly stderr: { write(text: string): unknown };
+  /** A terminal (isTTY, with its width in columns) gets the progress line of an audit without --json. */
+  readonly stderr: { write(text: string): unknown; isTTY?: boolean; columns?: number };
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
@@ -49,6 +51,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 async function audit(options: AuditOptions, io: CliIo): Promise<number> {
   const target = parseTargetUrl(options.url, options.tlsCaFile ? { tlsCaFile: options.tlsCaFile } : {});
   const restored = options.stateFile ? restoreState(readStateFile(options.stateFile), target.display) : { state: null, warning: null };
+  // Only for a person watching a terminal that can erase a line: never into a pipe, a file or a CI log,
+  // and never beside --json.
+  const progress = io.stderr.isTTY === true && !options.json && io.env.TERM !== 'dumb' ? new ProgressLine(io.stderr) : undefined;
   const result = await runAudit({
     target,
     samples: options.samples,
@@ -62,7 +67,8 @@ async function audit(options: AuditOptions, io: CliIo): Promise<number> {
     cluster: options.cluster,
     deadlineAtMs: auditDeadlineAtMs(Date.now(), options.deadlineSeconds),
     ...(options.clusterAllow ? { clusterAllow: options.clusterAllow } : {}),
-  });
+    ...(progress ? { onProgress: progress.update } : {}),
+  }).finally(() => progress?.stop());
   if (options.stateFile && result.report.history.samplesThisRun > 0) {
     try {
       writeStateFile(options.stateFile, result.state);

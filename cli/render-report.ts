@@ -79,7 +79,16 @@ export function renderReport(report: AuditReport, color: boolean): string {
   const a = report.auditor;
   out.push(p.dim(`auditor: ${a.method}, ${a.connectionsOpened} connection(s), ${a.commandsSent} commands, ${a.bytesRead} bytes read, `
     + `${a.durationMs} ms; its own connection excluded`));
+  if (a.clientListCommands > 0) out.push(p.dim(`listing: ${listingLine(a)}`));
   return out.join('\n') + '\n';
+}
+
+/** What listing the clients cost the server, for the terminal's last line. */
+function listingLine(a: AuditReport['auditor']): string {
+  const l = a.listing;
+  const ids = l.idsLookedUp > 0 ? `${l.idsLookedUp.toLocaleString('en-US')} ids looked up, ` : '';
+  return `${a.clientListCommands.toLocaleString('en-US')} CLIENT LIST command(s), ${ids}${l.clientsListed.toLocaleString('en-US')} clients listed; `
+    + `about ${l.estimatedServerMs} ms of server time in all, the longest command about ${l.estimatedLongestMs} ms (budget ${l.maxStallMs} ms); ${l.wallMs} ms of wall time`;
 }
 
 function renderFindings(report: AuditReport, p: Palette): string[] {

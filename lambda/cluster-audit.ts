@@ -4,12 +4,13 @@
 // every sample is taken on the nodes with the same bound, and every connection is closed whatever happened.
 // A node that cannot be opened, fails while sampling or is not contacted is reported with its reason (a
 // partial report); it never fails the whole run.
+import { guarded, type AuditProgress } from './audit-progress.js';
+import { collectorOptionsFor, type NodeCollectorOptions } from './collector-options.js';
 import { assessAudit, type FailedNode } from './core/audit.js';
 import { CLUSTER_CONNECTIONS_AT_ONCE } from './core/cluster-rules.js';
-import type { CollectionMemory } from './core/collection-plan.js';
+import type { CollectionMemory } from './core/collection-memory.js';
 import { AuditError, DeadlineReachedError, MaxClientsReachedError } from './core/errors.js';
 import type { CollectionCost, RawNodeSample } from './core/model.js';
-import { memoryOf } from './core/state.js';
 import { NODE_CONNECTIONS, type ConnectionBudget } from './connection-budget.js';
 import { mapLimited } from './map-limited.js';
 import { clusterAccess, discoverCluster, type ClusterTopology, type HostLookup } from './redis/cluster-topology.js';
@@ -28,7 +29,7 @@ export interface ClusterAuditInput {
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
   /** Opens one node's collector; NodeCollector.open by default (tests count and place the attempts). */
-  readonly openNode?: (target: RedisTarget, options: RunAuditOptions, collector: { memory: CollectionMemory | null }) => Promise<NodeCollector>;
+  readonly openNode?: (target: RedisTarget, options: RunAuditOptions, collector: NodeCollectorOptions) => Promise<NodeCollector>;
   /** Resolves a seed given by name, to place its network; the DNS by default. */
   readonly lookupHost?: HostLookup;
   /** Node connections this process may hold at once, shared by every cluster run. @default NODE_CONNECTIONS */
@@ -109,7 +110,7 @@ export async function runClusterAudit(input: ClusterAuditInput): Promise<RunAudi
         }
         run.budgeted = true;
         const connectTimeoutMs = Math.max(1, Math.min(options.connectTimeoutMs, timeLeft(input)));
-        run.collector = await open(m.target, { ...options, connectTimeoutMs }, { memory: memoryOf(options.previousState, m.label) });
+        run.collector = await open(m.target, { ...options, connectTimeoutMs }, collectorOptionsFor(options, m.label, guarded(options.onProgress)));
       } catch (err) {
         stop(run, asAuditError(err));
       }
@@ -139,6 +140,7 @@ async function sampleRounds(input: ClusterAuditInput, rounds: RawNodeSample[][],
       for (const run of active) stop(run, new DeadlineReachedError(`the audit deadline was reached after ${i} of ${input.options.samples} samples`));
       return;
     }
+    tell(input, { kind: 'waiting', sample: i + 1, of: input.options.samples, nextInMs: input.options.intervalMs });
     await input.sleep(input.options.intervalMs);
     rounds.push([]);
     await sampleRound(input, rounds, rounds.length - 1, active, stop);
@@ -152,6 +154,7 @@ async function sampleRound(input: ClusterAuditInput, rounds: RawNodeSample[][], 
   const results = await mapLimited(active, CLUSTER_CONNECTIONS_AT_ONCE, async (run) => {
     try {
       if (timeLeft(input) <= 0) throw new DeadlineReachedError('the audit deadline was reached before this node\'s sample');
+      tell(input, { kind: 'sample', sample: index + 1, of: input.options.samples, node: run.label });
       return { ok: true as const, sample: await (run.collector as NodeCollector).sample(input.now, deadlineAtMs === undefined ? {} : { deadlineAtMs }) };
     } catch (err) {
       return { ok: false as const, err };
@@ -215,6 +218,11 @@ function firstError(failedNodes: readonly FailedNode[], runs: readonly NodeRun[]
   if (failed !== undefined) return `${failed.node}: ${failed.error}`;
   const run = runs.find((r) => r.error !== null);
   return run?.error ? `${run.label}: ${run.error.message}` : 'unknown';
+}
+
+/** Tells the run's progress listener, if any; what it throws is ignored. */
+function tell(input: ClusterAuditInput, event: AuditProgress): void {
+  guarded(input.options.onProgress)(event);
 }
 
 /** Milliseconds until the run's deadline (RunAuditOptions.deadlineAtMs); unbounded without one. */

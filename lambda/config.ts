@@ -7,6 +7,7 @@ import { ConfigError } from './core/errors.js';
 import { defaultPolicy, type AuditPolicy } from './core/model.js';
 import { DEFAULT_DISCOVERED_TARGETS, discoveryTagsSchema, MAX_DISCOVERED_TARGETS } from './discovery/discovery-rules.js';
 import { MAX_TARGETS, TARGET_LIST_ENV } from './target-list-object.js';
+import { DEFAULT_MAX_STALL_MS, DEFAULT_OVER_BUDGET, isOverBudget, MAX_STALL_MS_RANGE, OVER_BUDGET_CHOICES, type OverBudget } from './core/stall-budget.js';
 
 const TARGET_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -101,6 +102,8 @@ export function loadConfig(env: Env, targetList?: { readonly text: string; reado
       maxclientsWarn,
       maxclientsCritical,
       listLimit: int(env, 'LIST_LIMIT', defaultPolicy.listLimit, 1, 1000),
+      maxStallMs: num(env, 'MAX_STALL_MS', DEFAULT_MAX_STALL_MS, MAX_STALL_MS_RANGE.min, MAX_STALL_MS_RANGE.max),
+      overBudget: overBudget(env, 'OVER_BUDGET'),
     },
     samples,
     sampleIntervalSeconds,
@@ -200,6 +203,13 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   if (raw === 'true') return true;
   if (raw === 'false') return false;
   throw new ConfigError(`${name} expects true or false, got '${env[name]?.slice(0, 80) ?? ''}'`);
+}
+
+function overBudget(env: Env, name: string): OverBudget {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return DEFAULT_OVER_BUDGET;
+  if (!isOverBudget(raw)) throw new ConfigError(`${name} expects one of ${OVER_BUDGET_CHOICES.join(', ')}, got '${env[name]?.slice(0, 80) ?? ''}'`);
+  return raw;
 }
 
 function num(env: Env, name: string, fallback: number, min: number, max: number): number {

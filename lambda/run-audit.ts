@@ -1,11 +1,13 @@
 // One audit of one target, end to end: connect, take the samples, always close, then let the core
 // decide. Shared by the CLI and the Lambda; delivery (terminal, files, S3, CloudWatch, SNS) is theirs.
+import { guarded, type ProgressListener } from './audit-progress.js';
 import { asAuditError, runClusterAudit } from './cluster-audit.js';
+import { collectorOptionsFor } from './collector-options.js';
 import { assessAudit, type AuditOutcome, type FailedNode } from './core/audit.js';
 import { isClusterMode } from './core/cluster-nodes.js';
 import { AuditError, DeadlineReachedError, MaxClientsReachedError } from './core/errors.js';
 import type { AuditPolicy, RawNodeSample } from './core/model.js';
-import { memoryOf, type AuditState } from './core/state.js';
+import type { AuditState } from './core/state.js';
 import { NodeCollector } from './redis/node-collector.js';
 import { hostPort, type RedisTarget } from './redis/target-url.js';
 import { resolvedSourcesOf, type SourceResolver } from './resolve-sources.js';
@@ -40,6 +42,11 @@ export interface RunAuditOptions {
    * Must not throw (an unresolved IP stays an IP). Absent: the CLI, or resolution off.
    */
   readonly resolveSources?: SourceResolver;
+  /**
+   * Told as the run goes: each node's sample starting, the pause before the next sample, the clients listed
+   * so far (the CLI's progress line on a terminal). Must be quick; whatever it throws is ignored. @default none
+   */
+  readonly onProgress?: ProgressListener;
 }
 
 export interface RunAuditResult extends AuditOutcome {
@@ -52,6 +59,7 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export async function runAudit(options: RunAuditOptions): Promise<RunAuditResult> {
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? defaultSleep;
+  const progress = guarded(options.onProgress);
   const startedAtMs = now();
   const samples: RawNodeSample[][] = [];
   const failedNodes: FailedNode[] = [];
@@ -64,12 +72,14 @@ export async function runAudit(options: RunAuditOptions): Promise<RunAuditResult
     const left = () => (options.deadlineAtMs === undefined ? Number.POSITIVE_INFINITY : options.deadlineAtMs - now());
     if (left() <= 0) throw new DeadlineReachedError(`the audit deadline was reached before ${options.target.display} was contacted`);
     const connectTimeoutMs = Math.max(1, Math.min(options.connectTimeoutMs, left()));
-    collector = await NodeCollector.open(options.target, { ...options, connectTimeoutMs }, { memory: memoryOf(options.previousState, node) });
+    collector = await NodeCollector.open(options.target, { ...options, connectTimeoutMs }, collectorOptionsFor(options, node, progress));
     for (let i = 0; i < options.samples; i += 1) {
       if (i > 0) {
         if (left() <= options.intervalMs) throw new DeadlineReachedError(`the audit deadline was reached after ${i} of ${options.samples} samples`);
+        progress({ kind: 'waiting', sample: i + 1, of: options.samples, nextInMs: options.intervalMs });
         await sleep(options.intervalMs);
       }
+      progress({ kind: 'sample', sample: i + 1, of: options.samples, node });
       const raw = await collector.sample(now, options.deadlineAtMs === undefined ? {} : { deadlineAtMs: options.deadlineAtMs });
       if (i === 0 && isClusterMode(raw.infoText)) {
         // The cluster path owns the seed's connection from here on, and closes it.

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { discoveryTagsSchema, MAX_DISCOVERED_TARGETS, MAX_SHARDS } from '../lambda/discovery/discovery-rules.js';
 import { CLUSTER_ALLOW_FORM, isValidClusterAllow } from '../lambda/core/cluster-rules.js';
 import { MAX_TARGETS } from '../lambda/target-list-object.js';
+import { MAX_STALL_MS_RANGE, OVER_BUDGET_CHOICES } from '../lambda/core/stall-budget.js';
 
 /** A number in a range, with one message for every way to miss it. */
 function numberIn(min: number, max: number, what: string, whole = true) {
@@ -63,6 +64,10 @@ export const appConfigSchema = z.strictObject({
     churnPerMinute: numberIn(0, 100_000_000, 'new connections per minute', false).optional(),
     minGroupConnections: numberIn(1, 1_000_000, 'connections').optional(),
     maxclientsWarn: numberIn(0.01, 1, 'a share of maxclients', false).optional(),
+    /** The longest one listing command may hold the server, ms (lambda/core/stall-budget.ts). */
+    maxStallMs: numberIn(MAX_STALL_MS_RANGE.min, MAX_STALL_MS_RANGE.max, 'the longest one listing command may hold the server, in ms', false).optional(),
+    /** What to do when no listing fits maxStallMs. */
+    overBudget: z.enum(OVER_BUDGET_CHOICES, { error: `expected what to do when no listing fits maxStallMs: one of ${OVER_BUDGET_CHOICES.join(', ')}` }).optional(),
   }).default({}),
   alarms: z.strictObject({
     connectionsUtilizationPercent: numberIn(1, 100, 'a percentage of maxclients', false).optional(),

@@ -2,6 +2,7 @@
 // of their props, by name. Helpers, config loaders and constants stay internal; a change to them is not a break.
 export { RedisLeakAuditor } from './redis-leak-auditor.js';
 export type { AuditTargetSpec, AuditThresholds, RedisLeakAuditorProps } from './redis-leak-auditor-props.js';
+export type { OverBudget } from '../lambda/core/stall-budget.js';
 export type { DiscoverySpec, DiscoveredCacheKind } from './auditor-discovery.js';
 export { AuditorMonitoring } from './auditor-monitoring.js';
 export type { AlarmThresholds, AuditorMonitoringProps, TargetAlarmKind } from './auditor-monitoring.js';

@@ -8,6 +8,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import type { OverBudget } from '../lambda/core/stall-budget.js';
 import type { DiscoverySpec } from './auditor-discovery.js';
 import type { AlarmThresholds } from './auditor-monitoring.js';
 import type { SlackChannel } from './auditor-notifications.js';
@@ -54,6 +55,10 @@ export interface AuditThresholds {
   readonly minGrowthConnections?: number;
   /** Entries the report keeps in each bounded list: groups, the most idle connections (`--list-limit`). @default 50 */
   readonly listLimit?: number;
+  /** The longest one listing command may hold the cache's server, in ms (`--max-stall-ms`). @default 1 */
+  readonly maxStallMs?: number;
+  /** When no listing fits maxStallMs: report from INFO alone and learn client ids over the next runs, or one plain CLIENT LIST whatever it stalls (`--over-budget`). @default info-only */
+  readonly overBudget?: OverBudget;
 }
 
 export interface RedisLeakAuditorProps {

@@ -14,6 +14,7 @@ const TARGET_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 const THRESHOLD_ENV: Readonly<Record<keyof AuditThresholds, string>> = {
   idleSeconds: 'IDLE_SECONDS', churnPerMinute: 'CHURN_PER_MINUTE', minGroupConnections: 'MIN_GROUP_CONNECTIONS', maxclientsWarn: 'MAXCLIENTS_WARN',
   maxclientsCritical: 'MAXCLIENTS_CRITICAL', minPubsubConnections: 'MIN_PUBSUB_CONNECTIONS', minGrowthConnections: 'MIN_GROWTH', listLimit: 'LIST_LIMIT',
+  maxStallMs: 'MAX_STALL_MS', overBudget: 'OVER_BUDGET',
 };
 
 export function thresholdEnv(thresholds: AuditThresholds | undefined): Record<string, string> {

@@ -3,7 +3,7 @@
 import { ClientAnalyser, YOUNG_CONNECTION_SECONDS, type ClientAnalysis } from './analyse-clients.js';
 import { runChecks, type NodeView } from './findings/index.js';
 import { counterWindow, growthOfWorkloads, summariseSample, type CounterWindow, type SampleSummary } from './history.js';
-import type { CollectionMemory } from './collection-plan.js';
+import type { CollectionMemory } from './collection-memory.js';
 import type { AuditPolicy, RawNodeSample, ServerConfig, ServerCounters } from './model.js';
 import { scanClientList, type ClientListScan } from './parse-client-list.js';
 import { parseInfo, readCounters } from './parse-info.js';
@@ -148,6 +148,7 @@ export function assessAudit(input: AuditInput): AuditOutcome {
       method: auditorMethod(latest.nodes),
       clientListCommands: sum(allRaw.map((r) => r.collection?.clientListCommands ?? 0)),
       longestClientListMs: Math.max(0, ...allRaw.map((r) => r.collection?.longestClientListMs ?? 0)),
+      listing: listingCost(allRaw, policy.maxStallMs),
       connectionsOpened: seenNodes.size,
       commandsSent: sum(allRaw.map((r) => r.cost.commandsSent)),
       bytesRead: sum(allRaw.map((r) => r.cost.bytesRead)),
@@ -241,6 +242,7 @@ function nodeReport(n: ParsedNode, samples: number, allRaw: readonly RawNodeSamp
     connectedClients: n.counters.connectedClients,
     maxClients: n.counters.maxClients ?? n.config.maxClients,
     clientListAvailable: n.clientList !== null,
+    ...(n.clientList === null && n.raw.collection?.deferred === true ? { clientListDeferred: true } : {}),
     malformedClientListLines: malformed,
     samples,
     errors: [...errors],
@@ -259,6 +261,19 @@ function failedNodeReport(f: FailedNode): NodeReport {
 function auditorMethod(nodes: readonly ParsedNode[]): AuditReport['auditor']['method'] {
   if (!nodes.some((n) => n.clientList !== null)) return 'info-only';
   return nodes.some((n) => n.raw.collection?.method === 'client-list-by-id') ? 'client-list-by-id' : 'client-list';
+}
+
+function listingCost(raws: readonly RawNodeSample[], maxStallMs: number): AuditReport['auditor']['listing'] {
+  const of = (pick: (c: NonNullable<RawNodeSample['collection']>) => number | undefined) => raws.map((r) => (r.collection ? pick(r.collection) ?? 0 : 0));
+  const ms = (value: number) => Math.round(value * 1000) / 1000;
+  return {
+    maxStallMs,
+    idsLookedUp: sum(of((c) => c.idsLookedUp)),
+    clientsListed: sum(of((c) => c.clientsListed)),
+    estimatedServerMs: ms(sum(of((c) => c.estimatedServerMs))),
+    estimatedLongestMs: ms(Math.max(0, ...of((c) => c.estimatedLongestMs))),
+    wallMs: ms(sum(of((c) => c.listingMs))),
+  };
 }
 
 function sum(values: readonly number[]): number {

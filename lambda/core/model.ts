@@ -120,6 +120,8 @@ export interface ClientListCollection {
   readonly estimatedLongestMs?: number;
   /** Wall time of the whole listing, ms. */
   readonly listingMs?: number;
+  /** Nothing was listed on purpose: no listing fit the stall budget (`overBudget: info-only`). */
+  readonly deferred?: boolean;
 }
 
 export interface CollectionCost {

@@ -28,6 +28,9 @@ export const INFO_LIMITS: ReplyLimits = { maxReplyBytes: MIB, maxBulkBytes: MIB,
 /** CONFIG GET of three parameters: six short strings; a server answering more is not answering us. */
 export const CONFIG_GET_LIMITS: ReplyLimits = { maxReplyBytes: 64 * KIB, maxBulkBytes: 4 * KIB, maxArrayElements: 1024, maxDepth: 1 };
 /** CLUSTER NODES: ~200 bytes a node, a 1,000-node cluster with many slot ranges stays far below. */
+/** HELLO's map as a RESP2 array: a dozen fields and the modules list, each with a few attributes. */
+export const HELLO_LIMITS: ReplyLimits = { maxReplyBytes: 16 * KIB, maxBulkBytes: KIB, maxArrayElements: 256, maxDepth: 4 };
+
 export const CLUSTER_NODES_LIMITS: ReplyLimits = { maxReplyBytes: 8 * MIB, maxBulkBytes: 8 * MIB, ...ONE_BULK };
 
 /** A CLIENT LIST line is ~300-400 bytes on Redis 7; 1 KiB leaves room for long names and addresses. */

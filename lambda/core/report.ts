@@ -20,6 +20,8 @@ export interface NodeReport {
   readonly connectedClients: number | null;
   readonly maxClients: number | null;
   readonly clientListAvailable: boolean;
+  /** The client list was not read on purpose: no listing fit the stall budget (see `errors`). */
+  readonly clientListDeferred?: boolean;
   readonly malformedClientListLines: number;
   readonly samples: number;
   readonly errors: readonly string[];
@@ -108,6 +110,8 @@ export interface AuditReport {
     readonly clientListCommands: number;
     /** The longest single CLIENT LIST round trip, ms: an upper bound of the longest stall the audit caused. */
     readonly longestClientListMs: number;
+    /** What listing the clients cost the server in this run, all samples and nodes (core/stall-model.ts). */
+    readonly listing: ListingCost;
     readonly connectionsOpened: number;
     readonly commandsSent: number;
     readonly bytesRead: number;
@@ -116,6 +120,19 @@ export interface AuditReport {
     readonly excludedConnections: number;
     readonly excludedReplicationLinks: number;
   };
+}
+
+export interface ListingCost {
+    /** The stall budget the listing was planned to (`--max-stall-ms`). */
+    readonly maxStallMs: number;
+    /** Ids looked up by CLIENT LIST ID. */
+    readonly idsLookedUp: number;
+    readonly clientsListed: number;
+    /** Server time of every listing command together, and of the longest one, ms, by the stall model. */
+    readonly estimatedServerMs: number;
+    readonly estimatedLongestMs: number;
+    /** Wall time spent listing, ms. */
+    readonly wallMs: number;
 }
 
 /** CurrConnections (statistic Maximum) over the window: connections open at the busiest moment of each minute. */

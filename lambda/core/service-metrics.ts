@@ -121,7 +121,9 @@ export function clientListLimitations(nodes: readonly NodeReport[], options: { r
   const where = unlisted.length === nodes.length && nodes.length > 1 ? `any node (${named}${more})` : `${named}${more}`;
   const why = options.serverless === true
     ? 'CLIENT LIST is refused by ElastiCache Serverless'
-    : 'CLIENT LIST was refused or did not answer (see the node errors)';
+    : unlisted.every((n) => n.clientListDeferred === true)
+      ? 'listing every client there would have held the server longer than the stall budget allows (see the node errors); the ids found so far are kept, and the next runs finish the listing within the budget'
+      : 'CLIENT LIST was refused or did not answer (see the node errors)';
   return [
     `Per-client details (source IPs, client names, users, libraries, idle times, pub/sub, blocked and in-transaction clients) `
       + `were not visible on ${where}: ${why}; the counts there come from INFO${options.serverless === true ? ' and CloudWatch' : ''} only.`,

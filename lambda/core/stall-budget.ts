@@ -4,6 +4,7 @@
 
 /** What to do when no listing fits the budget (`--over-budget`). */
 export const OVER_BUDGET_CHOICES = ['info-only', 'list-all'] as const;
+/** `info-only` or `list-all` (OVER_BUDGET_CHOICES): what the auditor does when no listing fits `maxStallMs`. */
 export type OverBudget = (typeof OVER_BUDGET_CHOICES)[number];
 
 /**

@@ -1,7 +1,7 @@
 // The history kept between runs (CLI --state-file, the Lambda's state object in S3): a bounded list of
 // sample summaries. Read defensively: a damaged or foreign state file starts history afresh with a
 // warning, it never stops the audit.
-import { decodeIds, encodeIds, type CollectionMemory } from './collection-plan.js';
+import { decodeIds, encodeIds, type CollectionMemory } from './collection-memory.js';
 import { MAX_SAMPLES_IN_STATE, type NodeCounters, type SampleSummary } from './history.js';
 import { isWorkloadCounts } from './workload-history.js';
 
@@ -24,10 +24,15 @@ export interface StoredCollectionMemory {
   readonly totalConnectionsReceived: number;
   readonly maxId: number;
   readonly ids: string;
+  /** Ids below this one are still to scan (a first scan cut short); absent when none are. */
+  readonly unscannedBelow?: number;
 }
 
 export function storeMemory(memory: CollectionMemory): StoredCollectionMemory {
-  return { runId: memory.runId, totalConnectionsReceived: memory.totalConnectionsReceived, maxId: memory.maxId, ids: encodeIds(memory.ids) };
+  return {
+    runId: memory.runId, totalConnectionsReceived: memory.totalConnectionsReceived, maxId: memory.maxId, ids: encodeIds(memory.ids),
+    ...((memory.unscannedBelow ?? 1) > 1 ? { unscannedBelow: memory.unscannedBelow } : {}),
+  };
 }
 
 /** The memory of a node from the state; null when absent or damaged (the next listing is then plain or a full id scan). */
@@ -35,7 +40,12 @@ export function memoryOf(state: AuditState | null, node: string): CollectionMemo
   const stored = state?.collection?.[node];
   if (stored === undefined) return null;
   const ids = decodeIds(stored.ids);
-  return ids === null ? null : { runId: stored.runId, totalConnectionsReceived: stored.totalConnectionsReceived, maxId: stored.maxId, ids };
+  if (ids === null) return null;
+  const below = stored.unscannedBelow;
+  return {
+    runId: stored.runId, totalConnectionsReceived: stored.totalConnectionsReceived, maxId: stored.maxId, ids,
+    ...(typeof below === 'number' && Number.isSafeInteger(below) && below > 1 ? { unscannedBelow: below } : {}),
+  };
 }
 
 export interface RestoredState {
@@ -101,7 +111,10 @@ function validCollection(value: Record<string, unknown>): Record<string, StoredC
   for (const [node, entry] of Object.entries(value)) {
     if (isRecord(entry) && typeof entry.runId === 'string' && isFiniteNumber(entry.totalConnectionsReceived)
       && isFiniteNumber(entry.maxId) && typeof entry.ids === 'string') {
-      valid[node] = { runId: entry.runId, totalConnectionsReceived: entry.totalConnectionsReceived, maxId: entry.maxId, ids: entry.ids };
+      valid[node] = {
+        runId: entry.runId, totalConnectionsReceived: entry.totalConnectionsReceived, maxId: entry.maxId, ids: entry.ids,
+        ...(isFiniteNumber(entry.unscannedBelow) && entry.unscannedBelow > 1 ? { unscannedBelow: entry.unscannedBelow } : {}),
+      };
     }
   }
   return valid;

@@ -1,99 +1,163 @@
-// Executes a ClientListPlan: one plain CLIENT LIST, or CLIENT LIST ID in bounded batches sent one after
-// another (awaited, never pipelined), so that no single command holds the server's main thread for long.
-// A by-id listing that finds clearly fewer clients than INFO counted falls back to a plain CLIENT LIST: a
-// complete answer beats a cheap one. A plain listing gets the same scrutiny (core/reply-limits.ts): nil, no
-// client line, without the auditor's own connection or far below INFO's count is not a clean sample.
-import type { ClientListPlan } from '../core/collection-plan.js';
+// Executes a ListingChoice (core/listing-choice.ts): one plain CLIENT LIST, or CLIENT LIST ID in batches the
+// IdScan sizes, sent one after another (awaited, never pipelined), so that no single command holds the
+// server's main thread for longer than the stall budget. A by-id scan that cannot finish within the sample's
+// allowance or the audit's deadline lists nothing this sample (what it found is remembered for the next);
+// so does one that misses the auditor's own connection (the ids were not where the counters put them),
+// unless the user allows one plain listing. A plain listing gets the scrutiny of core/reply-limits.ts.
+import type { ListingChoice, StallPolicy } from '../core/listing-choice.js';
+import { listedIds, type IdScan } from '../core/id-scan.js';
+import type { CollectionMemory } from '../core/collection-memory.js';
 import { clientListByIdLimits, clientListLimits, countClientLines, listsConnection, plainListingProblem, type ReplyLimits } from '../core/reply-limits.js';
+import { commandCostMs, MEASURED_STALL_MODEL } from '../core/stall-model.js';
 import { isReplyError, isTimeout } from './redis-connection.js';
 
 export interface ClientListRead {
-  /** The listing; null when the reply was nil or not a bulk string. */
+  /** The listing; null when nothing was listed (nil reply, over budget, cut short). */
   readonly text: string | null;
-  readonly method: ClientListPlan['method'];
+  readonly method: 'client-list' | 'client-list-by-id';
   readonly reason: string;
   /** CLIENT LIST commands sent for this sample. */
   readonly commands: number;
   /** The longest single CLIENT LIST round trip, milliseconds (an upper bound of its server time). */
   readonly longestMs: number;
+  readonly idsLookedUp: number;
+  readonly clientsListed: number;
+  /** Server time of the listing in total and of its longest command, ms, by the stall model. */
+  readonly estimatedServerMs: number;
+  readonly estimatedLongestMs: number;
+  readonly listingMs: number;
   /** The server refused CLIENT LIST ID (before Redis 6.2): plan plain listings from now on. */
   readonly byIdUnsupported: boolean;
-  /** Why this listing is not a clean sample (see the header); null when it is. */
+  /** Why this listing is not a clean sample; null when it is. */
   readonly problem: string | null;
+  /** True when `problem` is a choice within the budget (nothing listed on purpose), not a failure. */
+  readonly deferred: boolean;
+  /** What the next sample can build on; null to start afresh. */
+  readonly memory: CollectionMemory | null;
 }
 
 /** Sends one command with the limits its reply must keep; resolves with the raw reply. */
 export type Send = (args: [string, ...string[]], limits: ReplyLimits) => Promise<unknown>;
 
 export interface ReadOptions {
-  /** The auditor's own connection, the newest client when the sample starts (see readClientList). */
+  /** The auditor's own connection, always among the clients listed. */
   readonly auditorAddresses?: readonly string[];
   /** True once the audit's deadline has passed: no new CLIENT LIST command is started after it. */
   readonly deadlinePassed?: () => boolean;
+  readonly stall: StallPolicy;
+  readonly connectedClients: number | null;
+  /** run_id and total_connections_received of this sample, to anchor the memory. */
+  readonly runId: string | null;
+  readonly received: number | null;
+  /** Told after each command. */
+  readonly onProgress?: (progress: { listed: number; commands: number; idsLookedUp: number }) => void;
 }
 
-/**
- * `auditorAddresses`: a by-id listing that misses the auditor's own connection missed newer ids too, and is
- * replaced by a plain one. Throws what `send` throws (refusal, timeout, limit), except a timeout cut by the
- * deadline, which ends the listing with what was read and a `problem`.
- */
-export async function readClientList(send: Send, plan: ClientListPlan, connectedClients: number | null, options: ReadOptions = {}): Promise<ClientListRead> {
+/** Throws what `send` throws (refusal, timeout, limit), except a timeout cut by the deadline. */
+export async function readClientList(send: Send, choice: ListingChoice, options: ReadOptions): Promise<ClientListRead> {
   const self = options.auditorAddresses?.[0];
   const deadlinePassed = options.deadlinePassed ?? (() => false);
+  const started = performance.now();
   let commands = 0;
   let longestMs = 0;
   const timed = async (args: [string, ...string[]], limits: ReplyLimits): Promise<string | null> => {
-    const started = performance.now();
+    const at = performance.now();
     commands += 1;
     try {
       const reply = await send(args, limits);
       return Buffer.isBuffer(reply) ? reply.toString('utf8') : null;
     } finally {
-      longestMs = Math.max(longestMs, performance.now() - started);
+      longestMs = Math.max(longestMs, performance.now() - at);
     }
   };
-  const result = (text: string | null, method: ClientListPlan['method'], reason: string, problem: string | null, byIdUnsupported = false): ClientListRead =>
-    ({ text, method, reason, commands, longestMs: round(longestMs), byIdUnsupported, problem });
-  const cutShort = (done: number, of: number) => `audit deadline reached after ${done} of ${of} CLIENT LIST batches`;
-  const plain = async (reason: string, byIdUnsupported = false): Promise<ClientListRead> => {
-    if (deadlinePassed()) return result(null, 'client-list', reason, cutShort(0, 1), byIdUnsupported);
+  const base = { commands: 0, longestMs: 0, idsLookedUp: 0, clientsListed: 0, estimatedServerMs: 0, estimatedLongestMs: 0, byIdUnsupported: false, deferred: false, memory: null };
+  const finish = (read: Partial<ClientListRead> & Pick<ClientListRead, 'text' | 'method' | 'reason' | 'problem'>): ClientListRead =>
+    ({ ...base, ...read, commands, longestMs: round(longestMs), listingMs: round(performance.now() - started) });
+
+  const plain = async (reason: string, extra: Partial<ClientListRead> = {}): Promise<ClientListRead> => {
+    if (deadlinePassed()) return finish({ ...extra, text: null, method: 'client-list', reason, problem: 'audit deadline reached before CLIENT LIST was sent' });
     let text: string | null;
     try {
-      text = await timed(['CLIENT', 'LIST'], clientListLimits(connectedClients));
+      text = await timed(['CLIENT', 'LIST'], clientListLimits(options.connectedClients));
     } catch (err) {
-      if (isTimeout(err) && deadlinePassed()) return result(null, 'client-list', reason, cutShort(0, 1), byIdUnsupported);
+      if (isTimeout(err) && deadlinePassed()) return finish({ ...extra, text: null, method: 'client-list', reason, problem: 'audit deadline reached during CLIENT LIST' });
       throw err;
     }
-    return result(text, 'client-list', reason, plainListingProblem(text, connectedClients, self), byIdUnsupported);
+    const listed = text === null ? 0 : countClientLines(text);
+    const cost = commandCostMs(MEASURED_STALL_MODEL, listed, listed);
+    const problem = plainListingProblem(text, options.connectedClients, self);
+    const memory = text === null || problem !== null || options.runId === null || options.received === null ? null : plainMemory(text, options.runId, options.received);
+    options.onProgress?.({ listed, commands, idsLookedUp: 0 });
+    return finish({
+      ...extra, text, method: 'client-list', reason, problem, memory, clientsListed: listed,
+      estimatedServerMs: round((extra.estimatedServerMs ?? 0) + cost), estimatedLongestMs: round(Math.max(extra.estimatedLongestMs ?? 0, cost)),
+    });
   };
-  if (plan.method === 'client-list') return plain(plan.reason);
+  // `deferred`: nothing listed on purpose (the budget), not a failure that makes the report partial.
+  const notListed = (reason: string, problem: string, extra: Partial<ClientListRead> = {}, deferred = true) =>
+    finish({ ...extra, text: null, method: 'client-list-by-id', reason, problem, deferred });
 
+  if (choice.method === 'client-list') return plain(choice.reason);
+  if (choice.method === 'none') return finish({ text: null, method: 'client-list', reason: choice.reason, problem: choice.reason, deferred: true });
+
+  const { scan } = choice;
   const parts: string[] = [];
-  const total = plan.batches.length;
-  for (const batch of plan.batches) {
-    if (deadlinePassed()) return result(parts.join(''), 'client-list-by-id', plan.reason, cutShort(parts.length, total));
+  const scanned = (): Partial<ClientListRead> => {
+    const p = scan.progress;
+    return { idsLookedUp: p.idsLookedUp, clientsListed: p.listed, estimatedServerMs: p.estimatedServerMs, estimatedLongestMs: p.estimatedLongestMs, memory: scan.memory(options.runId, options.received) };
+  };
+  for (let batch = scan.next(); batch !== null; batch = scan.next()) {
+    if (deadlinePassed()) {
+      scan.abandon(); // not sent: the next sample looks these ids up
+      return notListed(choice.reason, cutShort(scan, 'the audit deadline'), scanned(), false);
+    }
     let text: string | null;
     try {
       text = await timed(['CLIENT', 'LIST', 'ID', ...batch.map(String)], clientListByIdLimits(batch.length));
     } catch (err) {
       // Redis before 6.2 answers a syntax error; anything else (ACL, timeout, limit) is the caller's to report.
       if (isReplyError(err) && /syntax|wrong number|unknown/i.test(String((err as Error).message))) {
-        return plain('CLIENT LIST ID is not supported by this server', true);
+        return overBudget(options, 'CLIENT LIST ID is not supported by this server (Redis 6.2 or later has it)', plain, notListed, { byIdUnsupported: true });
       }
-      if (isTimeout(err) && deadlinePassed()) return result(parts.join(''), 'client-list-by-id', plan.reason, cutShort(parts.length, total));
+      if (isTimeout(err) && deadlinePassed()) {
+        scan.abandon();
+        return notListed(choice.reason, cutShort(scan, 'the audit deadline'), scanned(), false);
+      }
       throw err;
     }
     if (text === null) return plain('CLIENT LIST ID answered something other than a listing; listed them all instead');
+    scan.record(listedIds(text));
     parts.push(text);
+    options.onProgress?.({ listed: scan.progress.listed, commands, idsLookedUp: scan.progress.idsLookedUp });
+  }
+  if (!scan.complete) {
+    return overBudget(options, cutShort(scan, `the ${scan.progress.commands} commands one sample may send`), plain, notListed, scanned());
   }
   const text = parts.join('');
-  const listed = countClientLines(text);
-  const short = connectedClients !== null && listed < connectedClients - Math.max(5, Math.ceil(connectedClients * 0.02))
-    ? `by id found ${listed} of ${connectedClients} clients`
-    : self !== undefined && !listsConnection(text, self) ? 'by id missed the auditor\'s own (newest) connection' : null;
-  if (short === null) return result(text, 'client-list-by-id', plan.reason, null);
-  // Past the deadline the short listing is kept, and said to be short, rather than replaced.
-  return deadlinePassed() ? result(text, 'client-list-by-id', plan.reason, `${short}; the audit deadline left no time to list them all`) : plain(`${short}; listed them all instead`);
+  if (self !== undefined && !listsConnection(text, self)) {
+    // The newest ids were not where the counters put them: the listing may miss any number of clients.
+    return overBudget(options, 'listing by id missed the auditor\'s own connection (the ids are not where INFO\'s counters put them)', plain, notListed, { ...scanned(), memory: null });
+  }
+  return finish({ text, method: 'client-list-by-id', reason: choice.reason, problem: null, ...scanned() });
+}
+
+/** A by-id listing that cannot be finished within the budget: what the user chose (core/stall-budget.ts). */
+function overBudget(
+  options: ReadOptions, why: string, plain: (reason: string, extra?: Partial<ClientListRead>) => Promise<ClientListRead>,
+  notListed: (reason: string, problem: string, extra?: Partial<ClientListRead>) => ClientListRead, extra: Partial<ClientListRead>,
+): Promise<ClientListRead> | ClientListRead {
+  if (options.stall.overBudget === 'list-all') return plain(`${why}; listed them all at once, as --over-budget list-all allows`, { ...extra, memory: null });
+  return notListed(why, `${why}: clients were not listed this sample, within the ${options.stall.maxStallMs} ms stall budget${extra.memory ? '; the ids found so far are kept, and the next samples go on from there' : ''} (--over-budget list-all lists them all at once instead)`, extra);
+}
+
+function cutShort(scan: IdScan, by: string): string {
+  const p = scan.progress;
+  return `listing by id was cut short by ${by} (${p.idsLookedUp.toLocaleString('en-US')} ids looked up, ${p.listed.toLocaleString('en-US')} clients found, ${scan.idsToScan.toLocaleString('en-US')} ids still to look up)`;
+}
+
+function plainMemory(text: string, runId: string, received: number): CollectionMemory {
+  const ids = listedIds(text).sort((a, b) => a - b);
+  return { runId, totalConnectionsReceived: received, maxId: ids[ids.length - 1] ?? 0, ids };
 }
 
 function round(ms: number): number {

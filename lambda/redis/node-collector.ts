@@ -1,13 +1,16 @@
 // Reads one node, cheaply: per sample one INFO, then the client list (plain, or by id in bounded batches:
-// see core/collection-plan.ts), sent one after the other (never pipelined, never `INFO everything`), plus
+// see core/listing-choice.ts and core/id-scan.ts), sent one after the other (never pipelined, never `INFO everything`), plus
 // CONFIG GET once per collector. Returns the replies as raw text for the core to parse. One connection per
 // collector, closed by close() whatever happened before.
 import { AuditError, ConnectError, DeadlineReachedError, ProtocolError, ReplyTooLargeError } from '../core/errors.js';
-import { DEFAULT_PLAN_OPTIONS, planClientList, rememberClients, type CollectionMemory, type PlanOptions } from '../core/collection-plan.js';
-import type { AuditPolicy, CollectionCost, RawNodeSample, ServerConfig } from '../core/model.js';
+import type { CollectionMemory } from '../core/collection-memory.js';
+import type { ScanOptions } from '../core/id-scan.js';
+import { chooseListing, type ListingChoice } from '../core/listing-choice.js';
+import { defaultPolicy } from '../core/model.js';
+import type { AuditPolicy, CollectionCost, RawNodeSample, ServerConfig, ServerCounters } from '../core/model.js';
 import { parseInfo, readCounters } from '../core/parse-info.js';
-import { CLUSTER_NODES_LIMITS, CONFIG_GET_LIMITS, INFO_LIMITS, looksLikeInfo, type ReplyLimits } from '../core/reply-limits.js';
-import { readClientList } from './client-list-reader.js';
+import { CLUSTER_NODES_LIMITS, CONFIG_GET_LIMITS, HELLO_LIMITS, INFO_LIMITS, looksLikeInfo, type ReplyLimits } from '../core/reply-limits.js';
+import { readClientList, type Send } from './client-list-reader.js';
 import {
   closeConnection,
   describeError,
@@ -46,7 +49,10 @@ interface Issues {
 export interface CollectorOptions {
   /** What the previous run's last sample of this node left (from the state), to list clients by id. */
   readonly memory?: CollectionMemory | null;
-  readonly planOptions?: PlanOptions;
+  /** Overrides of the batch planner's settings (tests, the bench). */
+  readonly scanOptions?: Partial<Omit<ScanOptions, 'maxStallMs'>>;
+  /** `plain` forces one CLIENT LIST per sample (the bench's comparison). @default 'auto' */
+  readonly listing?: 'auto' | 'plain';
   /** The stall budget (AuditPolicy.maxStallMs, AuditPolicy.overBudget). @default defaultPolicy's */
   readonly stall?: Pick<AuditPolicy, 'maxStallMs' | 'overBudget'>;
   /** Told after each listing command: how far the listing of this node has come (the CLI's progress line). */
@@ -77,6 +83,8 @@ export class NodeCollector {
   private closing: Promise<void> | undefined;
   private memoryOfLastSample: CollectionMemory | null;
   private byIdUnsupported = false;
+  /** The auditor's own client id from HELLO (undefined: not asked yet; null: not told). */
+  private selfId: number | null | undefined;
 
   private constructor(
     private readonly connection: RespConnection,
@@ -122,19 +130,32 @@ export class NodeCollector {
     const infoText = await this.readInfo(send);
     let clientListText: string | null = null;
     let collection: RawNodeSample['collection'] = null;
+    let memory: CollectionMemory | null = null;
     const counters = readCounters(parseInfo(infoText));
     try {
-      const plan = this.byIdUnsupported
-        ? { method: 'client-list' as const, reason: 'CLIENT LIST ID is not supported by this server' }
-        : planClientList(this.memoryOfLastSample, counters, this.options.planOptions ?? DEFAULT_PLAN_OPTIONS);
-      const read = await readClientList(send, plan, counters.connectedClients, {
+      const choice = await this.chooseListing(counters, infoText, send);
+      const read = await readClientList(send, choice, {
         auditorAddresses: this.auditorAddresses,
         deadlinePassed: () => timeLeft() <= 0,
+        stall: this.stall,
+        connectedClients: counters.connectedClients,
+        runId: counters.runId,
+        received: counters.totalConnectionsReceived,
+        onProgress: (p) => this.options.onListing?.({ node: this.node, expected: counters.connectedClients, ...p }),
       });
       clientListText = read.text;
       if (read.byIdUnsupported) this.byIdUnsupported = true;
-      if (read.problem !== null) this.noteIncomplete(issues, read.problem);
-      collection = { method: read.method, reason: read.reason, clientListCommands: read.commands, longestClientListMs: read.longestMs };
+      if (read.problem !== null) {
+        if (read.deferred) issues.errors.push(read.problem);
+        else this.noteIncomplete(issues, read.problem);
+      }
+      memory = read.memory;
+      collection = {
+        method: read.method, reason: read.reason, clientListCommands: read.commands, longestClientListMs: read.longestMs,
+        idsLookedUp: read.idsLookedUp, clientsListed: read.clientsListed, estimatedServerMs: read.estimatedServerMs,
+        estimatedLongestMs: read.estimatedLongestMs, listingMs: read.listingMs,
+        ...(read.deferred && read.text === null ? { deferred: true } : {}),
+      };
     } catch (err) {
       // Refused by ACL or by the service (ElastiCache Serverless): INFO alone still tells the counts, so
       // report what is missing instead of failing the node. Too slow or too large: the same, and partial.
@@ -144,8 +165,8 @@ export class NodeCollector {
       else throw toAuditError(err, this.target, 'CLIENT LIST', this.opts.commandTimeoutMs);
     }
     const takenAtMs = now();
-    // A listing with holes would plan the next by-id sample from wrong ids: forget it instead.
-    this.memoryOfLastSample = clientListText === null || issues.incomplete ? null : rememberClients(clientListText, counters);
+    // The reader gives no memory for a listing with holes: the next by-id sample would plan from wrong ids.
+    this.memoryOfLastSample = memory;
 
     if (this.config === undefined && this.connection.usable && timeLeft() > 0) this.config = await this.readConfig(infoText, send, issues);
     return {
@@ -182,6 +203,41 @@ export class NodeCollector {
   async close(): Promise<void> {
     this.closing ??= closeConnection(this.connection, Math.min(this.opts.commandTimeoutMs, maxQuitMs));
     return this.closing;
+  }
+
+  private get stall(): Pick<AuditPolicy, 'maxStallMs' | 'overBudget'> {
+    return this.options.stall ?? { maxStallMs: defaultPolicy.maxStallMs, overBudget: defaultPolicy.overBudget };
+  }
+
+  /**
+   * The listing for this sample. A scan without memory starts from the newest ids: the auditor's own id
+   * (HELLO, which every user may send) bounds them even where CONFIG RESETSTAT zeroed INFO's counter.
+   */
+  private async chooseListing(counters: ServerCounters, infoText: string, send: Send): Promise<ListingChoice> {
+    const input = {
+      memory: this.memoryOfLastSample, counters, replicas: Number(/^connected_slaves:(\d+)/m.exec(infoText)?.[1] ?? 0),
+      selfId: this.selfId ?? null, stall: this.stall, byIdUnsupported: this.byIdUnsupported,
+      ...(this.options.listing ? { listing: this.options.listing } : {}), ...(this.options.scanOptions ? { scanOptions: this.options.scanOptions } : {}),
+    };
+    const choice = chooseListing(input);
+    if (choice.method !== 'client-list-by-id' || this.selfId !== undefined || choice.reason.startsWith('no ids') === false) return choice;
+    this.selfId = await this.readOwnId(send);
+    return this.selfId === null ? choice : chooseListing({ ...input, selfId: this.selfId });
+  }
+
+  /** The connection's own id from HELLO 2 (no protocol change); null when refused or unreadable. */
+  private async readOwnId(send: Send): Promise<number | null> {
+    try {
+      const reply = await send(['HELLO', '2'], HELLO_LIMITS);
+      if (!Array.isArray(reply)) return null;
+      for (let i = 0; i + 1 < reply.length; i += 2) {
+        if (asText(reply[i]) === 'id') return typeof reply[i + 1] === 'number' && Number.isSafeInteger(reply[i + 1]) ? (reply[i + 1] as number) : null;
+      }
+      return null;
+    } catch (err) {
+      if (isReplyError(err)) return null; // before Redis 6: no HELLO, and no CLIENT LIST ID either
+      throw err;
+    }
   }
 
   /** INFO, which must read as INFO: a nil, a listing or anything else in its place fails the node. */

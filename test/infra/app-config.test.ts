@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AppConfigError, loadAppConfig } from '../../lib/app-config.js';
-import { EXAMPLE_EXISTING } from '../support/cdk.js';
+import { Match } from 'aws-cdk-lib/assertions';
+import { MAX_STALL_MS_RANGE, OVER_BUDGET_CHOICES } from '../../lambda/core/stall-budget.js';
+import { EXAMPLE_EXISTING, templateFor } from '../support/cdk.js';
 import { errorMessageOf } from '../support/error-message.js';
 
 const from = (context: Record<string, unknown>, files: Record<string, string> = {}) =>
@@ -15,6 +17,8 @@ const from = (context: Record<string, unknown>, files: Record<string, string> = 
     if (text === undefined) throw new Error('ENOENT');
     return text;
   });
+
+const stallForm = `expected the longest one listing command may hold the server, in ms: a number from ${MAX_STALL_MS_RANGE.min} to ${MAX_STALL_MS_RANGE.max}`;
 
 const failure = (context: Record<string, unknown>, files: Record<string, string> = {}): string =>
   errorMessageOf(() => from(context, files), AppConfigError);
@@ -47,6 +51,27 @@ describe('loadAppConfig', () => {
     expect(from({}).reservedConcurrency).toBeUndefined();
     expect(from({ reservedConcurrency: '2' }).reservedConcurrency).toBe(2);
     expect(failure({ reservedConcurrency: '0' })).toBe('config key reservedConcurrency: expected executions reserved for the auditor Lambda: a whole number from 1 to 1000, got 0');
+  });
+
+  it('leaves the stall budget to the handler\'s defaults unless thresholds give it', () => {
+    expect(from({}).thresholds).toEqual({});
+    expect(from({ thresholds: '{"maxStallMs":2.5,"overBudget":"list-all"}' }).thresholds).toEqual({ maxStallMs: 2.5, overBudget: 'list-all' });
+    expect(from({ redisLeakAuditor: { thresholds: { maxStallMs: 0.5 } } }).thresholds).toEqual({ maxStallMs: 0.5 });
+  });
+
+  it.each([
+    ['{"maxStallMs":0}', `config key thresholds.maxStallMs: ${stallForm}, got 0`],
+    [`{"maxStallMs":${MAX_STALL_MS_RANGE.max * 2}}`, `config key thresholds.maxStallMs: ${stallForm}, got ${MAX_STALL_MS_RANGE.max * 2}`],
+    ['{"maxStallMs":"fast"}', `config key thresholds.maxStallMs: ${stallForm}, got "fast"`],
+    ['{"overBudget":"x"}', `config key thresholds.overBudget: expected what to do when no listing fits maxStallMs: one of ${OVER_BUDGET_CHOICES.join(', ')}, got "x"`],
+  ])('refuses thresholds %s, naming the key and the expected form', (thresholds, expected) => {
+    expect(failure({ thresholds })).toBe(expected);
+  });
+
+  it('hands the stall budget to the auditor function\'s environment', () => {
+    templateFor({ context: { thresholds: '{"maxStallMs":2.5,"overBudget":"list-all"}' } }).hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^redis-leak-auditor: audits'), Environment: { Variables: Match.objectLike({ MAX_STALL_MS: '2.5', OVER_BUDGET: 'list-all' }) },
+    });
   });
 
   it('reads the existing-mode example', () => {

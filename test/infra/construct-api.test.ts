@@ -14,7 +14,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RedisLeakAuditor, type RedisLeakAuditorProps } from '../../lib/index.js';
+import { RedisLeakAuditor, type OverBudget, type RedisLeakAuditorProps } from '../../lib/index.js';
+import { MAX_STALL_MS_RANGE, OVER_BUDGET_CHOICES } from '../../lambda/core/stall-budget.js';
 import { nagFindings } from '../support/cdk.js';
 
 const env = { account: '123456789012', region: 'eu-west-1' };
@@ -121,5 +122,21 @@ describe('RedisLeakAuditor as a library construct', () => {
     expect(() => build({ thresholds: { maxclientsWarn: 2 } })).toThrow("RedisLeakAuditor: thresholds.maxclientsWarn expects a number from 0.01 to 1, got '2'");
     expect(() => build({ thresholds: { listLimit: 0 } })).toThrow("RedisLeakAuditor: thresholds.listLimit expects a whole number from 1 to 1000, got '0'");
     expect(() => build({ thresholds: { idleSeconds: Token.asNumber({ Ref: 'IdleSeconds' }) } })).not.toThrow();
+  });
+
+  it('passes the stall budget to the function, and leaves it to the handler\'s defaults when not given', () => {
+    build({ thresholds: { maxStallMs: 0.5, overBudget: 'list-all' } }).template().hasResourceProperties('AWS::Lambda::Function', { ...auditorFunction, Environment: { Variables: Match.objectLike({
+      MAX_STALL_MS: '0.5', OVER_BUDGET: 'list-all',
+    }) } });
+    build().template().hasResourceProperties('AWS::Lambda::Function', { ...auditorFunction, Environment: { Variables: Match.objectLike({ MAX_STALL_MS: Match.absent(), OVER_BUDGET: Match.absent() }) } });
+  });
+
+  it('stops synth on a stall budget the handler would refuse, naming the prop and the expected form', () => {
+    expect(() => build({ thresholds: { maxStallMs: 0 } }))
+      .toThrow(`RedisLeakAuditor: thresholds.maxStallMs expects a number from ${MAX_STALL_MS_RANGE.min} to ${MAX_STALL_MS_RANGE.max}, got '0'`);
+    expect(() => build({ thresholds: { maxStallMs: Number.NaN } })).toThrow("thresholds.maxStallMs expects a number from");
+    expect(() => build({ thresholds: { overBudget: 'x' as OverBudget } }))
+      .toThrow(`RedisLeakAuditor: thresholds.overBudget expects one of ${OVER_BUDGET_CHOICES.join(', ')}, got 'x'`);
+    expect(() => build({ thresholds: { overBudget: Token.asString({ Ref: 'OverBudget' }) as OverBudget } })).not.toThrow();
   });
 });

@@ -7,7 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runClusterAudit } from '../../lambda/cluster-audit.js';
 import { ConnectionBudget } from '../../lambda/connection-budget.js';
-import type { CollectionMemory } from '../../lambda/core/collection-plan.js';
+import type { CollectionMemory } from '../../lambda/core/collection-memory.js';
 import { CLUSTER_CONNECTIONS_AT_ONCE, MAX_CLUSTER_NODES, MAX_CLUSTER_NODES_LINES } from '../../lambda/core/cluster-rules.js';
 import { defaultPolicy } from '../../lambda/core/model.js';
 import { NodeCollector } from '../../lambda/redis/node-collector.js';

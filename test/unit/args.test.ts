@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseCli, type AuditOptions } from '../../cli/args.js';
 import { ConfigError } from '../../lambda/core/errors.js';
 import { defaultPolicy } from '../../lambda/core/model.js';
+import { DEFAULT_MAX_STALL_MS, DEFAULT_OVER_BUDGET, MAX_STALL_MS_RANGE, OVER_BUDGET_CHOICES } from '../../lambda/core/stall-budget.js';
 import { errorMessageOf } from '../support/error-message.js';
 
 const audit = (...args: string[]) => parseCli(['audit', ...args], {}) as AuditOptions;
@@ -66,5 +67,32 @@ describe('--cluster-allow', () => {
   it('takes networks and domains, and names the flag and the form on a bad entry', () => {
     expect(audit('--url', 'redis://h', '--cluster-allow', '10.1.0.0/16,*.example.internal').clusterAllow?.networks).toHaveLength(1);
     expect(() => audit('--url', 'redis://h', '--cluster-allow', '10.0.0.300/16')).toThrow(/--cluster-allow.*CIDR/);
+  });
+});
+
+describe('--max-stall-ms and --over-budget', () => {
+  const stallForm = `--max-stall-ms expects a number from ${MAX_STALL_MS_RANGE.min} to ${MAX_STALL_MS_RANGE.max}`;
+
+  it('default to the stall budget of core/stall-budget.ts', () => {
+    expect(audit('--url', 'redis://h').policy).toMatchObject({ maxStallMs: DEFAULT_MAX_STALL_MS, overBudget: DEFAULT_OVER_BUDGET });
+  });
+
+  it('take a budget with decimals and a choice', () => {
+    expect(audit('--url', 'redis://h', '--max-stall-ms', '0.5', '--over-budget', 'list-all').policy).toMatchObject({ maxStallMs: 0.5, overBudget: 'list-all' });
+    expect(audit('--url', 'redis://h', '--max-stall-ms', String(MAX_STALL_MS_RANGE.max)).policy.maxStallMs).toBe(MAX_STALL_MS_RANGE.max);
+  });
+
+  it.each([
+    ['0', `${stallForm}, got '0'`],
+    [String(MAX_STALL_MS_RANGE.min / 2), `${stallForm}, got '${MAX_STALL_MS_RANGE.min / 2}'`],
+    [String(MAX_STALL_MS_RANGE.max * 2), `${stallForm}, got '${MAX_STALL_MS_RANGE.max * 2}'`],
+    ['fast', `${stallForm}, got 'fast'`],
+    ['', `${stallForm}, got ''`],
+  ])('refuse --max-stall-ms %j, naming the flag and the range', (value, expected) => {
+    expect(failure(['audit', '--url', 'redis://h', '--max-stall-ms', value])).toBe(expected);
+  });
+
+  it.each([['all'], ['INFO-ONLY'], ['']])('refuse --over-budget %j, naming the flag and the choices', (value) => {
+    expect(failure(['audit', '--url', 'redis://h', '--over-budget', value])).toBe(`--over-budget expects one of ${OVER_BUDGET_CHOICES.join(', ')}, got '${value}'`);
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lambda/config.js';
 import { ConfigError } from '../../lambda/core/errors.js';
 import { defaultPolicy } from '../../lambda/core/model.js';
+import { DEFAULT_MAX_STALL_MS, DEFAULT_OVER_BUDGET, MAX_STALL_MS_RANGE, OVER_BUDGET_CHOICES } from '../../lambda/core/stall-budget.js';
 import { errorMessageOf } from '../support/error-message.js';
 
 const base = {
@@ -104,5 +105,28 @@ describe('loadConfig: clusterAllow', () => {
     const target = (clusterAllow: string[]) => JSON.stringify([{ name: 'c', url: 'redis://10.0.0.5:7000', cluster: true, clusterAllow }]);
     expect(loadConfig({ ...base, AUDIT_TARGETS: target(['10.1.0.0/16']) }).targets[0]?.clusterAllow).toEqual(['10.1.0.0/16']);
     expect(() => loadConfig({ ...base, AUDIT_TARGETS: target(['nope/99']) })).toThrow(/clusterAllow/);
+  });
+});
+
+describe('loadConfig: MAX_STALL_MS and OVER_BUDGET', () => {
+  const stallForm = `MAX_STALL_MS expects a number from ${MAX_STALL_MS_RANGE.min} to ${MAX_STALL_MS_RANGE.max}`;
+
+  it('default to the stall budget of core/stall-budget.ts', () => {
+    expect(loadConfig(base).policy).toMatchObject({ maxStallMs: DEFAULT_MAX_STALL_MS, overBudget: DEFAULT_OVER_BUDGET });
+    expect(loadConfig({ ...base, MAX_STALL_MS: '', OVER_BUDGET: ' ' }).policy).toMatchObject({ maxStallMs: DEFAULT_MAX_STALL_MS, overBudget: DEFAULT_OVER_BUDGET });
+  });
+
+  it('take a budget with decimals and a choice', () => {
+    expect(loadConfig({ ...base, MAX_STALL_MS: '2.5', OVER_BUDGET: 'list-all' }).policy).toMatchObject({ maxStallMs: 2.5, overBudget: 'list-all' });
+  });
+
+  it.each([
+    [{ MAX_STALL_MS: '0' }, `${stallForm}, got '0'`],
+    [{ MAX_STALL_MS: String(MAX_STALL_MS_RANGE.max * 2) }, `${stallForm}, got '${MAX_STALL_MS_RANGE.max * 2}'`],
+    [{ MAX_STALL_MS: 'fast' }, `${stallForm}, got 'fast'`],
+    [{ OVER_BUDGET: 'x' }, `OVER_BUDGET expects one of ${OVER_BUDGET_CHOICES.join(', ')}, got 'x'`],
+    [{ OVER_BUDGET: 'List-All' }, `OVER_BUDGET expects one of ${OVER_BUDGET_CHOICES.join(', ')}, got 'List-All'`],
+  ])('refuse %j, naming the variable and the expected form', (change, expected) => {
+    expect(failure({ ...base, ...change })).toBe(expected);
   });
 });

@@ -52,7 +52,8 @@ export function auditSection(context: PageContext): Html {
     ['Connections opened', count(a.connectionsOpened)],
     ['Commands sent', `${count(a.commandsSent)} (${count(a.clientListCommands)} CLIENT LIST)`],
     ['Bytes read', bytes(a.bytesRead)],
-    ['Longest CLIENT LIST', `${count(a.longestClientListMs)} ms (the longest stall the audit could cause)`],
+    ['Longest CLIENT LIST', `${count(a.longestClientListMs)} ms round trip; about ${count(a.listing.estimatedLongestMs)} ms of server time (budget ${count(a.listing.maxStallMs)} ms)`],
+    ['Listing in all', `${count(a.listing.idsLookedUp)} ids looked up, ${count(a.listing.clientsListed)} clients listed, about ${count(a.listing.estimatedServerMs)} ms of server time, ${count(a.listing.wallMs)} ms of wall time`],
     ['Waiting on replies', `${count(a.roundTripMs)} ms of ${count(a.durationMs)} ms`],
     ['Left out of the analysis', `${count(a.excludedConnections)} own connection(s), ${count(a.excludedReplicationLinks)} replication link(s)`],
   ]);
