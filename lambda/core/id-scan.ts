@@ -3,8 +3,9 @@
 // while the server runs, so:
 // - with the previous sample's memory, only the ids it found and the ids handed out since need looking up;
 // - without it (a first run, a lost state), the scan starts at the newest ids and walks down, and stops as
-//   soon as it has found as many clients as INFO counted: on a long-lived server most of the millions of ids
-//   below are connections long closed, and need not be looked up at all;
+//   soon as it has found as many clients older than the auditor's own connection as INFO counted: on a
+//   long-lived server most of the millions of ids below are connections long closed, and need not be looked
+//   up at all;
 // - a scan that cannot finish within a sample's command allowance is remembered as far as it got (the ids
 //   found, the stretch still to scan) and finished by the next samples or runs.
 // No batch can cost more than the budget even if every id in it is a client, but no more clients can answer
@@ -55,6 +56,8 @@ export interface ScanProgress {
 export class IdScan {
   private readonly stretches: Stretch[] = [];
   private readonly found: number[] = [];
+  /** Clients found with an id up to the auditor's own: all of them were clients when INFO counted. */
+  private foundBeforeSelf = 0;
   private readonly expected: number | null;
   private commands = 0;
   private idsLookedUp = 0;
@@ -71,8 +74,12 @@ export class IdScan {
   /**
    * `memory` must belong to this server process (same run_id, counters not reset): see `continues`.
    * `expected`: clients INFO counted (connected_clients plus replicas), null when unknown.
+   * `selfId`: the auditor's own id, which connected before INFO was read. A client with a lower id was
+   * connected when INFO counted, so once as many of those are found as INFO counted, no older client is left
+   * (a client that connected after INFO and is found must not count: it would stop the scan one old client
+   * short). Null when unknown: every client found counts.
    */
-  constructor(memory: CollectionMemory | null, received: number, expected: number | null, private readonly options: ScanOptions) {
+  constructor(memory: CollectionMemory | null, received: number, expected: number | null, private readonly options: ScanOptions, private readonly selfId: number | null = null) {
     this.expected = expected;
     if (memory !== null) {
       const unscannedBelow = memory.unscannedBelow ?? 1;
@@ -102,7 +109,7 @@ export class IdScan {
     for (;;) {
       const stretch = this.stretches[0];
       if (stretch === undefined) return null;
-      if (stretch.kind === 'range' && stretch.role === 'old' && this.expected !== null && this.found.length >= this.expected) {
+      if (stretch.kind === 'range' && stretch.role === 'old' && this.expected !== null && this.foundBeforeSelf >= this.expected) {
         // INFO's count is reached: every id below is a connection that closed (see the header).
         this.stoppedOnCount = true;
         this.stretches.length = 0;
@@ -125,7 +132,10 @@ export class IdScan {
     const { stretch, ids } = batch;
     this.commands += 1;
     this.idsLookedUp += ids.length;
-    for (const id of listedIds) this.found.push(id);
+    for (const id of listedIds) {
+      this.found.push(id);
+      if (this.selfId === null || id <= this.selfId) this.foundBeforeSelf += 1;
+    }
     const cost = commandCostMs(this.options.model, ids.length, listedIds.length);
     this.estimatedServerMs += cost;
     this.estimatedLongestMs = Math.max(this.estimatedLongestMs, cost);
@@ -219,7 +229,7 @@ export class IdScan {
     const allClients = Math.floor(budgetUs / (model.perIdUs + model.perClientUs));
     let size = allClients;
     if (this.expected !== null) {
-      const left = Math.max(0, this.expected - this.found.length) + Math.max(16, Math.ceil(this.expected / 100));
+      const left = Math.max(0, this.expected - this.foundBeforeSelf) + Math.max(16, Math.ceil(this.expected / 100));
       if (left < allClients) size = Math.floor((budgetUs - left * model.perClientUs) / model.perIdUs);
     }
     return Math.max(1, Math.min(size, maxIdsPerCommand));

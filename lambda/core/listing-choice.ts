@@ -51,7 +51,7 @@ export function chooseListing(input: ListingInput): ListingChoice {
   // The auditor's own id bounds the newest ids even when CONFIG RESETSTAT zeroed the counter.
   const anchor = input.selfId === null ? received : Math.max(received, input.selfId);
   const expected = connected === null ? null : connected + input.replicas;
-  const scan = new IdScan(memory, memory === null ? anchor : received, expected, options);
+  const scan = new IdScan(memory, memory === null ? anchor : received, expected, options, input.selfId);
   const reason = memory === null
     ? `no ids from an earlier sample: ids from ${anchor + options.idSlack} down, until the ${expected ?? '?'} clients INFO counted are found`
     : `${memory.ids.length} known ids, the ids handed out since${(memory.unscannedBelow ?? 1) > 1 ? `, and ids below ${memory.unscannedBelow} still to scan` : ''}`;

@@ -210,8 +210,9 @@ export class NodeCollector {
   }
 
   /**
-   * The listing for this sample. A scan without memory starts from the newest ids: the auditor's own id
-   * (HELLO, which every user may send) bounds them even where CONFIG RESETSTAT zeroed INFO's counter.
+   * The listing for this sample. A by-id scan needs the auditor's own id (HELLO, which every ACL user may
+   * send, asked once per connection): it bounds the newest ids even where CONFIG RESETSTAT zeroed INFO's
+   * counter, and tells which clients INFO counted (core/id-scan.ts).
    */
   private async chooseListing(counters: ServerCounters, infoText: string, send: Send): Promise<ListingChoice> {
     const input = {
@@ -220,7 +221,7 @@ export class NodeCollector {
       ...(this.options.listing ? { listing: this.options.listing } : {}), ...(this.options.scanOptions ? { scanOptions: this.options.scanOptions } : {}),
     };
     const choice = chooseListing(input);
-    if (choice.method !== 'client-list-by-id' || this.selfId !== undefined || choice.reason.startsWith('no ids') === false) return choice;
+    if (choice.method !== 'client-list-by-id' || this.selfId !== undefined) return choice;
     this.selfId = await this.readOwnId(send);
     return this.selfId === null ? choice : chooseListing({ ...input, selfId: this.selfId });
   }

@@ -63,6 +63,13 @@ describe('a first scan (no memory)', () => {
     expect(run.scan.progress.commands).toBeLessThanOrEqual(OPTIONS.maxCommands);
   });
 
+  it('does not let a client that connected after INFO stop the scan one old client short', () => {
+    // INFO counted 2 clients: an old one (id 100) and the auditor (id 50,000); id 50,001 connected after INFO.
+    const live = new Set([100, 50_000, 50_001]);
+    expect(drive(new IdScan(null, 50_000, 2, OPTIONS), live).found).not.toContain(100); // without its own id: one short
+    expect(drive(new IdScan(null, 50_000, 2, OPTIONS, 50_000), live).found).toContain(100);
+  });
+
   it('scans down to id 1 when clients closed during the scan keep the count out of reach', () => {
     const live = new Set(range(50_001, 50_100));
     const run = drive(new IdScan(null, 50_100, 150, OPTIONS), live); // INFO said 150; 50 closed since
