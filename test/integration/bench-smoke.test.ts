@@ -21,6 +21,19 @@ function runSmoke(out: string): Promise<Run> {
 }
 
 type Json = Record<string, unknown>;
+interface Spread { median: number; min: number; max: number }
+interface MethodSummary {
+  method: string; skipped?: string; listingUsed?: string[]; longestCommandMs?: Spread; serverTotalMs?: Spread;
+  commands?: Spread; wallMs?: Spread; proberRequests?: Spread;
+}
+interface LiveSection {
+  skipped?: string;
+  auditDurationMs: number;
+  sizes: Array<{
+    held: number; connectedClients: number; receivedAtStart: number; churn: { connections: number; durationMs: number };
+    methods: MethodSummary[]; samples: unknown[];
+  }>;
+}
 const finite = expect.any(Number) as unknown;
 
 function expectPositive(value: unknown, what: string): void {
@@ -101,6 +114,40 @@ describe('bash bench/run.sh --smoke', () => {
     const live = (results.sections as Json).liveServer as Json;
     expect(live).toBeDefined();
     expect(live.error).toBeUndefined();
+  });
+
+  it('measures every listing method on a live server with held connections and churn behind them', () => {
+    const live = (results.sections as Json).liveServer as LiveSection;
+    if (live.skipped !== undefined) return;
+    expect(run.stdout).toContain('== Live redis-server: setup');
+    const [size] = live.sizes;
+    expect(size).toBeDefined();
+    if (size === undefined) return;
+    expect(size.connectedClients).toBeGreaterThanOrEqual(size.held);
+    expect(size.receivedAtStart).toBeGreaterThan(size.held + size.churn.connections - 1);
+    expectPositive(size.churn.durationMs, 'churn duration');
+    const methods = new Map(size.methods.map((m) => [m.method, m]));
+    expect([...methods.keys()]).toEqual(['plain', 'byIdFirst', 'byIdSteady', 'byIdSteadyAfterChurn', 'exporter', 'idle']);
+    for (const name of ['plain', 'byIdFirst', 'byIdSteady', 'byIdSteadyAfterChurn']) {
+      const method = methods.get(name) as MethodSummary;
+      expectPositive(method.longestCommandMs?.median, `${name} longest command`);
+      expectPositive(method.serverTotalMs?.median, `${name} server time`);
+      expectPositive(method.commands?.median, `${name} commands`);
+      expectPositive(method.wallMs?.median, `${name} wall ms`);
+      expectPositive(method.proberRequests?.median, `${name} prober requests`);
+    }
+    expect(methods.get('plain')?.listingUsed).toEqual(['plain']);
+    expect(methods.get('idle')?.commands?.median).toBe(0);
+    const exporter = methods.get('exporter') as MethodSummary;
+    if (exporter.skipped === undefined) expectPositive(exporter.commands?.median, 'exporter CLIENT LIST commands');
+    expect(size.samples.length).toBe(size.methods.filter((m) => m.skipped === undefined).length);
+  });
+
+  it('gives the cost section the duration of a real end-to-end audit', () => {
+    const live = (results.sections as Json).liveServer as LiveSection;
+    if (live.skipped !== undefined) return;
+    expectPositive(live.auditDurationMs, 'auditDurationMs');
+    expect((results.sections as Json).cost).toMatchObject({ durationMs: live.auditDurationMs, durationSource: expect.stringContaining('runAudit') });
   });
 
   it('leaves the working tree alone: smoke results go to the temp dir only', () => {
