@@ -122,7 +122,9 @@ export class ProgressLine {
     if (this.stopped) return;
     this.lastPaintMs = this.clock.now();
     // One column short of the width: a full line would wrap on some terminals, and \r would not reach it.
-    const width = Math.max(10, (this.stream.columns ?? 80) - 1);
+    // A terminal that reports no width (0 under `script` or some CI ptys) is taken as 80 columns.
+    const columns = this.stream.columns !== undefined && this.stream.columns >= 20 ? this.stream.columns : 80;
+    const width = columns - 1;
     const full = this.text();
     const line = full.length > width ? `${full.slice(0, width - 1)}…` : full;
     if (line === this.shown) return;

@@ -76,6 +76,14 @@ describe('ProgressLine', () => {
     line.stop();
   });
 
+  it('takes a terminal that reports no width (0, as under `script`) as 80 columns wide', () => {
+    const tty = terminal(0);
+    const line = new ProgressLine(tty);
+    line.update({ kind: 'sample', sample: 2, of: 6, node: 'cache-0001.example.internal:6379' });
+    expect(tty.last().slice(ERASE.length)).toContain('sample 2 of 6 on cache-0001.example.internal:6379');
+    line.stop();
+  });
+
   it('never writes control characters from a node name', () => {
     const tty = terminal();
     const line = new ProgressLine(tty);
