@@ -14,8 +14,10 @@ import { bundleTables, costTables, estimateCost, measureInProcessAuditMs, runBun
 import { memoryTables, runMemoryBench } from './memory-bench.js';
 import { packageTables, runPackageBench } from './package-bench.js';
 import { parseTables, runParseBench } from './parse-bench.js';
+import { writeReadmeFigures } from './readme-figures.js';
 
 const SECTIONS = ['parse', 'memory', 'live', 'bundle', 'package'] as const;
+const DEFAULT_RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));
 type Section = (typeof SECTIONS)[number];
 
 interface Args {
@@ -41,7 +43,7 @@ function parseArgs(argv: readonly string[]): Args {
   }
   const defaultOut = smoke
     ? join(tmpdir(), 'redis-leak-auditor-bench', 'results.smoke.json')
-    : fileURLToPath(new URL('./results.json', import.meta.url));
+    : DEFAULT_RESULTS;
   return { smoke, out: out ?? defaultOut, only };
 }
 
@@ -163,6 +165,7 @@ async function main(): Promise<void> {
   }
 
   let liveDurationMs: number | undefined;
+  let liveDurationSource = '';
   if (args.only.has('live')) {
     let live: LiveServerModule | null = null;
     try {
@@ -177,6 +180,9 @@ async function main(): Promise<void> {
       const module = live;
       const result = await section('liveServer', () => module.runLiveServerBench({ smoke: args.smoke }), liveTables);
       liveDurationMs = findNumber(result, 'auditDurationMs');
+      const { auditDurationSource: source, summary: liveSummary } = (result ?? {}) as { auditDurationSource?: unknown; summary?: unknown };
+      if (liveSummary !== undefined) summary.liveServer = liveSummary;
+      if (liveDurationMs !== undefined) liveDurationSource = typeof source === 'string' ? `the live section: ${source}` : 'the live section (auditDurationMs)';
     } else if (!('liveServer' in sections)) {
       sections.liveServer = { skipped: 'bench/live-server.ts is not present' };
       console.log('\n== Live redis-server section skipped: bench/live-server.ts is not present');
@@ -193,7 +199,7 @@ async function main(): Promise<void> {
       };
     }
     const cost = await section<CostEstimate>('cost', () => {
-      if (liveDurationMs !== undefined) return estimateCost(liveDurationMs, 'the live section (auditDurationMs: one audit of the live redis-server)');
+      if (liveDurationMs !== undefined) return estimateCost(liveDurationMs, liveDurationSource);
       const measured = measureInProcessAuditMs(args.smoke);
       return estimateCost(measured.durationMs,
         `one in-process assessAudit of ${measured.lines.toLocaleString('en-US')} lines (warm median of ${measured.samplesMs.length}; no network, no AWS calls)`);
@@ -216,6 +222,11 @@ async function main(): Promise<void> {
   mkdirSync(dirname(args.out), { recursive: true });
   writeFileSync(args.out, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\nresults written to ${args.out}`);
+  if (args.out === DEFAULT_RESULTS && failures.length === 0) {
+    // The README's figures come from this file and nowhere else (bench/readme-figures.ts).
+    writeReadmeFigures(args.out, fileURLToPath(new URL('../README.md', import.meta.url)));
+    console.log('README.md: figures written from these results');
+  }
   if (failures.length > 0) {
     console.error(`bench: ${failures.length} section(s) failed: ${failures.join(', ')}`);
     process.exitCode = 1;

@@ -88,7 +88,8 @@ function listingLine(a: AuditReport['auditor']): string {
   const l = a.listing;
   const ids = l.idsLookedUp > 0 ? `${l.idsLookedUp.toLocaleString('en-US')} ids looked up, ` : '';
   return `${a.clientListCommands.toLocaleString('en-US')} CLIENT LIST command(s), ${ids}${l.clientsListed.toLocaleString('en-US')} clients listed; `
-    + `about ${l.estimatedServerMs} ms of server time in all, the longest command about ${l.estimatedLongestMs} ms (budget ${l.maxStallMs} ms); ${l.wallMs} ms of wall time`;
+    + `about ${l.estimatedServerMs} ms of server time in all, the longest command about ${l.estimatedLongestMs} ms (budget ${l.maxStallMs} ms`
+    + `${l.speedFactor > 1 ? `; the server ran ${l.speedFactor}x slower than the model, batches sized for it` : ''}); ${l.wallMs} ms of wall time`;
 }
 
 function renderFindings(report: AuditReport, p: Palette): string[] {

@@ -273,6 +273,7 @@ function listingCost(raws: readonly RawNodeSample[], maxStallMs: number): AuditR
     estimatedServerMs: ms(sum(of((c) => c.estimatedServerMs))),
     estimatedLongestMs: ms(Math.max(0, ...of((c) => c.estimatedLongestMs))),
     wallMs: ms(sum(of((c) => c.listingMs))),
+    speedFactor: Math.max(1, ...of((c) => c.speedFactor)),
   };
 }
 

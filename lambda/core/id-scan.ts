@@ -70,6 +70,10 @@ export class IdScan {
   private lowestOldScanned: number | null = null;
   private highestNewScanned: number | null = null;
   private current: { stretch: Stretch; ids: number[] } | null = null;
+  /** How much slower than the model this server is (calibrate()); never below 1. */
+  private speed = 1;
+  /** The model's server time of the batches since the last calibration, ms, at the model's own speed. */
+  private modelMsSinceCalibration = 0;
 
   /**
    * `memory` must belong to this server process (same run_id, counters not reset): see `continues`.
@@ -136,7 +140,9 @@ export class IdScan {
       this.found.push(id);
       if (this.selfId === null || id <= this.selfId) this.foundBeforeSelf += 1;
     }
-    const cost = commandCostMs(this.options.model, ids.length, listedIds.length);
+    const modelCost = commandCostMs(this.options.model, ids.length, listedIds.length);
+    this.modelMsSinceCalibration += modelCost;
+    const cost = modelCost * this.speed;
     this.estimatedServerMs += cost;
     this.estimatedLongestMs = Math.max(this.estimatedLongestMs, cost);
     if (stretch.kind === 'range') {
@@ -144,6 +150,23 @@ export class IdScan {
       if (stretch.role === 'old') this.lowestOldScanned = Math.min(this.lowestOldScanned ?? last, last);
       else this.highestNewScanned = Math.max(this.highestNewScanned ?? last, last);
     }
+  }
+
+  /**
+   * The server's own account of the batches since the last call: main-thread CPU time, ms (INFO cpu). The next
+   * batches are sized for a server that much slower than the model, never faster (the CPU time includes other
+   * clients' work, so a busy server gets shorter batches: the safe side). Returns the speed factor in use.
+   */
+  calibrate(serverCpuMs: number): number {
+    const modelMs = this.modelMsSinceCalibration;
+    this.modelMsSinceCalibration = 0;
+    if (modelMs <= 0 || !Number.isFinite(serverCpuMs)) return this.speed;
+    this.speed = Math.min(MAX_SPEED_FACTOR, Math.max(1, serverCpuMs / modelMs));
+    return this.speed;
+  }
+
+  get speedFactor(): number {
+    return this.speed;
   }
 
   /** The batch handed out was not sent (the deadline came first): it is looked up next time instead. */
@@ -224,7 +247,8 @@ export class IdScan {
    * INFO), so once most clients are found, batches of absent ids grow long.
    */
   private batchSize(): number {
-    const { model, headroom, maxStallMs, maxIdsPerCommand } = this.options;
+    const { headroom, maxStallMs, maxIdsPerCommand } = this.options;
+    const model = { perIdUs: this.options.model.perIdUs * this.speed, perClientUs: this.options.model.perClientUs * this.speed };
     const budgetUs = headroom * maxStallMs * 1000;
     const allClients = Math.floor(budgetUs / (model.perIdUs + model.perClientUs));
     let size = allClients;
@@ -256,6 +280,9 @@ export function listedIds(text: string): number[] {
 export function continues(memory: CollectionMemory | null, counters: Pick<ServerCounters, 'runId' | 'totalConnectionsReceived'>): memory is CollectionMemory {
   return memory !== null && memory.runId === counters.runId && counters.totalConnectionsReceived !== null && counters.totalConnectionsReceived >= memory.totalConnectionsReceived;
 }
+
+/** A server measured slower than this is taken as this slow: batches never shrink below 1/20 of their size. */
+const MAX_SPEED_FACTOR = 20;
 
 function maxOf(values: readonly number[]): number {
   let max = 0;

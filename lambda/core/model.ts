@@ -120,6 +120,8 @@ export interface ClientListCollection {
   readonly estimatedLongestMs?: number;
   /** Wall time of the whole listing, ms. */
   readonly listingMs?: number;
+  /** How much slower than the stall model the server measured (INFO cpu) during a by-id listing; absent: 1. */
+  readonly speedFactor?: number;
   /** Nothing was listed on purpose: no listing fit the stall budget (`overBudget: info-only`). */
   readonly deferred?: boolean;
 }

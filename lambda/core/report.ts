@@ -133,6 +133,8 @@ export interface ListingCost {
     readonly estimatedLongestMs: number;
     /** Wall time spent listing, ms. */
     readonly wallMs: number;
+    /** How much slower than the stall model the server measured (INFO cpu), at most over the samples; batches were sized for it. */
+    readonly speedFactor: number;
 }
 
 /** CurrConnections (statistic Maximum) over the window: connections open at the busiest moment of each minute. */

@@ -11,11 +11,13 @@ export interface StallModel {
 }
 
 /**
- * Redis 7.0 on this project's bench machine (2 vCPU Xeon, bench/results.json): 10,000 absent ids in one
- * command delayed PINGs by up to about 0.7 ms, 1,000 live clients by well over 1 ms. Rounded up, so that the
- * model errs towards smaller batches.
+ * Redis 7.0.15 on this project's bench machine (2 vCPU, the server alone on one of them), with a PING prober:
+ * 5,000 absent ids in one command delayed no PING more than the machine's idle noise, 9,000-10,000 did now and
+ * then (about 0.1 µs an id); 1,000 live clients delayed PINGs over 1 ms every time, 500 rarely (the slow log
+ * says 0.6-0.7 µs a client for the loop alone; formatting the reply and writing it add the rest). Rounded up,
+ * so that the model errs towards smaller batches.
  */
-export const MEASURED_STALL_MODEL: StallModel = { perIdUs: 0.08, perClientUs: 1.5 };
+export const MEASURED_STALL_MODEL: StallModel = { perIdUs: 0.1, perClientUs: 1.5 };
 
 /** The server time, ms, of one command that looks up `ids` ids and finds `clients` of them. */
 export function commandCostMs(model: StallModel, ids: number, clients: number): number {

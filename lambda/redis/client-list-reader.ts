@@ -7,7 +7,7 @@
 import type { ListingChoice, StallPolicy } from '../core/listing-choice.js';
 import { listedIds, type IdScan } from '../core/id-scan.js';
 import type { CollectionMemory } from '../core/collection-memory.js';
-import { clientListByIdLimits, clientListLimits, countClientLines, listsConnection, plainListingProblem, type ReplyLimits } from '../core/reply-limits.js';
+import { clientListByIdLimits, clientListLimits, countClientLines, INFO_LIMITS, listsConnection, plainListingProblem, type ReplyLimits } from '../core/reply-limits.js';
 import { commandCostMs, MEASURED_STALL_MODEL } from '../core/stall-model.js';
 import { isReplyError, isTimeout } from './redis-connection.js';
 
@@ -26,6 +26,8 @@ export interface ClientListRead {
   readonly estimatedServerMs: number;
   readonly estimatedLongestMs: number;
   readonly listingMs: number;
+  /** How much slower than the stall model the server measured (INFO cpu), 1 or more; 1 when not measured. */
+  readonly speedFactor: number;
   /** The server refused CLIENT LIST ID (before Redis 6.2): plan plain listings from now on. */
   readonly byIdUnsupported: boolean;
   /** Why this listing is not a clean sample; null when it is. */
@@ -70,7 +72,7 @@ export async function readClientList(send: Send, choice: ListingChoice, options:
       longestMs = Math.max(longestMs, performance.now() - at);
     }
   };
-  const base = { commands: 0, longestMs: 0, idsLookedUp: 0, clientsListed: 0, estimatedServerMs: 0, estimatedLongestMs: 0, byIdUnsupported: false, deferred: false, memory: null };
+  const base = { commands: 0, longestMs: 0, idsLookedUp: 0, clientsListed: 0, estimatedServerMs: 0, estimatedLongestMs: 0, speedFactor: 1, byIdUnsupported: false, deferred: false, memory: null };
   const finish = (read: Partial<ClientListRead> & Pick<ClientListRead, 'text' | 'method' | 'reason' | 'problem'>): ClientListRead =>
     ({ ...base, ...read, commands, longestMs: round(longestMs), listingMs: round(performance.now() - started) });
 
@@ -102,9 +104,17 @@ export async function readClientList(send: Send, choice: ListingChoice, options:
 
   const { scan } = choice;
   const parts: string[] = [];
+  // The server's main-thread CPU time (INFO cpu) before the first batch and every few batches: it calibrates
+  // the stall model to this server's speed (core/id-scan.ts calibrate()). Null when the server does not say.
+  let cpuAt = await readMainThreadCpuMs(send);
+  let sinceCalibration = 0;
+  let calibrations = 0;
   const scanned = (): Partial<ClientListRead> => {
     const p = scan.progress;
-    return { idsLookedUp: p.idsLookedUp, clientsListed: p.listed, estimatedServerMs: p.estimatedServerMs, estimatedLongestMs: p.estimatedLongestMs, memory: scan.memory(options.runId, options.received) };
+    return {
+      idsLookedUp: p.idsLookedUp, clientsListed: p.listed, estimatedServerMs: p.estimatedServerMs, estimatedLongestMs: p.estimatedLongestMs,
+      speedFactor: Math.round(scan.speedFactor * 100) / 100, memory: scan.memory(options.runId, options.received),
+    };
   };
   for (let batch = scan.next(); batch !== null; batch = scan.next()) {
     if (deadlinePassed()) {
@@ -128,6 +138,14 @@ export async function readClientList(send: Send, choice: ListingChoice, options:
     if (text === null) return plain('CLIENT LIST ID answered something other than a listing; listed them all instead');
     scan.record(listedIds(text));
     parts.push(text);
+    sinceCalibration += 1;
+    if (cpuAt !== null && sinceCalibration >= (calibrations === 0 ? FIRST_CALIBRATION_AFTER : CALIBRATE_EVERY) && !deadlinePassed()) {
+      const now = await readMainThreadCpuMs(send);
+      if (now !== null) scan.calibrate(now - cpuAt);
+      cpuAt = now;
+      sinceCalibration = 0;
+      calibrations += 1;
+    }
     options.onProgress?.({ listed: scan.progress.listed, commands, idsLookedUp: scan.progress.idsLookedUp });
   }
   if (!scan.complete) {
@@ -148,6 +166,27 @@ function overBudget(
 ): Promise<ClientListRead> | ClientListRead {
   if (options.stall.overBudget === 'list-all') return plain(`${why}; listed them all at once, as --over-budget list-all allows`, { ...extra, memory: null });
   return notListed(why, `${why}: clients were not listed this sample, within the ${options.stall.maxStallMs} ms stall budget${extra.memory ? '; the ids found so far are kept, and the next samples go on from there' : ''} (--over-budget list-all lists them all at once instead)`, extra);
+}
+
+/** Batches before the first calibration, and between the next ones. */
+const FIRST_CALIBRATION_AFTER = 1;
+const CALIBRATE_EVERY = 16;
+
+/** used_cpu_{sys,user}_main_thread (Redis 6.2+, Valkey), else the process's, in ms; null when unreadable or refused. */
+async function readMainThreadCpuMs(send: Send): Promise<number | null> {
+  let reply: unknown;
+  try {
+    reply = await send(['INFO', 'cpu'], INFO_LIMITS);
+  } catch (err) {
+    if (isReplyError(err)) return null;
+    throw err;
+  }
+  const text = Buffer.isBuffer(reply) ? reply.toString('utf8') : '';
+  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)\\r?$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  const main = field('used_cpu_sys_main_thread') + field('used_cpu_user_main_thread');
+  const whole = field('used_cpu_sys') + field('used_cpu_user');
+  const seconds = Number.isFinite(main) ? main : whole;
+  return Number.isFinite(seconds) ? seconds * 1000 : null;
 }
 
 function cutShort(scan: IdScan, by: string): string {

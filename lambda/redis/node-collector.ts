@@ -154,6 +154,7 @@ export class NodeCollector {
         method: read.method, reason: read.reason, clientListCommands: read.commands, longestClientListMs: read.longestMs,
         idsLookedUp: read.idsLookedUp, clientsListed: read.clientsListed, estimatedServerMs: read.estimatedServerMs,
         estimatedLongestMs: read.estimatedLongestMs, listingMs: read.listingMs,
+        ...(read.speedFactor > 1 ? { speedFactor: read.speedFactor } : {}),
         ...(read.deferred && read.text === null ? { deferred: true } : {}),
       };
     } catch (err) {

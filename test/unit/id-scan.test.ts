@@ -131,6 +131,29 @@ describe('a first scan (no memory)', () => {
   });
 });
 
+describe('calibration to the server\'s speed', () => {
+  it('shortens the next batches as much as the server\'s CPU time exceeds the model, never lengthens them', () => {
+    const live = new Set(range(1, 5000));
+    const scan = new IdScan(null, 5000, 5000, OPTIONS);
+    let modelMs = 0;
+    let size = 0;
+    for (let i = 0; i < 3; i += 1) {
+      const batch = scan.next() ?? [];
+      const listed = batch.filter((id) => live.has(id));
+      size = batch.length;
+      modelMs += commandCostMs(OPTIONS.model, batch.length, listed.length);
+      scan.record(listed);
+    }
+    expect(scan.calibrate(modelMs * 3)).toBeCloseTo(3, 5);
+    expect((scan.next() ?? []).length).toBe(Math.floor(size / 3));
+    scan.record([]);
+    expect(scan.calibrate(0.0001)).toBe(1); // a server faster than the model is not trusted to be
+    scan.next();
+    scan.record([]);
+    expect(scan.calibrate(1e9)).toBe(20); // nor an absurd reading to stop the scan
+  });
+});
+
 describe('a scan with the previous sample\'s memory', () => {
   const memory: CollectionMemory = { runId: 'run-a', totalConnectionsReceived: 1000, maxId: 1000, ids: [3, 500, 990] };
 
