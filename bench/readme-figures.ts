@@ -3,25 +3,13 @@
 // test/unit/readme-figures.test.ts fails when it differs from what the results file says.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { SizeResult } from './live-server.js';
+import type { Spread } from './live-tables.js';
 
 export const START = '<!-- bench:figures:start (generated from bench/results.json by `npm run bench:readme`: do not edit) -->';
 export const END = '<!-- bench:figures:end -->';
 
-interface Spread { readonly median: number; readonly min: number; readonly max: number }
-interface Method {
-  readonly label: string;
-  readonly samples: number;
-  readonly skipped?: string;
-  readonly longestCommandMs?: Spread;
-  readonly serverTotalMs?: Spread;
-  readonly delayedOver1ms?: Spread;
-  readonly openLoopDelayedOver1ms?: Spread;
-  readonly proberRequests?: Spread;
-  readonly proberMaxMs?: Spread;
-  readonly wallMs?: Spread;
-  readonly commands?: Spread;
-}
-interface Size { readonly held: number; readonly receivedAtStart: number; readonly receivedAtEnd: number; readonly redisVersion: string; readonly methods: readonly Method[] }
+type Size = Pick<SizeResult, 'held' | 'receivedAtStart' | 'receivedAtEnd' | 'redisVersion' | 'methods'>;
 export interface BenchResults {
   readonly date: string;
   readonly machine: { readonly cpuModel: string; readonly cpus: number; readonly totalMemoryMib: number; readonly loadAverageAtStart: readonly number[]; readonly loadAverageAtEnd?: readonly number[] };

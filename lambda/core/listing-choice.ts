@@ -9,7 +9,7 @@ import { plainListingCostMs } from './stall-model.js';
 export type StallPolicy = Pick<AuditPolicy, 'maxStallMs' | 'overBudget'>;
 
 export type ListingChoice =
-  | { readonly method: 'client-list'; readonly reason: string; readonly estimatedMs: number }
+  | { readonly method: 'client-list'; readonly reason: string }
   | { readonly method: 'client-list-by-id'; readonly reason: string; readonly scan: IdScan }
   | { readonly method: 'none'; readonly reason: string };
 
@@ -28,7 +28,7 @@ export interface ListingInput {
   readonly scanOptions?: Partial<Omit<ScanOptions, 'maxStallMs'>>;
 }
 
-export function scanOptionsFor(stall: StallPolicy, overrides: Partial<Omit<ScanOptions, 'maxStallMs'>> = {}): ScanOptions {
+function scanOptionsFor(stall: StallPolicy, overrides: Partial<Omit<ScanOptions, 'maxStallMs'>> = {}): ScanOptions {
   return { ...DEFAULT_SCAN_OPTIONS, ...overrides, maxStallMs: stall.maxStallMs };
 }
 
@@ -37,7 +37,7 @@ export function chooseListing(input: ListingInput): ListingChoice {
   const connected = input.counters.connectedClients;
   const received = input.counters.totalConnectionsReceived;
   const plainMs = plainListingCostMs(options.model, (connected ?? 0) + input.replicas);
-  const plain = (reason: string) => ({ method: 'client-list' as const, reason, estimatedMs: round(plainMs) });
+  const plain = (reason: string) => ({ method: 'client-list' as const, reason });
   if (input.listing === 'plain') return plain('a plain CLIENT LIST was asked for');
   if (connected !== null && plainMs <= options.headroom * input.stall.maxStallMs) {
     return plain(`${connected} clients: one CLIENT LIST fits the ${input.stall.maxStallMs} ms stall budget`);
@@ -68,8 +68,4 @@ function typicalBatch(options: ScanOptions): number {
 
 function formatMs(ms: number): string {
   return ms < 10 ? `${ms.toFixed(1)} ms` : `${Math.round(ms)} ms`;
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 1000) / 1000;
 }

@@ -8,7 +8,7 @@ import type { ListingChoice, StallPolicy } from '../core/listing-choice.js';
 import { listedIds, type IdScan } from '../core/id-scan.js';
 import type { CollectionMemory } from '../core/collection-memory.js';
 import { clientListByIdLimits, clientListLimits, countClientLines, INFO_LIMITS, listsConnection, plainListingProblem, type ReplyLimits } from '../core/reply-limits.js';
-import { commandCostMs, MEASURED_STALL_MODEL } from '../core/stall-model.js';
+import { MEASURED_STALL_MODEL, plainListingCostMs } from '../core/stall-model.js';
 import { isReplyError, isTimeout } from './redis-connection.js';
 
 export interface ClientListRead {
@@ -86,7 +86,7 @@ export async function readClientList(send: Send, choice: ListingChoice, options:
       throw err;
     }
     const listed = text === null ? 0 : countClientLines(text);
-    const cost = commandCostMs(MEASURED_STALL_MODEL, listed, listed);
+    const cost = plainListingCostMs(MEASURED_STALL_MODEL, listed);
     const problem = plainListingProblem(text, options.connectedClients, self);
     const memory = text === null || problem !== null || options.runId === null || options.received === null ? null : plainMemory(text, options.runId, options.received);
     options.onProgress?.({ listed, commands, idsLookedUp: 0 });
