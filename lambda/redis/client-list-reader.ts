@@ -106,7 +106,7 @@ export async function readClientList(send: Send, choice: ListingChoice, options:
   const parts: string[] = [];
   // The server's main-thread CPU time (INFO cpu) before the first batch and every few batches: it calibrates
   // the stall model to this server's speed (core/id-scan.ts calibrate()). Null when the server does not say.
-  let cpuAt = await readMainThreadCpuMs(send);
+  let cpuAt = await readMainThreadCpuMs(send, deadlinePassed);
   let sinceCalibration = 0;
   let calibrations = 0;
   const scanned = (): Partial<ClientListRead> => {
@@ -140,7 +140,7 @@ export async function readClientList(send: Send, choice: ListingChoice, options:
     parts.push(text);
     sinceCalibration += 1;
     if (cpuAt !== null && sinceCalibration >= (calibrations === 0 ? FIRST_CALIBRATION_AFTER : CALIBRATE_EVERY) && !deadlinePassed()) {
-      const now = await readMainThreadCpuMs(send);
+      const now = await readMainThreadCpuMs(send, deadlinePassed);
       if (now !== null) scan.calibrate(now - cpuAt);
       cpuAt = now;
       sinceCalibration = 0;
@@ -172,13 +172,17 @@ function overBudget(
 const FIRST_CALIBRATION_AFTER = 1;
 const CALIBRATE_EVERY = 16;
 
-/** used_cpu_{sys,user}_main_thread (Redis 6.2+, Valkey), else the process's, in ms; null when unreadable or refused. */
-async function readMainThreadCpuMs(send: Send): Promise<number | null> {
+/**
+ * used_cpu_{sys,user}_main_thread (Redis 6.2+, Valkey), else the process's, in ms; null when unreadable or
+ * refused, or when it timed out because the audit deadline passed: calibration is optional, and the batch loop's
+ * own deadline check then ends the listing as cut short rather than failing the node.
+ */
+async function readMainThreadCpuMs(send: Send, deadlinePassed: () => boolean): Promise<number | null> {
   let reply: unknown;
   try {
     reply = await send(['INFO', 'cpu'], INFO_LIMITS);
   } catch (err) {
-    if (isReplyError(err)) return null;
+    if (isReplyError(err) || (isTimeout(err) && deadlinePassed())) return null;
     throw err;
   }
   const text = Buffer.isBuffer(reply) ? reply.toString('utf8') : '';

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { chooseListing } from '../../lambda/core/listing-choice.js';
 import { commandCostMs, MEASURED_STALL_MODEL } from '../../lambda/core/stall-model.js';
 import { readClientList, type Send } from '../../lambda/redis/client-list-reader.js';
+import { RespTimeoutError } from '../../lambda/redis/resp-connection.js';
 
 const SELF = '127.0.0.1:50000';
 
@@ -63,5 +64,36 @@ describe('readClientList by id, calibrated by the server\'s own CPU time', () =>
     expect(read.speedFactor).toBe(1);
     expect(read.clientsListed).toBe(3000);
     expect(server.sent.filter((a) => a[0] === 'INFO')).toHaveLength(1); // asked once, then not again
+  });
+
+  it('ends the listing as cut short by the deadline when INFO cpu times out because the deadline passed', async () => {
+    const live = Array.from({ length: 3000 }, (_, i) => i + 1);
+    const server = scriptedServer(live, 1);
+    let past = false;
+    // The deadline passes while the first calibration read waits: its timeout is the deadline's, not a fault.
+    const send: Send = async (args, limits) => {
+      if (args[0] === 'INFO' && server.sent.some((a) => a[0] === 'CLIENT')) {
+        past = true;
+        throw new RespTimeoutError(1);
+      }
+      return server.send(args, limits);
+    };
+
+    const read = await readClientList(send, byIdChoice(3000, 3000), { ...options, deadlinePassed: () => past });
+
+    expect(read.text).toBeNull();
+    expect(read.deferred).toBe(false); // a failure that makes the report partial, not a budget choice
+    expect(read.problem).toMatch(/^listing by id was cut short by the audit deadline \(468 ids looked up, 212 clients found, [\d,]+ ids still to look up\)$/);
+    expect(server.sent.filter((a) => a[0] === 'CLIENT')).toHaveLength(1); // no batch after the deadline
+  });
+
+  it('still fails on an INFO cpu timeout while the deadline is far', async () => {
+    const server = scriptedServer(Array.from({ length: 3000 }, (_, i) => i + 1), 1);
+    const send: Send = async (args, limits) => {
+      if (args[0] === 'INFO') throw new RespTimeoutError(5000);
+      return server.send(args, limits);
+    };
+
+    await expect(readClientList(send, byIdChoice(3000, 3000), { ...options, deadlinePassed: () => false })).rejects.toBeInstanceOf(RespTimeoutError);
   });
 });
