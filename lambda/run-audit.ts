@@ -47,6 +47,8 @@ export interface RunAuditOptions {
    * so far (the CLI's progress line on a terminal). Must be quick; whatever it throws is ignored. @default none
    */
   readonly onProgress?: ProgressListener;
+  /** A serverless cache's CloudWatch connection metrics (read before the audit), decided on by the core's assessment. @default none */
+  readonly serviceMetrics?: import('./core/service-metrics.js').ServiceMetricsEvidence;
 }
 
 export interface RunAuditResult extends AuditOutcome {

@@ -11,8 +11,7 @@ export const TARGET_LIST_KEY = 'config/audit-targets.json';
 /** Environment variables that point the handler at the object (docs/lambda.md). */
 export const TARGET_LIST_ENV = { key: 'AUDIT_TARGETS_S3_KEY', version: 'AUDIT_TARGETS_S3_VERSION' } as const;
 
-/** Targets one deployment audits, besides those discovery finds: the Lambda, the CDK config and the constructs use this one number. */
-export const MAX_TARGETS = 50;
+export { MAX_TARGETS } from './core/target-rules.js';
 
 /** The largest list the handler reads: 50 targets of at most a few KB each fit many times over. */
 export const MAX_TARGET_LIST_BYTES = 1024 * 1024;

@@ -49,6 +49,12 @@ export interface ServiceMetricsFailure {
   readonly error: string;
 }
 
+/**
+ * What a serverless cache's own CloudWatch metrics said, for the assessment: the series read, or why it was not.
+ * Read before the audit (it needs nothing from Redis) and handed to the core, which decides with it once.
+ */
+export type ServiceMetricsEvidence = { readonly series: ServiceMetricSeries } | { readonly failure: ServiceMetricsFailure };
+
 const MAX_ERROR_CHARS = 300;
 const NODES_NAMED = 3;
 
