@@ -1,4 +1,4 @@
-// Flat config: typescript-eslint's recommended rules, plus the layering rule of DESIGN.md
+// Flat config: typescript-eslint's recommended rules, plus the layering rule of docs/design.md (Layers)
 // (lambda/core is pure: no sockets, files, AWS SDK or CDK).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -22,7 +22,7 @@ export default tseslint.config(
           patterns: [
             {
               group: ['ioredis', '@aws-sdk/*', 'aws-cdk-lib', 'aws-cdk-lib/*', 'node:*', 'fs', 'net', 'tls', 'child_process', '../redis/*', '../publish/*'],
-              message: 'lambda/core is pure: pass data in, return data out (DESIGN.md, Layers).',
+              message: 'lambda/core is pure: pass data in, return data out (docs/design.md, Layers).',
             },
           ],
         },

@@ -1,4 +1,4 @@
-// Exit codes of DESIGN.md: 0 nothing at or above --fail-on, 1 findings at or above it, 2 could not audit.
+// Exit codes (docs/design.md, Contract: the CLI): 0 nothing at or above --fail-on, 1 findings at or above it, 2 could not audit.
 import { severityRank } from '../lambda/core/findings/index.js';
 import type { AuditReport } from '../lambda/core/report.js';
 import type { FailOn } from './args.js';

@@ -3,16 +3,26 @@ import { Annotations, ContextProvider, RemovalPolicy, type Stack, Token, Validat
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cxschema from 'aws-cdk-lib/cloud-assembly-schema';
+import { neededServices } from './auditor-endpoints.js';
 
-/** The interface endpoints the auditor (and the leaky workload) call through: SNS, CloudWatch metrics, Secrets Manager. */
-const INTERFACE_ENDPOINTS = [
-  ['Sns', ec2.InterfaceVpcEndpointAwsService.SNS],
-  ['CloudWatch', ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING],
-  ['SecretsManager', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER],
-] as const;
+/**
+ * What the sandbox's auditor calls, in the auditor's one catalogue of routes (auditor-endpoints.ts): it reads the
+ * cache's AUTH secret, and neither names source IPs (the stack turns that off here) nor discovers caches.
+ */
+const SANDBOX_ROUTES = neededServices({ secrets: true, resolveSourceIps: false, discovery: false });
+
+/** Construct ids of the interface endpoints as first deployed: a new id would replace the endpoint. */
+const ENDPOINT_IDS: Readonly<Record<string, string>> = { sns: 'Sns', monitoring: 'CloudWatch', secretsmanager: 'SecretsManager' };
+
+/** The interface endpoints the auditor (and the leaky workload) call through, with their construct ids. */
+const INTERFACE_ENDPOINTS = SANDBOX_ROUTES.filter((route) => route.kind === 'interface').map((route) => {
+  const id = ENDPOINT_IDS[route.service];
+  if (id === undefined) throw new Error(`sandbox VPC: no endpoint id for ${route.service}; add one to ENDPOINT_IDS`);
+  return [id, new ec2.InterfaceVpcEndpointAwsService(route.service)] as const;
+});
 
 /** The endpoint services the sandbox VPC has (S3's gateway and the interface endpoints), as the stack output names them. */
-export const SANDBOX_ENDPOINT_SERVICES: readonly string[] = ['s3', ...INTERFACE_ENDPOINTS.map(([, service]) => service.shortName)];
+export const SANDBOX_ENDPOINT_SERVICES: readonly string[] = SANDBOX_ROUTES.map((route) => route.service);
 
 /** Id of the warning given when the endpoint zone cannot be checked at synth. */
 export const ENDPOINT_ZONE_UNCHECKED = 'redis-leak-auditor:sandbox-endpoint-zone-unchecked';
@@ -37,7 +47,7 @@ export function sandboxVpc(stack: Stack): ec2.Vpc {
   vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3 });
   // Every interface endpoint in one zone: an endpoint bills per zone per hour, so one zone is a third
   // of the cost of three and half of two, and a sandbox needs no zone redundancy. Functions in the
-  // other zone reach it across zones. The zone must offer all three services (not every zone does).
+  // other zone reach it across zones. The zone must offer every one of them (not every zone does).
   const zone = endpointZone(vpc, INTERFACE_ENDPOINTS.map(([, service]) => service));
   for (const [id, service] of INTERFACE_ENDPOINTS) {
     const endpoint = vpc.addInterfaceEndpoint(id, { service, subnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED, availabilityZones: [zone] } });

@@ -1,4 +1,4 @@
-// The CloudWatch metrics of one audit (DESIGN.md, Contract: AWS), as plain data: the MetricSink adapter
+// The CloudWatch metrics of one audit (docs/design.md, Contract: AWS), as plain data: the MetricSink adapter
 // publishes them, the CDK alarms and dashboard refer to the same names and units.
 // A value the audit could not know is left out, never sent as 0: a fake zero would hide the very outage
 // (or the missing CLIENT LIST) an alarm on "SuspectedLeaks >= 1" or on the heartbeat must notice.

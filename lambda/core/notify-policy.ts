@@ -1,4 +1,4 @@
-// Whether a run sends an SNS summary (DESIGN.md: "only when findings appear or escalate, no
+// Whether a run sends an SNS summary (docs/design.md, Contract: AWS: "only when findings appear or escalate, no
 // minute-by-minute spam"). The memory of what was last sent lives in the audit state's free
 // `extensions.notifications` record, so the decision is a pure function of report + state + clock.
 import { SEVERITIES, severityRank, type Finding, type Severity } from './findings/index.js';

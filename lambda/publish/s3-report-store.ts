@@ -1,5 +1,5 @@
 // The S3 backend of ReportStore: reports under reports/<target>/, the history between runs under state/.
-// Keys follow DESIGN.md (Contract: AWS). Every call goes through withRetry; the client has maxAttempts 1.
+// Keys follow docs/design.md (Contract: AWS). Every call goes through withRetry; the client has maxAttempts 1.
 import { GetObjectCommand, PutObjectCommand, type PutObjectCommandInput, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ConfigError, errorText } from '../core/errors.js';

@@ -56,7 +56,7 @@ describe('sandbox VPC endpoint zone, account and region known', () => {
 
     expect(() => sandbox(context)).toThrow(
       'sandbox VPC: no availability zone of the VPC (eu-west-1a, eu-west-1b) offers every interface endpoint it needs: '
-      + 'com.amazonaws.eu-west-1.sns in eu-west-1b, eu-west-1c; com.amazonaws.eu-west-1.monitoring in eu-west-1a, eu-west-1b, eu-west-1c; '
+      + 'com.amazonaws.eu-west-1.monitoring in eu-west-1a, eu-west-1b, eu-west-1c; com.amazonaws.eu-west-1.sns in eu-west-1b, eu-west-1c; '
       + 'com.amazonaws.eu-west-1.secretsmanager in eu-west-1a, eu-west-1c. Deploy the sandbox to another region',
     );
   });

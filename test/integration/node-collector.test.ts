@@ -212,7 +212,7 @@ describe('with passwords and ACL users', () => {
     server = await startLocalRedis({
       args: [
         '--requirepass', 's3cret-pass',
-        // DESIGN.md's ACL also has +client|setinfo, which Redis 7.0 rejects (the subcommand is 7.2+).
+        // The design's ACL (docs/design.md, Facts) also has +client|setinfo, which Redis 7.0 rejects (the subcommand is 7.2+).
         '--user', 'auditor', 'on', '>pw', '+client|list', '+client|setname', '+info', '+ping',
         '--user', 'nolist', 'on', '>pw', '+client|setname', '+info', '+ping',
         '--user', 'special', 'on', '>p@ss:w/rd%', '+client|list', '+client|setname', '+info',

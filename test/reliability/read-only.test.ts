@@ -1,6 +1,6 @@
 // Read-only by default: every command the server runs while the CLI audits it (two samples, as an ACL user
 // allowed everything, so that AUTH and CONFIG GET are sent and nothing is refused: the restraint is the
-// auditor's own, not the ACL's) must be in DESIGN.md's least-privilege ACL (client|list, client|setname,
+// auditor's own, not the ACL's) must be in the least-privilege ACL of docs/design.md (Facts) (client|list, client|setname,
 // client|setinfo, info, ping, cluster|nodes/shards/info), plus AUTH, CONFIG GET (read-only, skipped when
 // refused), HELLO 2 (the auditor's own client id for listing by id; no ACL can refuse it) and QUIT. The audit
 // lists by id (a 0.1 ms stall budget, 60 clients), so that every command of that path is seen. Anything else (SELECT, CLIENT KILL, CONFIG SET, any write) fails the test.
@@ -103,7 +103,7 @@ describe('the commands the auditor sends, as MONITOR records them (admin command
     expect([...new Set(seen.map((s) => s.addr))]).toEqual([auditorAddr]);
   });
 
-  it("are all in the allowed list of DESIGN.md's ACL, plus AUTH and QUIT", () => {
+  it("are all in the allowed list of the design's ACL, plus AUTH and QUIT", () => {
     const names = seen.map((s) => aclName(s.args));
 
     expect(names.filter((name) => !ALLOWED.has(name))).toEqual([]);
@@ -122,7 +122,7 @@ describe('the commands the auditor sends, as MONITOR records them (admin command
 });
 
 describe('the commands the server ran during the audit, as INFO commandstats counts them (admin commands too)', () => {
-  it("are all in the allowed list of DESIGN.md's ACL, plus AUTH, CONFIG GET and QUIT", () => {
+  it("are all in the allowed list of the design's ACL, plus AUTH, CONFIG GET and QUIT", () => {
     expect([...executed.keys()].filter((name) => !ALLOWED.has(name))).toEqual([]);
     expect([...executed.keys()]).toEqual(expect.arrayContaining(['client|list', 'info']));
   });

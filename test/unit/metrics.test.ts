@@ -1,4 +1,4 @@
-// CloudWatch metrics of a run: the DESIGN.md names with the Target dimension, per-node copies on
+// CloudWatch metrics of a run: the names of docs/design.md (Contract: AWS) with the Target dimension, per-node copies on
 // multi-node targets, and nothing invented for what the run could not see.
 import { describe, expect, it } from 'vitest';
 import { assessAudit, type AuditInput } from '../../lambda/core/audit.js';
