@@ -3,11 +3,11 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../lambda/core/errors.js';
 import { redactUrlsIn } from '../lambda/redis/target-url.js';
-import { defaultPolicy, type AuditPolicy } from '../lambda/core/model.js';
+import type { AuditPolicy } from '../lambda/core/model.js';
 import type { Severity } from '../lambda/core/findings/index.js';
 import { DEADLINE_SECONDS_RANGE, defaultDeadlineSeconds } from '../lambda/core/deadline.js';
 import { parseClusterAllow, type AllowList } from '../lambda/core/cluster-rules.js';
-import { DEFAULT_MAX_STALL_MS, DEFAULT_OVER_BUDGET, isOverBudget, MAX_STALL_MS_RANGE, OVER_BUDGET_CHOICES, type OverBudget } from '../lambda/core/stall-budget.js';
+import { CLI_SAMPLING, readPolicy, readSetting, TIMEOUT_RULES, type NumberRule } from '../lambda/core/policy-rules.js';
 
 export type FailOn = Severity | 'never';
 
@@ -99,14 +99,9 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
 
   const url = stringFlag(values, 'url') ?? env.REDIS_URL;
   if (url === undefined || url === '') throw new ConfigError('--url is required: give redis://host:port (or rediss:// for TLS), or set REDIS_URL');
-  const samples = intFlag(values, 'samples', 1, 1, 1000);
-  const intervalSeconds = numberFlag(values, 'interval', 10, 0.1, 3600);
-  const minGroupConnections = intFlag(values, 'min-group-connections', defaultPolicy.minGroupConnections, 1, 1_000_000);
-  const maxclientsWarn = shareFlag(values, 'maxclients-warn', defaultPolicy.maxclientsWarn);
-  const maxclientsCritical = shareFlag(values, 'maxclients-critical', Math.max(defaultPolicy.maxclientsCritical, maxclientsWarn));
-  if (maxclientsCritical < maxclientsWarn) {
-    throw new ConfigError(`--maxclients-critical (${maxclientsCritical}) must not be below --maxclients-warn (${maxclientsWarn})`);
-  }
+  const samples = flag(values, CLI_SAMPLING.samples);
+  const intervalSeconds = flag(values, CLI_SAMPLING.intervalSeconds);
+  const policy = readPolicy((setting) => stringFlag(values, setting.flag), (setting) => `--${setting.flag}`);
   const failOn = (stringFlag(values, 'fail-on') ?? 'warning') as FailOn;
   if (!FAIL_ON.includes(failOn)) throw new ConfigError(`--fail-on expects one of ${FAIL_ON.join(', ')}, got '${String(values['fail-on'])}'`);
   const tlsCaFile = stringFlag(values, 'tls-ca');
@@ -121,26 +116,14 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
     samples,
     intervalSeconds,
     ...(stateFile ? { stateFile } : {}),
-    policy: {
-      idleSeconds: intFlag(values, 'idle-seconds', defaultPolicy.idleSeconds, 1, 31_536_000),
-      churnPerMinute: numberFlag(values, 'churn-per-minute', defaultPolicy.churnPerMinute, 0, 100_000_000),
-      minGroupConnections,
-      // A subscriber per process is normal; ten idle ones from one host are not. Never above the group minimum.
-      minPubsubConnections: intFlag(values, 'min-pubsub-connections', Math.min(defaultPolicy.minPubsubConnections, minGroupConnections), 1, 1_000_000),
-      minGrowthConnections: intFlag(values, 'min-growth', defaultPolicy.minGrowthConnections, 1, 1_000_000),
-      maxclientsWarn,
-      maxclientsCritical,
-      listLimit: intFlag(values, 'list-limit', defaultPolicy.listLimit, 1, 10_000),
-      maxStallMs: numberFlag(values, 'max-stall-ms', DEFAULT_MAX_STALL_MS, MAX_STALL_MS_RANGE.min, MAX_STALL_MS_RANGE.max),
-      overBudget: overBudgetFlag(values),
-    },
+    policy,
     json: values.json === true,
     ...(outDir ? { outDir } : {}),
     ...(htmlFile ? { htmlFile } : {}),
     failOn,
-    connectTimeoutMs: intFlag(values, 'connect-timeout', 5000, 100, 120_000),
-    commandTimeoutMs: intFlag(values, 'command-timeout', 5000, 100, 120_000),
-    deadlineSeconds: intFlag(values, 'deadline-seconds', defaultDeadlineSeconds(samples, intervalSeconds), DEADLINE_SECONDS_RANGE.min, DEADLINE_SECONDS_RANGE.max),
+    connectTimeoutMs: flag(values, TIMEOUT_RULES.connectTimeoutMs),
+    commandTimeoutMs: flag(values, TIMEOUT_RULES.commandTimeoutMs),
+    deadlineSeconds: flag(values, { kind: 'whole', ...DEADLINE_SECONDS_RANGE, default: defaultDeadlineSeconds(samples, intervalSeconds), what: 'seconds the audit may take', flag: 'deadline-seconds' }),
     color,
   };
 }
@@ -150,37 +133,9 @@ function stringFlag(values: Record<string, unknown>, name: string): string | und
   return typeof value === 'string' ? value : undefined;
 }
 
-function numberFlag(values: Record<string, unknown>, name: string, fallback: number, min: number, max: number): number {
-  const raw = stringFlag(values, name);
-  if (raw === undefined) return fallback;
-  const value = Number(raw.trim());
-  if (raw.trim() === '' || !Number.isFinite(value) || value < min || value > max) {
-    throw new ConfigError(`--${name} expects a number from ${min} to ${max}, got '${raw}'`);
-  }
-  return value;
-}
-
-function intFlag(values: Record<string, unknown>, name: string, fallback: number, min: number, max: number): number {
-  const raw = stringFlag(values, name);
-  if (raw === undefined) return fallback;
-  const value = Number(raw.trim());
-  if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
-    throw new ConfigError(`--${name} expects a whole number from ${min} to ${max}, got '${raw}'`);
-  }
-  return value;
-}
-
-function overBudgetFlag(values: Record<string, unknown>): OverBudget {
-  const raw = stringFlag(values, 'over-budget');
-  if (raw === undefined) return DEFAULT_OVER_BUDGET;
-  if (!isOverBudget(raw)) throw new ConfigError(`--over-budget expects one of ${OVER_BUDGET_CHOICES.join(', ')}, got '${raw}'`);
-  return raw;
-}
-
-function shareFlag(values: Record<string, unknown>, name: string, fallback: number): number {
-  const value = numberFlag(values, name, fallback, 0, 1);
-  if (value === 0) throw new ConfigError(`--${name} expects a share of maxclients above 0 and at most 1 (e.g. 0.8), got '${String(values[name])}'`);
-  return value;
+/** A numeric flag read by its rule (lambda/core/policy-rules.ts): the rule's default when absent. */
+function flag(values: Record<string, unknown>, rule: NumberRule & { readonly flag: string }): number {
+  return readSetting(rule, stringFlag(values, rule.flag), `--${rule.flag}`);
 }
 
 function describeParseError(err: unknown): string {

@@ -1,7 +1,8 @@
-// --help text. Flags and defaults here match cli/args.ts and the README.
-import { DEFAULT_MAX_STALL_MS, DEFAULT_OVER_BUDGET, MAX_STALL_MS_RANGE, OVER_BUDGET_CHOICES, type OverBudget } from '../lambda/core/stall-budget.js';
+// --help text. Defaults and ranges come from the rules the flags are read by (lambda/core/policy-rules.ts);
+// the wording matches cli/args.ts and the README.
+import { CLI_SAMPLING, OVER_BUDGET_CHOICES, POLICY_RULES, TIMEOUT_RULES, type OverBudget } from '../lambda/core/policy-rules.js';
 
-/** What each --over-budget choice does; a choice added to stall-budget.ts fails to compile until it is described. */
+/** What each --over-budget choice does; a choice added to policy-rules.ts fails to compile until it is described. */
 const OVER_BUDGET_HELP: Readonly<Record<OverBudget, string>> = {
   'info-only': 'report from INFO alone, learn client ids over the next runs',
   'list-all': 'one plain CLIENT LIST, whatever it stalls',
@@ -9,7 +10,7 @@ const OVER_BUDGET_HELP: Readonly<Record<OverBudget, string>> = {
 
 /** One choice a line, under the flag's description column. */
 function overBudgetHelp(): string {
-  const described = OVER_BUDGET_CHOICES.map((choice) => `${choice}${choice === DEFAULT_OVER_BUDGET ? ' (default)' : ''}: ${OVER_BUDGET_HELP[choice]}`);
+  const described = OVER_BUDGET_CHOICES.map((choice) => `${choice}${choice === POLICY_RULES.overBudget.default ? ' (default)' : ''}: ${OVER_BUDGET_HELP[choice]}`);
   return described.join(`;\n${' '.repeat(31)}`);
 }
 
@@ -25,25 +26,25 @@ Audit flags:
   --tls-ca FILE                PEM CA for rediss:// (default: system CAs)
   --cluster                    audit every primary and replica of a Redis Cluster from this seed node
                                (CLUSTER NODES; one connection per node); detected from INFO without it
-  --samples N                  snapshots in this run (default 1; churn and growth need 2+)
-  --interval S                 seconds between samples (default 10)
+  --samples N                  ${CLI_SAMPLING.samples.what} (default ${CLI_SAMPLING.samples.default}; churn and growth need 2+)
+  --interval S                 ${CLI_SAMPLING.intervalSeconds.what} (default ${CLI_SAMPLING.intervalSeconds.default})
   --state-file PATH            keep history between runs (cron): churn and growth across runs
-  --idle-seconds N             a connection idle this long counts as idle (default 300)
-  --churn-per-minute N         new connections per minute that count as churn (default 100)
-  --min-group-connections N    a workload (or one of its addresses) below this is never a leak suspect (default 20)
-  --min-pubsub-connections N   idle subscribers of a workload that make a pub/sub leak (default 10, at most the above)
-  --min-growth N               connections a workload must gain, beyond new members, to count as growing (default 5)
-  --maxclients-warn F          share of maxclients that is a warning (default 0.8)
-  --maxclients-critical F      share of maxclients that is critical (default 0.95)
-  --list-limit N               entries kept per group list and idle list in the report (default 50)
-  --max-stall-ms MS            the longest one listing command may hold the server, ms, decimals allowed
-                               (${MAX_STALL_MS_RANGE.min} to ${MAX_STALL_MS_RANGE.max}; default ${DEFAULT_MAX_STALL_MS})
+  --idle-seconds N             ${POLICY_RULES.idleSeconds.what} (default ${POLICY_RULES.idleSeconds.default})
+  --churn-per-minute N         ${POLICY_RULES.churnPerMinute.what} (default ${POLICY_RULES.churnPerMinute.default})
+  --min-group-connections N    ${POLICY_RULES.minGroupConnections.what} (default ${POLICY_RULES.minGroupConnections.default})
+  --min-pubsub-connections N   ${POLICY_RULES.minPubsubConnections.what} (default ${POLICY_RULES.minPubsubConnections.default}, at most the above)
+  --min-growth N               ${POLICY_RULES.minGrowthConnections.what} (default ${POLICY_RULES.minGrowthConnections.default})
+  --maxclients-warn F          ${POLICY_RULES.maxclientsWarn.what} (default ${POLICY_RULES.maxclientsWarn.default})
+  --maxclients-critical F      ${POLICY_RULES.maxclientsCritical.what} (default ${POLICY_RULES.maxclientsCritical.default}, at least the above)
+  --list-limit N               ${POLICY_RULES.listLimit.what} (${POLICY_RULES.listLimit.min} to ${POLICY_RULES.listLimit.max}; default ${POLICY_RULES.listLimit.default})
+  --max-stall-ms MS            ${POLICY_RULES.maxStallMs.what}
+                               (${POLICY_RULES.maxStallMs.min} to ${POLICY_RULES.maxStallMs.max}; default ${POLICY_RULES.maxStallMs.default})
   --over-budget MODE           if no listing fits, ${overBudgetHelp()}
   --fail-on LEVEL              exit 1 on findings at or above info|warning|critical|never (default warning)
-  --connect-timeout MS         connect + TLS handshake timeout (default 5000)
+  --connect-timeout MS         ${TIMEOUT_RULES.connectTimeoutMs.what} (${TIMEOUT_RULES.connectTimeoutMs.min} to ${TIMEOUT_RULES.connectTimeoutMs.max}; default ${TIMEOUT_RULES.connectTimeoutMs.default})
   --cluster-allow CIDR,...     networks (or *.domain) beyond the seed's own /16 whose announced cluster nodes may be contacted
   --deadline-seconds N         the audit ends by then, reporting what it read (default: the sampling plus 60 s)
-  --command-timeout MS         per-command timeout (default 5000)
+  --command-timeout MS         ${TIMEOUT_RULES.commandTimeoutMs.what} (${TIMEOUT_RULES.commandTimeoutMs.min} to ${TIMEOUT_RULES.commandTimeoutMs.max}; default ${TIMEOUT_RULES.commandTimeoutMs.default})
   --json                       print the report JSON on stdout, nothing else there
   --out DIR                    also write the report JSON into DIR
   --html FILE                  also write the report as one self-contained HTML page

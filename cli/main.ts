@@ -25,6 +25,10 @@ export interface CliIo {
   /** A terminal (isTTY, with its width in columns) gets the progress line of an audit without --json. */
   readonly stderr: { write(text: string): unknown; isTTY?: boolean; columns?: number };
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** The clock, for tests: sample times and the deadline. @default Date.now */
+  readonly now?: () => number;
+  /** The wait between samples, for tests (an interval may pass without real time passing). @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
@@ -65,7 +69,9 @@ async function audit(options: AuditOptions, io: CliIo): Promise<number> {
     commandTimeoutMs: options.commandTimeoutMs,
     toolVersion: toolVersion(),
     cluster: options.cluster,
-    deadlineAtMs: auditDeadlineAtMs(Date.now(), options.deadlineSeconds),
+    deadlineAtMs: auditDeadlineAtMs((io.now ?? Date.now)(), options.deadlineSeconds),
+    ...(io.now ? { now: io.now } : {}),
+    ...(io.sleep ? { sleep: io.sleep } : {}),
     ...(options.clusterAllow ? { clusterAllow: options.clusterAllow } : {}),
     ...(progress ? { onProgress: progress.update } : {}),
   }).finally(() => progress?.stop());

@@ -4,7 +4,7 @@ import type { ProgressListener } from './audit-progress.js';
 import type { CollectionMemory } from './core/collection-memory.js';
 import { memoryOf } from './core/state.js';
 import type { CollectorOptions } from './redis/node-collector.js';
-import type { RunAuditOptions } from './run-audit.js';
+import type { RunAuditOptions } from './run-audit-options.js';
 
 /** CollectorOptions whose memory is always told (null: list as if the node were new). */
 export type NodeCollectorOptions = CollectorOptions & { readonly memory: CollectionMemory | null };

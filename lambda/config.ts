@@ -4,15 +4,14 @@ import { DEADLINE_SECONDS_RANGE, defaultDeadlineSeconds } from './core/deadline.
 import { CLUSTER_ALLOW_FORM, isValidClusterAllow } from './core/cluster-rules.js';
 import { z } from 'zod';
 import { ConfigError } from './core/errors.js';
-import { defaultPolicy, type AuditPolicy } from './core/model.js';
+import type { AuditPolicy } from './core/model.js';
 import { DEFAULT_DISCOVERED_TARGETS, discoveryTagsSchema, MAX_DISCOVERED_TARGETS } from './discovery/discovery-rules.js';
-import { MAX_TARGETS, TARGET_LIST_ENV } from './target-list-object.js';
-import { DEFAULT_MAX_STALL_MS, DEFAULT_OVER_BUDGET, isOverBudget, MAX_STALL_MS_RANGE, OVER_BUDGET_CHOICES, type OverBudget } from './core/stall-budget.js';
-
-const TARGET_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+import { TARGET_LIST_ENV } from './target-list-object.js';
+import { MAX_TARGETS, TARGET_NAME, TARGET_NAME_FORM } from './core/target-rules.js';
+import { LAMBDA_RUN_RULES, LAMBDA_SAMPLING, readPolicy, readSetting, TIMEOUT_RULES, type NumberRule } from './core/policy-rules.js';
 
 const targetSchema = z.strictObject({
-  name: z.string().regex(TARGET_NAME, 'expected 1-64 characters from A-Z a-z 0-9 . _ -'),
+  name: z.string().regex(TARGET_NAME, `expected ${TARGET_NAME_FORM}`),
   url: z.string().regex(/^rediss?:\/\/[^\s]+$/, 'expected redis://host:port or rediss://host:port'),
   tls: z.boolean().optional(),
   cluster: z.boolean().optional(),
@@ -79,11 +78,8 @@ export function loadConfig(env: Env, targetList?: { readonly text: string; reado
   const targets = targetList
     ? parseTargets(targetList.text, discovery !== null, `the target list ${targetList.source}`)
     : parseTargets(env.AUDIT_TARGETS, discovery !== null, 'AUDIT_TARGETS');
-  const minGroupConnections = int(env, 'MIN_GROUP_CONNECTIONS', defaultPolicy.minGroupConnections, 1, 1_000_000);
-  const maxclientsWarn = num(env, 'MAXCLIENTS_WARN', defaultPolicy.maxclientsWarn, 0.01, 1);
-  const maxclientsCritical = num(env, 'MAXCLIENTS_CRITICAL', Math.max(defaultPolicy.maxclientsCritical, maxclientsWarn), maxclientsWarn, 1);
-  const samples = int(env, 'SAMPLES', 1, 1, 10);
-  const sampleIntervalSeconds = num(env, 'SAMPLE_INTERVAL_SECONDS', 5, 0.1, 60);
+  const samples = setting(env, LAMBDA_SAMPLING.samples);
+  const sampleIntervalSeconds = setting(env, LAMBDA_SAMPLING.intervalSeconds);
   return {
     targets,
     discovery,
@@ -93,29 +89,18 @@ export function loadConfig(env: Env, targetList?: { readonly text: string; reado
     metricNamespace: optional(env, 'METRIC_NAMESPACE', /^[A-Za-z0-9.\-_/#:]{1,255}$/, 'a CloudWatch namespace (letters, digits, . - _ / # :)') ?? 'RedisLeakAuditor',
     // Lambda sets AWS_REGION; a local invocation may only have AWS_DEFAULT_REGION.
     region: required({ AWS_REGION: env.AWS_REGION || env.AWS_DEFAULT_REGION }, 'AWS_REGION', /^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1 (set by Lambda)'),
-    policy: {
-      idleSeconds: int(env, 'IDLE_SECONDS', defaultPolicy.idleSeconds, 1, 31_536_000),
-      churnPerMinute: num(env, 'CHURN_PER_MINUTE', defaultPolicy.churnPerMinute, 0, 100_000_000),
-      minGroupConnections,
-      minPubsubConnections: int(env, 'MIN_PUBSUB_CONNECTIONS', Math.min(defaultPolicy.minPubsubConnections, minGroupConnections), 1, 1_000_000),
-      minGrowthConnections: int(env, 'MIN_GROWTH', defaultPolicy.minGrowthConnections, 1, 1_000_000),
-      maxclientsWarn,
-      maxclientsCritical,
-      listLimit: int(env, 'LIST_LIMIT', defaultPolicy.listLimit, 1, 1000),
-      maxStallMs: num(env, 'MAX_STALL_MS', DEFAULT_MAX_STALL_MS, MAX_STALL_MS_RANGE.min, MAX_STALL_MS_RANGE.max),
-      overBudget: overBudget(env, 'OVER_BUDGET'),
-    },
+    policy: readPolicy((rule) => given(env, rule.env), (rule) => rule.env),
     samples,
     sampleIntervalSeconds,
     auditDeadlineSeconds: int(env, 'AUDIT_DEADLINE_SECONDS', defaultDeadlineSeconds(samples, sampleIntervalSeconds), DEADLINE_SECONDS_RANGE.min, DEADLINE_SECONDS_RANGE.max),
-    connectTimeoutMs: int(env, 'CONNECT_TIMEOUT_MS', 5000, 100, 60_000),
-    commandTimeoutMs: int(env, 'COMMAND_TIMEOUT_MS', 5000, 100, 60_000),
-    notifyCooldownMinutes: int(env, 'NOTIFY_COOLDOWN_MINUTES', 60, 0, 10_080),
+    connectTimeoutMs: setting(env, TIMEOUT_RULES.connectTimeoutMs),
+    commandTimeoutMs: setting(env, TIMEOUT_RULES.commandTimeoutMs),
+    notifyCooldownMinutes: setting(env, LAMBDA_RUN_RULES.notifyCooldownMinutes),
     notifyAfterFailures: int(env, 'NOTIFY_AFTER_FAILURES', 2, 1, 100),
     presignExpiresSeconds: int(env, 'PRESIGN_EXPIRES_SECONDS', 3600, 60, 604_800),
     reportKmsKeyArn: optional(env, 'REPORT_KMS_KEY_ARN', /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/.+$/, 'a KMS key ARN'),
     secretMaxAgeSeconds: int(env, 'SECRET_MAX_AGE_SECONDS', 300, 0, 86_400),
-    targetConcurrency: int(env, 'TARGET_CONCURRENCY', 4, 1, 32),
+    targetConcurrency: setting(env, LAMBDA_RUN_RULES.targetConcurrency),
     resolveSourceIps: bool(env, 'RESOLVE_SOURCE_IPS', false),
   };
 }
@@ -205,26 +190,18 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name} expects true or false, got '${env[name]?.slice(0, 80) ?? ''}'`);
 }
 
-function overBudget(env: Env, name: string): OverBudget {
-  const raw = env[name]?.trim();
-  if (raw === undefined || raw === '') return DEFAULT_OVER_BUDGET;
-  if (!isOverBudget(raw)) throw new ConfigError(`${name} expects one of ${OVER_BUDGET_CHOICES.join(', ')}, got '${env[name]?.slice(0, 80) ?? ''}'`);
-  return raw;
-}
-
-function num(env: Env, name: string, fallback: number, min: number, max: number): number {
+/** A variable's text; an empty one counts as not set, as is usual for the environment. */
+function given(env: Env, name: string): string | undefined {
   const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max) throw new ConfigError(`${name} expects a number from ${min} to ${max}, got '${raw}'`);
-  return value;
+  return raw === undefined || raw.trim() === '' ? undefined : raw;
 }
 
+/** A variable read by its rule (core/policy-rules.ts): the rule's default when not set. */
+function setting(env: Env, rule: NumberRule & { readonly env: string }): number {
+  return readSetting(rule, given(env, rule.env), rule.env);
+}
+
+/** A variable of the Lambda alone, read with the same parser and messages as the shared settings. */
 function int(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  if (!/^\d+$/.test(raw.trim()) || Number(raw) < min || Number(raw) > max) {
-    throw new ConfigError(`${name} expects a whole number from ${min} to ${max}, got '${raw}'`);
-  }
-  return Number(raw);
+  return setting(env, { kind: 'whole', min, max, default: fallback, what: name, env: name });
 }

@@ -5,8 +5,9 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { discoveryTagsSchema, MAX_DISCOVERED_TARGETS, MAX_SHARDS } from '../lambda/discovery/discovery-rules.js';
 import { CLUSTER_ALLOW_FORM, isValidClusterAllow } from '../lambda/core/cluster-rules.js';
-import { MAX_TARGETS } from '../lambda/target-list-object.js';
-import { MAX_STALL_MS_RANGE, OVER_BUDGET_CHOICES } from '../lambda/core/stall-budget.js';
+import { MAX_TARGETS, TARGET_NAME, TARGET_NAME_FORM } from '../lambda/core/target-rules.js';
+import { POLICY_SETTINGS, readGivenPolicy, readSetting, SCHEDULE_MINUTES_RULE, type NumberRule } from '../lambda/core/policy-rules.js';
+import { ConfigError } from '../lambda/core/errors.js';
 
 /** A number in a range, with one message for every way to miss it. */
 function numberIn(min: number, max: number, what: string, whole = true) {
@@ -19,7 +20,32 @@ function numberIn(min: number, max: number, what: string, whole = true) {
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(mrk-)?[0-9a-f-]{32,36}$/;
 const KMS_KEY_ARN_FORM = 'expected a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>; not an alias)';
 
-const name = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected 1-64 characters from A-Z a-z 0-9 . _ -');
+const name = z.string().regex(TARGET_NAME, `expected ${TARGET_NAME_FORM}`);
+
+/** Marks an issue whose message is a whole sentence already, naming its key (the shared readers' messages). */
+const COMPLETE = { complete: true } as const;
+
+/**
+ * A value read by the reader the CLI and the Lambda use (lambda/core/policy-rules.ts): one rule, one message,
+ * `config key <key> expects ...`.
+ */
+function bySharedReader<T>(read: () => T, ctx: z.RefinementCtx): T {
+  try {
+    return read();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    ctx.addIssue({ code: 'custom', message: error.message, params: COMPLETE });
+    return z.NEVER;
+  }
+}
+
+function settingSchema(rule: NumberRule, key: string) {
+  return z.unknown().transform((value, ctx) => bySharedReader(() => readSetting(rule, value, `config key ${key}`), ctx));
+}
+
+/** Every key of AuditPolicy, from the rules table: none can be missing here or differ from the CLI and the Lambda. */
+const thresholdsSchema = z.strictObject(Object.fromEntries(POLICY_SETTINGS.map((s) => [s.key, z.unknown().optional()])))
+  .transform((given, ctx) => bySharedReader(() => readGivenPolicy((s) => given[s.key], (s) => `config key ${s.configKey}`), ctx));
 
 const targetSchema = z.strictObject({
   name,
@@ -51,7 +77,7 @@ export const appConfigSchema = z.strictObject({
   stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'expected a CloudFormation stack name').default('RedisLeakAuditor'),
   account: z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id').optional(),
   region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region such as eu-west-1').optional(),
-  scheduleMinutes: numberIn(1, 1440, 'minutes between audits').default(5),
+  scheduleMinutes: settingSchema(SCHEDULE_MINUTES_RULE, 'scheduleMinutes').default(SCHEDULE_MINUTES_RULE.default),
   /** single-run: one invocation audits every target; per-target: one invocation per target. @default by fleet size */
   fanOut: z.enum(['single-run', 'per-target'], { error: 'expected single-run or per-target' }).optional(),
   notificationEmails: z.array(z.string().regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'expected e-mail addresses')).default([]),
@@ -59,16 +85,7 @@ export const appConfigSchema = z.strictObject({
     workspaceId: z.string().regex(/^[A-Z0-9]{9,11}$/, 'expected a Slack workspace id such as T0123456789'),
     channelId: z.string().regex(/^[A-Z0-9]{9,11}$/, 'expected a Slack channel id such as C0123456789'),
   }).optional(),
-  thresholds: z.strictObject({
-    idleSeconds: numberIn(1, 31_536_000, 'seconds').optional(),
-    churnPerMinute: numberIn(0, 100_000_000, 'new connections per minute', false).optional(),
-    minGroupConnections: numberIn(1, 1_000_000, 'connections').optional(),
-    maxclientsWarn: numberIn(0.01, 1, 'a share of maxclients', false).optional(),
-    /** The longest one listing command may hold the server, ms (lambda/core/stall-budget.ts). */
-    maxStallMs: numberIn(MAX_STALL_MS_RANGE.min, MAX_STALL_MS_RANGE.max, 'the longest one listing command may hold the server, in ms', false).optional(),
-    /** What to do when no listing fits maxStallMs. */
-    overBudget: z.enum(OVER_BUDGET_CHOICES, { error: `expected what to do when no listing fits maxStallMs: one of ${OVER_BUDGET_CHOICES.join(', ')}` }).optional(),
-  }).default({}),
+  thresholds: thresholdsSchema.default({}),
   alarms: z.strictObject({
     connectionsUtilizationPercent: numberIn(1, 100, 'a percentage of maxclients', false).optional(),
     rejectedConnections: numberIn(0, 1_000_000, 'rejected connections per run', false).optional(),
@@ -162,6 +179,7 @@ export function loadAppConfig(getContext: (key: string) => unknown, readFile: (p
   const parsed = appConfigSchema.safeParse(merged, { reportInput: true });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
+    if (issue?.code === 'custom' && issue.params?.complete === true) throw new AppConfigError(issue.message);
     const path = (issue?.path ?? []).map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
     const input = issue && 'input' in issue && issue.input !== undefined && typeof issue.input !== 'object' ? `, got ${JSON.stringify(issue.input)}` : '';
     throw new AppConfigError(`config key ${path || '(root)'}: ${issue?.message ?? 'invalid'}${input}`);

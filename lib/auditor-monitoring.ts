@@ -1,48 +1,30 @@
-// The auditor's alarms and dashboard (DESIGN.md, Contract: AWS). Every alarm reads a metric the Lambda publishes once
-// per run (lambda/core/metrics.ts), so each alarm period is the schedule's.
-//
-// Who notifies: only one composite alarm per target (and one for the auditor's own health, one for the discovered
-// fleet) carries actions, ALARM and OK, on the topic; the metric alarms it is made of carry none. Every new alarm
-// starts in INSUFFICIENT_DATA and runs the actions of the state its first evaluation gives it (CloudFormation,
-// AWS::CloudWatch::CompositeAlarm), so OK actions on every metric alarm sent one "OK" per alarm per target on the
-// first deploy. Dropping OK actions altogether was not an option: the Lambda's summary never says that findings
-// cleared (lambda/core/notify-policy.ts sends on new-finding, escalated, reminder, unreachable only), so the OK of
-// an alarm is the only "resolved" message there is. A composite is in INSUFFICIENT_DATA only once, right after
-// its creation, so creating it sends one message, and the recovery of its members still arrives. The price:
-// a second alarm of a target that is already in ALARM sends nothing new; the Lambda's summary does tell a new or
-// escalated finding and an unreachable target. Not covered: a heartbeat that fires before the first run (missing data
-// is breaching) still makes its target's summary send ALARM, then OK.
+// The auditor's alarms and dashboard (docs/design.md, Contract: AWS). Every alarm reads a metric the Lambda publishes
+// once per run (lambda/core/metrics.ts), so each alarm period is the schedule's. What the alarms watch is the
+// catalogue's (alarm-catalogue.ts), how they are made and who notifies is the builder's (alarm-builder.ts): only the
+// summary alarms carry the alarm action. This file wires them to the targets, the fleet and the dashboard.
 import { Duration, Stack } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { MAX_TARGETS } from '../lambda/target-list-object.js';
 import { METRIC_NAMESPACE, type MetricName } from '../lambda/core/metrics.js';
+import { MAX_TARGETS, TARGET_NAME, TARGET_NAME_FORM } from '../lambda/core/target-rules.js';
+import { SCHEDULE_MINUTES_RULE } from '../lambda/core/policy-rules.js';
+import { AlarmBuilder, summaryAlarmAction } from './alarm-builder.js';
+import { targetThresholdLines, type FleetAlarmKind, type TargetAlarmKind } from './alarm-catalogue.js';
+import { mergeThresholds, thresholdProblem, type AlarmThresholds } from './alarm-thresholds.js';
+import { auditorHealthAlarms } from './auditor-health-alarms.js';
 import { auditorMetric } from './auditor-metrics.js';
 import { AuditorDashboard } from './auditor-dashboard.js';
-import { discoveredFleetAlarms, type FleetAlarmKind } from './discovered-fleet-alarms.js';
+import { discoveredFleetAlarms } from './discovered-fleet-alarms.js';
+import { targetAlarms } from './target-alarms.js';
 
-/** The alarm thresholds of every target, in the units of their metrics. */
-export interface AlarmThresholds {
-  /** Alarm when MaxClientsUtilization (percent of maxclients on the fullest node) is at or above this. */
-  readonly connectionsUtilizationPercent: number;
-  /** Alarm when RejectedConnections (refused since the previous audit) is above this. */
-  readonly rejectedConnections: number;
-  /** Alarm when NewConnectionsPerMinute is above this. */
-  readonly newConnectionsPerMinute: number;
-  /** Alarm when SuspectedLeaks (sources that look like a leak) is at or above this. */
-  readonly suspectedLeaks: number;
-}
-
-export const DEFAULT_ALARM_THRESHOLDS: Readonly<AlarmThresholds> = {
-  connectionsUtilizationPercent: 80,
-  rejectedConnections: 0,
-  newConnectionsPerMinute: 100,
-  suspectedLeaks: 1,
-};
+// The public types stay importable from here, where the construct's users and lib/index.ts find them.
+export type { AlarmThresholds } from './alarm-thresholds.js';
+export { DEFAULT_ALARM_THRESHOLDS } from './alarm-thresholds.js';
+export type { TargetAlarmKind } from './alarm-catalogue.js';
+export { auditorMetric } from './auditor-metrics.js';
 
 export interface AuditorMonitoringProps {
   /** Names of the audited targets, as in AUDIT_TARGETS: the values of the metrics' Target dimension. */
@@ -67,76 +49,14 @@ export interface AuditorMonitoringProps {
   readonly discoveredFleet?: boolean;
 }
 
-export type TargetAlarmKind = 'connectionsHigh' | 'rejectedConnections' | 'churnHigh' | 'suspectedLeaks' | 'heartbeat';
-
-export { auditorMetric } from './auditor-metrics.js';
-
-interface TargetAlarmSpec {
-  readonly metric: MetricName;
-  readonly statistic: string;
-  readonly comparison: cloudwatch.ComparisonOperator;
-  readonly threshold: (t: AlarmThresholds) => number;
-  /** @default 1 */
-  readonly evaluationPeriods?: number;
-  /** @default notBreaching: a run that could not measure a value leaves it out, which is no breach */
-  readonly missing?: cloudwatch.TreatMissingData;
-  /** What is wrong, for the alarm name. */
-  readonly title: (threshold: number) => string;
-  /** What happened and what to do, for the description. */
-  readonly advice: (target: string, threshold: number, scheduleMinutes: number) => string;
-}
-
-const { GREATER_THAN_THRESHOLD: GT, GREATER_THAN_OR_EQUAL_TO_THRESHOLD: GTE, LESS_THAN_THRESHOLD: LT } = cloudwatch.ComparisonOperator;
-const HEARTBEAT_RUNS = 2;
-const latest = (target: string) => `reports/${target}/latest.json in the report bucket`;
-
-/** The alarms of each target (DESIGN.md: the seed's three, SuspectedLeaks, and the audit heartbeat). */
-const TARGET_ALARMS: Readonly<Record<TargetAlarmKind, TargetAlarmSpec>> = {
-  connectionsHigh: {
-    metric: 'MaxClientsUtilization', statistic: 'Maximum', comparison: GTE, threshold: (t) => t.connectionsUtilizationPercent,
-    title: (v) => `connections at or above ${v} percent of maxclients`,
-    advice: (n, v) => `Redis connections above ${v}% of maxclients on ${n} (fullest node): open the latest report (${latest(n)}), find the source holding the most connections and fix its pool or leak before new clients are refused.`,
-  },
-  rejectedConnections: {
-    metric: 'RejectedConnections', statistic: 'Sum', comparison: GT, threshold: (t) => t.rejectedConnections,
-    title: (v) => `rejected connections above ${v}`,
-    advice: (n, v) => `${n} refused more than ${v} new connections since the previous audit (maxclients reached): clients are failing now. Open the latest report (${latest(n)}), restart or fix the largest source; raise maxclients only as a stopgap.`,
-  },
-  churnHigh: {
-    metric: 'NewConnectionsPerMinute', statistic: 'Maximum', comparison: GT, threshold: (t) => t.newConnectionsPerMinute,
-    title: (v) => `connection churn above ${v} per minute`,
-    advice: (n, v) => `More than ${v} new connections a minute on ${n}: a client connects per request instead of pooling. Open the latest report (${latest(n)}), read the connection-churn finding for the sources of young connections and give them a pool.`,
-  },
-  suspectedLeaks: {
-    metric: 'SuspectedLeaks', statistic: 'Maximum', comparison: GTE, threshold: (t) => t.suspectedLeaks,
-    title: (v) => `${v} or more suspected connection leaks`,
-    advice: (n, v) => `The audit of ${n} found ${v} or more sources that look like a connection leak (idle or growing connections): open the latest report (${latest(n)}), read its idle-connections and connection-growth findings and fix the client they name.`,
-  },
-  heartbeat: {
-    metric: 'AuditSucceeded', statistic: 'Minimum', comparison: LT, threshold: () => 1,
-    // A missing heartbeat counts as breaching: no datum means no audit.
-    evaluationPeriods: HEARTBEAT_RUNS, missing: cloudwatch.TreatMissingData.BREACHING,
-    title: () => 'audit failing or missing',
-    advice: (n, _v, m) => `No successful audit of ${n} in the last ${HEARTBEAT_RUNS} runs (${HEARTBEAT_RUNS * m} minutes): the target is unreachable or refused the auditor, or the auditor did not run. Open the latest report (${latest(n)}, nodes[].errors) and the audit Lambda's log.`,
-  },
-};
-
-const THRESHOLD_RANGES: Readonly<Record<keyof AlarmThresholds, { readonly min: number; readonly max: number; readonly range: string }>> = {
-  connectionsUtilizationPercent: { min: 1, max: 100, range: 'from 1 to 100 (a percentage of maxclients)' },
-  rejectedConnections: { min: 0, max: Infinity, range: 'of 0 or more' },
-  newConnectionsPerMinute: { min: 0, max: Infinity, range: 'of 0 or more' },
-  suspectedLeaks: { min: 1, max: Infinity, range: 'of 1 or more (0 would alarm on every audit)' },
-};
-
-const TARGET_NAME = /^[A-Za-z0-9._-]{1,64}$/;
-const MAX_SCHEDULE_MINUTES = 1440;
+// Stays here until the schedule's bounds have their own rules module.
 
 /** The alarms per target, of the audit Lambda and of the discovered fleet, their summary alarms (the only ones that notify), and the dashboard. */
 export class AuditorMonitoring extends Construct {
   /** Every metric alarm: per target, the discovered fleet's, then the Lambda Errors and the dead-letter queue alarms. None has actions. */
-  readonly alarms: cloudwatch.IAlarm[] = [];
+  readonly alarms: cloudwatch.IAlarm[];
   /** The alarms that notify the topic (ALARM and OK): per target, then the discovered fleet's, then the auditor's health. */
-  readonly summaryAlarms: cloudwatch.CompositeAlarm[] = [];
+  readonly summaryAlarms: cloudwatch.CompositeAlarm[];
   /** Each target's summary alarm: in ALARM while any of the target's alarms is. */
   readonly summaryAlarmsByTarget: Readonly<Record<string, cloudwatch.CompositeAlarm>>;
   /** In ALARM while the Lambda Errors or the dead-letter queue alarm is. */
@@ -156,8 +76,6 @@ export class AuditorMonitoring extends Construct {
   /** The dashboard of the targets, the auditor and the alarms. */
   readonly dashboard: cloudwatch.Dashboard;
 
-  private readonly action: cloudwatch.IAlarmAction | null;
-
   constructor(scope: Construct, id: string, props: AuditorMonitoringProps) {
     super(scope, id);
     validate(props);
@@ -167,71 +85,34 @@ export class AuditorMonitoring extends Construct {
     const minutes = props.scheduleMinutes;
     const period = Duration.minutes(minutes);
     const metric = (name: MetricName, target: string, statistic: string) => auditorMetric(name, target, statistic, period, namespace);
-    this.action = props.alarmAction === undefined ? new cloudwatchActions.SnsAction(props.alarmTopic) : props.alarmAction;
-    const prefix = Stack.of(this).stackName;
+    const builder = new AlarmBuilder({
+      namePrefix: Stack.of(this).stackName,
+      scheduleMinutes: minutes,
+      thresholds,
+      summaryAction: summaryAlarmAction(props.alarmTopic, props.alarmAction),
+    });
+    // The builder's lists, not copies: they are in the order made, which is the order documented above.
+    this.alarms = builder.alarms;
+    this.summaryAlarms = builder.summaryAlarms;
 
-    const byTarget: Record<string, Record<TargetAlarmKind, cloudwatch.IAlarm>> = {};
+    const byTarget: Record<string, Readonly<Record<TargetAlarmKind, cloudwatch.IAlarm>>> = {};
     const summaryByTarget: Record<string, cloudwatch.CompositeAlarm> = {};
     for (const target of props.targets) {
-      const targetScope = new Construct(this, `Target-${target}`);
-      const alarmOf = (kind: TargetAlarmKind): cloudwatch.IAlarm => {
-        const spec = TARGET_ALARMS[kind];
-        const threshold = spec.threshold(thresholds);
-        return this.alarm(targetScope, kind, {
-          metric: metric(spec.metric, target, spec.statistic),
-          threshold,
-          comparisonOperator: spec.comparison,
-          evaluationPeriods: spec.evaluationPeriods,
-          treatMissingData: spec.missing,
-          alarmName: `${prefix} ${target} ${spec.title(threshold)}`,
-          alarmDescription: spec.advice(target, threshold, minutes),
-        });
-      };
-      byTarget[target] = {
-        connectionsHigh: alarmOf('connectionsHigh'),
-        rejectedConnections: alarmOf('rejectedConnections'),
-        churnHigh: alarmOf('churnHigh'),
-        suspectedLeaks: alarmOf('suspectedLeaks'),
-        heartbeat: alarmOf('heartbeat'),
-      };
-      summaryByTarget[target] = this.summary(targetScope, 'Summary', byTarget[target], {
-        compositeAlarmName: `${prefix} ${target} needs attention`,
-        alarmDescription: `At least one alarm of ${target} is on (connections, rejected connections, churn, suspected leaks or a failing audit): the alarms named "${prefix} ${target} ..." on the dashboard say which, and each one's description what to do. The latest report is ${latest(target)}. This alarm's OK says all of them cleared.`,
-      });
+      const made = targetAlarms(builder, this, target, (name, statistic) => metric(name, target, statistic));
+      byTarget[target] = made.alarms;
+      summaryByTarget[target] = made.summary;
     }
     this.alarmsByTarget = byTarget;
     this.summaryAlarmsByTarget = summaryByTarget;
     if (props.discoveredFleet) {
-      const fleetScope = new Construct(this, 'DiscoveredFleet');
-      const fleetAlarms = discoveredFleetAlarms(fleetScope, (...args) => this.alarm(...args), {
-        namespace, scheduleMinutes: minutes, thresholds, prefix,
-      });
-      this.discoveredFleetAlarms = fleetAlarms;
-      this.discoveredFleetSummaryAlarm = this.summary(fleetScope, 'Summary', fleetAlarms, {
-        compositeAlarmName: `${prefix} discovered caches need attention`,
-        alarmDescription: `At least one alarm of the caches found by discovery is on, or discovery itself is failing: the alarms named "${prefix} a discovered cache ..." and "${prefix} discovery failing or missing" on the dashboard say which; the SNS summary of the audit names the cache. This alarm's OK says all of them cleared.`,
-      });
+      const fleet = discoveredFleetAlarms(builder, this, namespace, period);
+      this.discoveredFleetAlarms = fleet.alarms;
+      this.discoveredFleetSummaryAlarm = fleet.summary;
     }
-
-    this.functionErrorsAlarm = this.alarm(this, 'FunctionErrors', {
-      metric: props.auditFunction.metricErrors({ period, statistic: 'Sum' }),
-      threshold: 1,
-      comparisonOperator: GTE,
-      alarmName: `${prefix} audit Lambda errors`,
-      alarmDescription: `The audit Lambda failed an invocation in the last ${minutes} minutes, so some targets may not have been audited: read the function's log for the failing step (configuration, S3, CloudWatch or SNS), fix it, then check the dead-letter queue.`,
-    });
-    this.deadLetterAlarm = this.alarm(this, 'DeadLetters', {
-      metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
-      threshold: 1,
-      comparisonOperator: GTE,
-      alarmName: `${prefix} audit dead-letter queue not empty`,
-      alarmDescription: 'An audit invocation failed after its retries and waits in the dead-letter queue: read the message and the audit Lambda\'s log, fix the cause, then purge the queue (this alarm stays on until the queue is empty).',
-    });
-    // Per stack, not per target: the auditor's own health is one more summary, so its recovery is told once too.
-    this.healthSummaryAlarm = this.summary(this, 'HealthSummary', { functionErrors: this.functionErrorsAlarm, deadLetters: this.deadLetterAlarm }, {
-      compositeAlarmName: `${prefix} audit Lambda failing`,
-      alarmDescription: `The audit Lambda failed an invocation, or a failed invocation waits in the dead-letter queue: the alarms "${prefix} audit Lambda errors" and "${prefix} audit dead-letter queue not empty" say which, and what to do. This alarm's OK says both cleared.`,
-    });
+    const health = auditorHealthAlarms(builder, this, props.auditFunction, props.deadLetterQueue, period);
+    this.functionErrorsAlarm = health.functionErrors;
+    this.deadLetterAlarm = health.deadLetters;
+    this.healthSummaryAlarm = health.summary;
 
     this.dashboard = new AuditorDashboard(this, 'Dashboard', {
       targets: props.targets,
@@ -240,46 +121,11 @@ export class AuditorMonitoring extends Construct {
       auditFunction: props.auditFunction,
       deadLetterQueue: props.deadLetterQueue,
       periodMinutes: minutes,
-      thresholdLines: {
-        MaxClientsUtilization: thresholds.connectionsUtilizationPercent,
-        RejectedConnections: thresholds.rejectedConnections,
-        NewConnectionsPerMinute: thresholds.newConnectionsPerMinute,
-        SuspectedLeaks: thresholds.suspectedLeaks,
-      },
+      thresholdLines: targetThresholdLines(thresholds),
       dashboardName: props.dashboardName,
       ...(props.discoveredFleet ? { searchNamespace: namespace } : {}),
     }).dashboard;
   }
-
-  /** The one place a metric alarm is made: it has no action of its own, a summary alarm notifies for it. */
-  private alarm(scope: Construct, id: string, props: Omit<cloudwatch.AlarmProps, 'evaluationPeriods'> & { evaluationPeriods?: number }): cloudwatch.Alarm {
-    const alarm = new cloudwatch.Alarm(scope, id, {
-      ...props,
-      evaluationPeriods: props.evaluationPeriods ?? 1,
-      treatMissingData: props.treatMissingData ?? cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    this.alarms.push(alarm);
-    return alarm;
-  }
-
-  /** The one place actions are added: a composite in ALARM while any member is, notifying the topic on ALARM and on OK. */
-  private summary(scope: Construct, id: string, members: Readonly<Record<string, cloudwatch.IAlarm>>, props: { compositeAlarmName: string; alarmDescription: string }): cloudwatch.CompositeAlarm {
-    const composite = new cloudwatch.CompositeAlarm(scope, id, {
-      ...props,
-      alarmRule: cloudwatch.AlarmRule.anyOf(...Object.values(members)),
-    });
-    if (this.action) {
-      composite.addAlarmAction(this.action);
-      composite.addOkAction(this.action);
-    }
-    this.summaryAlarms.push(composite);
-    return composite;
-  }
-}
-
-function mergeThresholds(overrides: Partial<AlarmThresholds> = {}): AlarmThresholds {
-  const given = Object.entries(overrides).filter(([, value]) => value !== undefined);
-  return { ...DEFAULT_ALARM_THRESHOLDS, ...Object.fromEntries(given) };
 }
 
 function fail(sentence: string): never {
@@ -291,20 +137,17 @@ function validate(props: AuditorMonitoringProps): void {
   if (targets.length === 0 && !props.discoveredFleet) fail('targets is empty: pass the name of every audited target (the names in AUDIT_TARGETS), or set discoveredFleet.');
   if (targets.length > MAX_TARGETS) fail(`targets has ${targets.length} names: audit at most ${MAX_TARGETS} targets per deployment (the AUDIT_TARGETS limit), or split them across deployments.`);
   for (const target of targets) {
-    if (!TARGET_NAME.test(target)) fail(`target name "${target}" is not 1 to 64 of A-Z a-z 0-9 . _ -: use the name exactly as in AUDIT_TARGETS.`);
+    if (!TARGET_NAME.test(target)) fail(`target name "${target}" is not ${TARGET_NAME_FORM}: use the name exactly as in AUDIT_TARGETS.`);
   }
   const duplicate = targets.find((target, i) => targets.indexOf(target) !== i);
   if (duplicate !== undefined) fail(`target "${duplicate}" is listed twice: list each target once.`);
-  if (!Number.isInteger(scheduleMinutes) || scheduleMinutes < 1 || scheduleMinutes > MAX_SCHEDULE_MINUTES) {
-    fail(`scheduleMinutes is ${scheduleMinutes}: set it to the audit schedule's period, a whole number of minutes from 1 to ${MAX_SCHEDULE_MINUTES}.`);
+  const rule = SCHEDULE_MINUTES_RULE;
+  if (!Number.isInteger(scheduleMinutes) || scheduleMinutes < rule.min || scheduleMinutes > rule.max) {
+    fail(`scheduleMinutes is ${scheduleMinutes}: set it to the audit schedule's period, a whole number of minutes from ${rule.min} to ${rule.max}.`);
   }
   if (props.namespace !== undefined && (props.namespace.trim() === '' || props.namespace.startsWith('AWS/'))) {
     fail(`namespace "${props.namespace}" is not usable: pass the Lambda's METRIC_NAMESPACE, or leave it out for '${METRIC_NAMESPACE}'.`);
   }
-  for (const [key, value] of Object.entries(props.thresholds ?? {})) {
-    const rule = THRESHOLD_RANGES[key as keyof AlarmThresholds];
-    if (rule === undefined) fail(`thresholds.${key} is not a threshold: use one of ${Object.keys(THRESHOLD_RANGES).join(', ')}.`);
-    if (value === undefined) continue;
-    if (!Number.isFinite(value) || value < rule.min || value > rule.max) fail(`thresholds.${key} is ${value}: set it to a number ${rule.range}.`);
-  }
+  const thresholdError = thresholdProblem(props.thresholds);
+  if (thresholdError !== undefined) fail(thresholdError);
 }

@@ -1,49 +1,50 @@
 // Checks RedisLeakAuditor's props before anything is built: every problem at once, in one error; tokens (values known
-// only at deploy) are not judged. The thresholds go through the Lambda's own configuration reader, so the construct
-// and the handler cannot disagree on a bound.
+// only at deploy) are not judged. The thresholds and the schedule are read by the rules the CLI and the Lambda read
+// them by (lambda/core/policy-rules.ts), so the construct and the handler cannot disagree on a bound; the contract
+// test (test/infra/config-contract.test.ts) proves the function's environment carries each one to the handler intact.
 import { Token } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { loadConfig } from '../lambda/config.js';
-import { MAX_TARGETS } from '../lambda/target-list-object.js';
+import { MAX_TARGETS, TARGET_NAME, TARGET_NAME_FORM } from '../lambda/core/target-rules.js';
+import { LAMBDA_RUN_RULES, POLICY_SETTINGS, readGivenPolicy, readGivenSetting, SCHEDULE_MINUTES_RULE } from '../lambda/core/policy-rules.js';
 import { validateDiscovery } from './auditor-discovery.js';
 import type { AuditThresholds, RedisLeakAuditorProps } from './redis-leak-auditor-props.js';
 
-const TARGET_NAME = /^[A-Za-z0-9._-]{1,64}$/;
-
-/** The Lambda's environment variable of each threshold (docs/lambda.md): the handler reads and checks them. */
-const THRESHOLD_ENV: Readonly<Record<keyof AuditThresholds, string>> = {
-  idleSeconds: 'IDLE_SECONDS', churnPerMinute: 'CHURN_PER_MINUTE', minGroupConnections: 'MIN_GROUP_CONNECTIONS', maxclientsWarn: 'MAXCLIENTS_WARN',
-  maxclientsCritical: 'MAXCLIENTS_CRITICAL', minPubsubConnections: 'MIN_PUBSUB_CONNECTIONS', minGrowthConnections: 'MIN_GROWTH', listLimit: 'LIST_LIMIT',
-  maxStallMs: 'MAX_STALL_MS', overBudget: 'OVER_BUDGET',
-};
-
+/** Each threshold as the Lambda's environment variable of its rule (docs/lambda.md): the handler reads them. */
 export function thresholdEnv(thresholds: AuditThresholds | undefined): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [key, variable] of Object.entries(THRESHOLD_ENV)) {
-    const value = thresholds?.[key as keyof AuditThresholds];
-    if (value !== undefined) env[variable] = String(value);
+  for (const setting of POLICY_SETTINGS) {
+    const value = thresholds?.[setting.key];
+    if (value !== undefined) env[setting.env] = String(value);
   }
   return env;
 }
 
-/**
- * The thresholds checked at synth by the handler's own configuration reader (lambda/config.ts), so a value the
- * Lambda would refuse at every run stops synth instead, with the same rule; tokens are left to the deploy.
- */
+/** A value known at synth; a token is left to the deploy. */
+function known(value: unknown): unknown {
+  return Token.isUnresolved(value) ? undefined : value;
+}
+
+/** The first problem of the thresholds, named as props (`thresholds.listLimit`), or null. */
 function thresholdProblem(thresholds: AuditThresholds | undefined): string | null {
-  const known = Object.fromEntries(Object.entries(thresholds ?? {}).filter(([, v]) => v !== undefined && !Token.isUnresolved(v)));
+  return problemOf(() => readGivenPolicy((setting) => known(thresholds?.[setting.key]), (setting) => setting.configKey));
+}
+
+function problemOf(check: () => unknown): string | null {
   try {
-    loadConfig({ ...thresholdEnv(known), AWS_REGION: 'us-east-1', REPORT_BUCKET: 'synth-check', DISCOVERY: '{"tags":{"synth-check":"*"}}' });
+    check();
     return null;
   } catch (error) {
-    let message = (error as Error).message;
-    for (const [key, variable] of Object.entries(THRESHOLD_ENV)) message = message.replace(new RegExp(`\\b${variable}\\b`, 'g'), `thresholds.${key}`);
-    return message;
+    return (error as Error).message;
   }
 }
 
+/** What the construct builds with, once the props are checked: the values that have a default. */
+export interface CheckedAuditorProps {
+  readonly scheduleMinutes: number;
+}
+
 /** Every problem of the props at once, in one error; values that are tokens (unknown until deploy) are not judged. */
-export function validateAuditorProps(props: RedisLeakAuditorProps): void {
+export function validateAuditorProps(props: RedisLeakAuditorProps): CheckedAuditorProps {
   const problems: string[] = [];
   const targets = props.targets ?? [];
   if (targets.length === 0 && !props.discovery) problems.push('give at least one target to audit (targets: [{ name, host, ... }]), or discovery: { tags } to find them');
@@ -58,7 +59,7 @@ export function validateAuditorProps(props: RedisLeakAuditorProps): void {
   const names = new Set<string>();
   for (const target of targets) {
     if (Token.isUnresolved(target.name)) problems.push('a target name is a token: names are S3 keys, metric dimensions and alarm names, so give them as plain text');
-    else if (!TARGET_NAME.test(target.name)) problems.push(`target name '${target.name}' must be 1-64 characters from A-Z a-z 0-9 . _ -`);
+    else if (!TARGET_NAME.test(target.name)) problems.push(`target name '${target.name}' must be ${TARGET_NAME_FORM}`);
     else if (names.has(target.name)) problems.push(`target name '${target.name}' is used twice; names must be unique`);
     names.add(target.name);
     if (target.iamUser && !target.cacheName) problems.push(`target '${target.name}' uses iamUser and needs cacheName (the replication group id or serverless cache name)`);
@@ -73,8 +74,10 @@ export function validateAuditorProps(props: RedisLeakAuditorProps): void {
   if (props.reportBucket && props.reportRetentionDays !== undefined) problems.push('reportRetentionDays sets the lifecycle of the bucket this construct creates; with reportBucket, the lifecycle is yours');
   const thresholds = thresholdProblem(props.thresholds);
   if (thresholds) problems.push(thresholds);
-  const minutes = props.scheduleMinutes ?? 5;
-  if (!Token.isUnresolved(minutes) && (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440)) problems.push(`scheduleMinutes must be a whole number from 1 to 1440, not ${minutes}`);
+  const schedule = problemOf(() => readGivenSetting(SCHEDULE_MINUTES_RULE, known(props.scheduleMinutes), 'scheduleMinutes'));
+  if (schedule) problems.push(schedule);
+  const cooldown = problemOf(() => readGivenSetting(LAMBDA_RUN_RULES.notifyCooldownMinutes, known(props.notifyCooldownMinutes), 'notifyCooldownMinutes'));
+  if (cooldown) problems.push(cooldown);
   const reserved = props.reservedConcurrency;
   if (reserved !== undefined && !Token.isUnresolved(reserved) && (!Number.isInteger(reserved) || reserved < 1)) {
     problems.push(`reservedConcurrency must be a whole number of at least 1 (or left out for none), not ${reserved}`);
@@ -89,4 +92,5 @@ export function validateAuditorProps(props: RedisLeakAuditorProps): void {
   }
   if (problems.length === 1) throw new Error(`RedisLeakAuditor: ${problems[0]}`);
   if (problems.length > 1) throw new Error(`RedisLeakAuditor: ${problems.length} problems: ${problems.map((p, i) => `(${i + 1}) ${p}`).join('; ')}`);
+  return { scheduleMinutes: props.scheduleMinutes ?? SCHEDULE_MINUTES_RULE.default };
 }

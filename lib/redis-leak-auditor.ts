@@ -12,6 +12,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { LAMBDA_RUN_RULES, TIMEOUT_RULES } from '../lambda/core/policy-rules.js';
 import { DEFAULT_DISCOVERED_TARGETS } from '../lambda/discovery/discovery-rules.js';
 import { discoveryEnv, shardEvents, type DiscoverySpec } from './auditor-discovery.js';
 import { AuditorMonitoring } from './auditor-monitoring.js';
@@ -28,10 +29,10 @@ import { thresholdEnv, validateAuditorProps } from './redis-leak-auditor-validat
 export type { AuditTargetSpec, AuditThresholds, RedisLeakAuditorProps } from './redis-leak-auditor-props.js';
 
 
-const CONNECT_TIMEOUT_MS = 5000;
-const COMMAND_TIMEOUT_MS = 5000;
-/** Targets audited at once by the handler (its TARGET_CONCURRENCY default). */
-const TARGET_CONCURRENCY = 4;
+const CONNECT_TIMEOUT_MS = TIMEOUT_RULES.connectTimeoutMs.default;
+const COMMAND_TIMEOUT_MS = TIMEOUT_RULES.commandTimeoutMs.default;
+/** Targets audited at once by the handler. */
+const TARGET_CONCURRENCY = LAMBDA_RUN_RULES.targetConcurrency.default;
 /** Above this many targets one invocation per target is the default. */
 const SINGLE_RUN_MAX_TARGETS = 8;
 /** Listing the caches and reading their tags, with bounded retries, before the audits of a shard start. */
@@ -89,11 +90,10 @@ export class RedisLeakAuditor extends Construct implements ec2.IConnectable {
 
   constructor(scope: Construct, id: string, props: RedisLeakAuditorProps) {
     super(scope, id);
-    validateAuditorProps(props);
+    const { scheduleMinutes } = validateAuditorProps(props);
     const targets = props.targets ?? [];
     const fanOut = props.fanOut ?? (targets.length > SINGLE_RUN_MAX_TARGETS ? 'per-target' : 'single-run');
     const { discovery } = props;
-    const scheduleMinutes = props.scheduleMinutes ?? 5;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const resolveSourceIps = props.resolveSourceIps ?? true;
 
@@ -177,7 +177,7 @@ export class RedisLeakAuditor extends Construct implements ec2.IConnectable {
         SAMPLES: '1',
         CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS),
         COMMAND_TIMEOUT_MS: String(COMMAND_TIMEOUT_MS),
-        NOTIFY_COOLDOWN_MINUTES: String(props.notifyCooldownMinutes ?? 60),
+        NOTIFY_COOLDOWN_MINUTES: String(props.notifyCooldownMinutes ?? LAMBDA_RUN_RULES.notifyCooldownMinutes.default),
         TARGET_CONCURRENCY: String(TARGET_CONCURRENCY),
         PRESIGN_EXPIRES_SECONDS: '3600',
         POWERTOOLS_SERVICE_NAME: 'redis-leak-auditor',

@@ -8,6 +8,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { TARGET_NAME, TARGET_NAME_FORM } from '../lambda/core/target-rules.js';
 
 /** Cache engines the sandbox can run. */
 export type SandboxCacheEngine = 'valkey' | 'redis';
@@ -48,7 +49,6 @@ export const AUTH_TOKEN_EXCLUDED_CHARACTERS = `"%'()*+,./:;=?@[\\]_\`{|}~`;
 
 const REDIS_PORT = 6379;
 const MAX_REPLICAS = 5;
-const TARGET_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
 /**
  * An ElastiCache replication group for the sandbox, with TLS, encryption at rest and an AUTH token from
@@ -191,7 +191,7 @@ export class SandboxCache extends Construct {
   /** The AUDIT_TARGETS entry for this cache: `{ name, url: 'rediss://<address>:6379', tls: true, authSecretArn }`. */
   public auditTarget(name = 'sandbox'): SandboxAuditTarget {
     if (!TARGET_NAME.test(name)) {
-      throw new Error(`SandboxCache.auditTarget: name '${name}' must be 1-64 characters from A-Z a-z 0-9 . _ -; choose another name.`);
+      throw new Error(`SandboxCache.auditTarget: name '${name}' must be ${TARGET_NAME_FORM}; choose another name.`);
     }
     return {
       name,

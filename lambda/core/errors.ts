@@ -77,3 +77,12 @@ export function errorText(err: unknown, options: ErrorTextOptions = {}): string 
     : String(err);
   return options.maxChars === undefined ? text : text.slice(0, options.maxChars);
 }
+
+/**
+ * Any failure as an AuditError, for the report and the exit code. An unexpected one (a bug, a library's
+ * error) keeps its cause for the logs but shows only a generic line: its text may hold anything.
+ */
+export function asAuditError(err: unknown): AuditError {
+  if (err instanceof AuditError) return err;
+  return new AuditError(`the audit failed unexpectedly (${err instanceof Error ? err.name : typeof err})`, { cause: err });
+}

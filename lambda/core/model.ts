@@ -1,6 +1,6 @@
 // The data the pipeline passes around. Plain, serialisable shapes: the core turns text and numbers into
 // these and never touches a socket, a file, the clock or the environment.
-import { DEFAULT_MAX_STALL_MS, DEFAULT_OVER_BUDGET, type OverBudget } from './stall-budget.js';
+import { POLICY_DEFAULTS, type AuditPolicy } from './policy-rules.js';
 
 /** One line of `CLIENT LIST`, with the fields the analysis uses typed and every other field kept as text. */
 export interface ClientRecord {
@@ -133,39 +133,7 @@ export interface CollectionCost {
   readonly roundTripMs: number;
 }
 
-/** Thresholds that decide findings; the CLI flags and Lambda variables map onto these. */
-export interface AuditPolicy {
-  /** A connection idle at least this long counts as idle. */
-  readonly idleSeconds: number;
-  /** New connections per minute above which churn is reported. */
-  readonly churnPerMinute: number;
-  /** A source with fewer connections than this is never a leak suspect. */
-  readonly minGroupConnections: number;
-  /** Idle subscriber connections from one source that make a pub/sub leak. */
-  readonly minPubsubConnections: number;
-  /** A source must grow by at least this many connections across the window to be reported. */
-  readonly minGrowthConnections: number;
-  /** Share of maxclients in use at which headroom is reported (0..1). */
-  readonly maxclientsWarn: number;
-  /** Share of maxclients in use at which headroom is critical (0..1). */
-  readonly maxclientsCritical: number;
-  /** How many entries the report keeps in each bounded list (groups, top idle). */
-  readonly listLimit: number;
-  /** The longest one listing command may hold the server's main thread, ms (core/stall-budget.ts). */
-  readonly maxStallMs: number;
-  /** What to do when no listing fits `maxStallMs` (core/stall-budget.ts). */
-  readonly overBudget: OverBudget;
-}
+export type { AuditPolicy } from './policy-rules.js';
 
-export const defaultPolicy: AuditPolicy = {
-  idleSeconds: 300,
-  churnPerMinute: 100,
-  minGroupConnections: 20,
-  minPubsubConnections: 10,
-  minGrowthConnections: 5,
-  maxclientsWarn: 0.8,
-  maxclientsCritical: 0.95,
-  listLimit: 50,
-  maxStallMs: DEFAULT_MAX_STALL_MS,
-  overBudget: DEFAULT_OVER_BUDGET,
-};
+/** Every setting's default, from its rule in policy-rules.ts (the one place defaults and bounds are written). */
+export const defaultPolicy: AuditPolicy = POLICY_DEFAULTS;

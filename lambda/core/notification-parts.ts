@@ -2,11 +2,25 @@
 // status and client lines, a fleet's addresses, the presigned link's real lifetime, and fitting findings
 // into a budget. Untrusted values are escaped by the caller's `escape` or flattened with `plain` here.
 import type { Finding } from './findings/index.js';
-import type { NotificationLinks } from './notification-text.js';
 import type { NotifyReason } from './notify-policy.js';
 import type { AuditReport } from './report.js';
 import { plain } from './text-safety.js';
 import { IDENTIFIED_BY_TEXT } from './workload-identity.js';
+
+/** Where the summary points: the report in the S3 console (needs a console login) and a presigned link. */
+export interface NotificationLinks {
+  /** S3 console page of the report people open (the HTML page when stored). */
+  readonly consoleUrl: string;
+  /** S3 console page of the JSON report, for machines; absent when it is the same as consoleUrl. */
+  readonly jsonConsoleUrl?: string;
+  readonly presignedUrl: string | null;
+  /**
+   * When the presigned URL really stops working (ISO 8601), null when unknown (temporary credentials without a
+   * readable expiry): the message then states the URL's own X-Amz-Expires as an upper bound only.
+   */
+  readonly presignedExpiresAt: string | null;
+  readonly nowMs: number;
+}
 
 /** One line on what the audit could not see (the report lists it all), only when something was not visible. */
 export function notVisibleLine(report: AuditReport): string[] {

@@ -6,6 +6,7 @@ import { RECOMMENDATIONS } from './findings/recommendations.js';
 import { severityRank, type Finding } from './findings/index.js';
 import { findingKey, type NotifyReason } from './notify-policy.js';
 import type { AuditReport } from './report.js';
+import type { NotificationLinks } from './notification-parts.js';
 import { addressesOf, clientsOf, fit, headlineOf, introOf, largestWorkloadLine, lifetimeOf, notVisibleLine, statusOf } from './notification-parts.js';
 import { asciiLine, md, plain, safeUrl, sentences, truncate, utf8Bytes } from './text-safety.js';
 
@@ -16,20 +17,7 @@ export interface NotificationMessage {
   readonly https: string;
 }
 
-export interface NotificationLinks {
-  /** S3 console page of the report (needs a console login). */
-  /** S3 console page of the report people open (the HTML page when stored). */
-  readonly consoleUrl: string;
-  /** S3 console page of the JSON report, for machines; absent when it is the same as consoleUrl. */
-  readonly jsonConsoleUrl?: string;
-  readonly presignedUrl: string | null;
-  /**
-   * When the presigned URL really stops working (ISO 8601), null when unknown (temporary credentials without a
-   * readable expiry): the message then states the URL's own X-Amz-Expires as an upper bound only.
-   */
-  readonly presignedExpiresAt: string | null;
-  readonly nowMs: number;
-}
+export type { NotificationLinks } from './notification-parts.js';
 
 export interface NotificationInput {
   readonly report: AuditReport;

@@ -1,20 +1,13 @@
-// What a cache's own CloudWatch metrics add to a report where CLIENT LIST is refused (ElastiCache
-// Serverless): cache-wide connection counts and new connections per minute, the summary numbers INFO did
-// not give, churn and growth findings from the series, and a plain list of what could not be seen.
+// What a cache's own CloudWatch metrics decide where CLIENT LIST is refused (ElastiCache Serverless):
+// cache-wide connection counts and new connections per minute, the summary numbers INFO did not give,
+// churn and growth findings from the series, and a plain list of what could not be seen. The assessment
+// (audit.ts) takes this as one of its inputs and decides once; nothing here reopens a finished report.
 // Pure: the series comes in as data (publish/cloudwatch-connection-metrics.ts reads it).
-import { mergeFindings, type Finding } from './findings/index.js';
+import type { Finding } from './findings/index.js';
 import { serviceChurn, serviceGrowth, MIN_GROWTH_DATAPOINTS, type MetricPoint, type ServiceMetricView } from './findings/service-metric-checks.js';
-import { round } from './history.js';
 import type { AuditPolicy } from './model.js';
-import {
-  countSuspectedLeaks,
-  type AuditReport,
-  type ConnectionCountStats,
-  type NewConnectionStats,
-  type NodeReport,
-  type ReportSummary,
-  type ServiceMetricsReport,
-} from './report.js';
+import type { ReportSummary, ServiceMetricsReport } from './report.js';
+import { cleanSeries, connectionStats, newConnectionStats } from './service-metric-stats.js';
 import { plain } from './text-safety.js';
 
 export type { MetricPoint } from './findings/service-metric-checks.js';
@@ -55,92 +48,86 @@ export interface ServiceMetricsFailure {
  */
 export type ServiceMetricsEvidence = { readonly series: ServiceMetricSeries } | { readonly failure: ServiceMetricsFailure };
 
-const MAX_ERROR_CHARS = 300;
-const NODES_NAMED = 3;
+/** What the assessment knows from INFO when it weighs the evidence. */
+export interface ServiceMetricsContext {
+  readonly policy: AuditPolicy;
+  /** Every finding from INFO (before the report's cut): a target-wide growth or any churn found there is not found again. */
+  readonly findings: readonly Finding[];
+  /** The summary's maxclients (from INFO or CONFIG), for the growth projection; null when unknown. */
+  readonly maxClients: number | null;
+}
 
-/**
- * The report with the series applied: `serviceMetrics`, `limitations`, summary.connectedClients (latest
- * CurrConnections) and summary.newConnectionsPerMinute (the window's average NewConnections per minute)
- * where INFO gave nothing, churn and growth findings, and the counts derived from findings recomputed.
- */
-export function withServiceMetrics(report: AuditReport, series: ServiceMetricSeries, policy: AuditPolicy): AuditReport {
+/** What the evidence adds to the report, for the assessment to build it with. */
+export interface ServiceMetricsAssessment {
+  /** Churn and growth found in the series, target-wide: the sources cannot be named. */
+  readonly findings: readonly Finding[];
+  /** The latest CurrConnections and the window's average NewConnections per minute; null without datapoints. */
+  readonly connectedClients: number | null;
+  readonly newConnectionsPerMinute: number | null;
+  /** The report's `serviceMetrics` section. */
+  readonly section: ServiceMetricsReport;
+  /** What CloudWatch cannot tell, or that it could not be read; after the CLIENT LIST ones in the report. */
+  readonly limitations: readonly string[];
+}
+
+const MAX_ERROR_CHARS = 300;
+
+export function assessServiceMetrics(evidence: ServiceMetricsEvidence, context: ServiceMetricsContext): ServiceMetricsAssessment {
+  return 'series' in evidence ? fromSeries(evidence.series, context) : fromFailure(evidence.failure);
+}
+
+/** The summary numbers INFO did not give, from the series; what INFO measured is kept. */
+export function summaryWithServiceMetrics(summary: ReportSummary, assessment: ServiceMetricsAssessment): ReportSummary {
+  return {
+    ...summary,
+    connectedClients: summary.connectedClients ?? assessment.connectedClients,
+    newConnectionsPerMinute: summary.newConnectionsPerMinute ?? assessment.newConnectionsPerMinute,
+  };
+}
+
+function fromSeries(series: ServiceMetricSeries, { policy, findings, maxClients }: ServiceMetricsContext): ServiceMetricsAssessment {
   const windowMinutes = Math.max(1, Math.round((series.endMs - series.startMs) / 60_000));
   const curr = cleanSeries(series.currConnections, series.startMs, series.endMs);
   const fresh = cleanSeries(series.newConnections, series.startMs, series.endMs);
   const currStats = connectionStats(curr);
   const newStats = newConnectionStats(fresh);
-  const view: ServiceMetricView = { windowMinutes, currConnections: curr, newConnections: fresh, maxClients: report.summary.maxClients };
-  const has = (kind: Finding['kind']) => report.findings.some((f) => f.kind === kind && Object.keys(f.subject).length === 0);
+  const view: ServiceMetricView = { windowMinutes, currConnections: curr, newConnections: fresh, maxClients };
+  const targetWideGrowth = findings.some((f) => f.kind === 'connection-growth' && Object.keys(f.subject).length === 0);
   // A churn finding measured from INFO is kept (it may name the sources of young connections).
-  const added = [
-    ...(has('connection-growth') ? [] : serviceGrowth(view, policy)),
-    ...(report.findings.some((f) => f.kind === 'connection-churn') ? [] : serviceChurn(view, policy)),
-  ];
-  const findings = mergeFindings(report.findings, added);
-  const summary: ReportSummary = {
-    ...report.summary,
-    connectedClients: report.summary.connectedClients ?? (currStats === null ? null : currStats.latest),
-    newConnectionsPerMinute: report.summary.newConnectionsPerMinute ?? (newStats === null ? null : newStats.average),
+  const churn = findings.some((f) => f.kind === 'connection-churn');
+  return {
+    findings: [...(targetWideGrowth ? [] : serviceGrowth(view, policy)), ...(churn ? [] : serviceChurn(view, policy))],
+    connectedClients: currStats === null ? null : currStats.latest,
+    newConnectionsPerMinute: newStats === null ? null : newStats.average,
+    section: {
+      ...serviceMetricsFrame(series.cacheName, windowMinutes, series.startMs, series.endMs),
+      currConnections: currStats,
+      newConnectionsPerMinute: newStats,
+    },
+    limitations: cloudWatchLimitations(series.cacheName, windowMinutes, curr.length, fresh.length, series.warnings ?? []),
   };
-  const serviceMetrics: ServiceMetricsReport = {
-    ...serviceMetricsFrame(series.cacheName, windowMinutes, series.startMs, series.endMs),
-    currConnections: currStats,
-    newConnectionsPerMinute: newStats,
-  };
-  const limitations = [
-    ...clientListLimitations(report.nodes, { serverless: true }),
-    ...otherLimitations(report),
-    ...cloudWatchLimitations(series.cacheName, windowMinutes, curr.length, fresh.length, series.warnings ?? []),
-  ];
-  return withFindings({ ...report, summary, serviceMetrics, limitations: unique(limitations) }, findings);
 }
 
-/** The report when the metrics could not be read: `serviceMetrics.error` and a limitation saying what was not checked. */
-export function withServiceMetricsError(report: AuditReport, failure: ServiceMetricsFailure): AuditReport {
+/** Metrics that could not be read: the section says why, a limitation says what was not checked, nothing else changes. */
+function fromFailure(failure: ServiceMetricsFailure): ServiceMetricsAssessment {
   const windowMinutes = Math.max(1, Math.round(failure.windowMinutes));
   const endMs = Math.floor(failure.endMs / 60_000) * 60_000;
   const error = plain(failure.error, MAX_ERROR_CHARS) || 'unknown error';
-  const serviceMetrics: ServiceMetricsReport = {
-    ...serviceMetricsFrame(failure.cacheName, windowMinutes, endMs - windowMinutes * 60_000, endMs),
-    currConnections: null,
+  return {
+    findings: [],
+    connectedClients: null,
     newConnectionsPerMinute: null,
-    error,
+    section: {
+      ...serviceMetricsFrame(failure.cacheName, windowMinutes, endMs - windowMinutes * 60_000, endMs),
+      currConnections: null,
+      newConnectionsPerMinute: null,
+      error,
+    },
+    limitations: [
+      `CloudWatch connection metrics (${SERVICE_METRICS_NAMESPACE} CurrConnections, NewConnections) for ${plain(failure.cacheName, 80)} `
+        + `could not be read (${error}): connection growth and churn were not checked from them.`,
+    ],
   };
-  const limitations = [
-    ...clientListLimitations(report.nodes, { serverless: true }),
-    ...otherLimitations(report),
-    `CloudWatch connection metrics (${SERVICE_METRICS_NAMESPACE} CurrConnections, NewConnections) for ${plain(failure.cacheName, 80)} `
-      + `could not be read (${error}): connection growth and churn were not checked from them.`,
-  ];
-  return { ...report, serviceMetrics, limitations: unique(limitations) };
-}
-
-/**
- * What a report cannot show because CLIENT LIST was not read on some of its nodes (refused by an ACL or the
- * service, or too slow). Nodes that could not be read at all are left out: their errors say more.
- */
-export function clientListLimitations(nodes: readonly NodeReport[], options: { readonly serverless?: boolean } = {}): string[] {
-  const unlisted = nodes.filter((n) => n.samples > 0 && !n.clientListAvailable);
-  if (unlisted.length === 0) return [];
-  const named = unlisted.slice(0, NODES_NAMED).map((n) => plain(n.address, 120)).join(', ');
-  const more = unlisted.length > NODES_NAMED ? ` and ${unlisted.length - NODES_NAMED} more` : '';
-  const where = unlisted.length === nodes.length && nodes.length > 1 ? `any node (${named}${more})` : `${named}${more}`;
-  const why = options.serverless === true
-    ? 'CLIENT LIST is refused by ElastiCache Serverless'
-    : unlisted.every((n) => n.clientListDeferred === true)
-      ? 'listing every client there would have held the server longer than the stall budget allows (see the node errors); the ids found so far are kept, and the next runs finish the listing within the budget'
-      : 'CLIENT LIST was refused or did not answer (see the node errors)';
-  return [
-    `Per-client details (source IPs, client names, users, libraries, idle times, pub/sub, blocked and in-transaction clients) `
-      + `were not visible on ${where}: ${why}; the counts there come from INFO${options.serverless === true ? ' and CloudWatch' : ''} only.`,
-    'Connections by source: growth, churn and idle connections cannot be attributed to an application, and the per-source checks '
-      + '(idle connections, pub/sub leaks, blocked clients, open transactions, growth by source) did not run there.',
-  ];
-}
-
-/** The report with `limitations` when there are any; unchanged otherwise (assessAudit's use). */
-export function withLimitations<T extends { readonly limitations?: readonly string[] }>(report: T, limitations: readonly string[]): T {
-  return limitations.length === 0 ? report : { ...report, limitations: unique([...(report.limitations ?? []), ...limitations]) };
 }
 
 function serviceMetricsFrame(cacheName: string, windowMinutes: number, startMs: number, endMs: number) {
@@ -153,48 +140,6 @@ function serviceMetricsFrame(cacheName: string, windowMinutes: number, startMs: 
     windowStart: new Date(startMs).toISOString(),
     windowEnd: new Date(endMs).toISOString(),
   } satisfies Omit<ServiceMetricsReport, 'currConnections' | 'newConnectionsPerMinute' | 'error'>;
-}
-
-/** Finite, non-negative points inside the window, oldest first, one per timestamp (the last one given wins). */
-export function cleanSeries(points: readonly MetricPoint[], startMs: number, endMs: number): MetricPoint[] {
-  const byTime = new Map<number, number>();
-  for (const p of points) {
-    if (!Number.isFinite(p.timestampMs) || !Number.isFinite(p.value) || p.value < 0) continue;
-    if (p.timestampMs < startMs || p.timestampMs >= endMs) continue;
-    byTime.set(p.timestampMs, p.value);
-  }
-  return [...byTime].sort(([a], [b]) => a - b).map(([timestampMs, value]) => ({ timestampMs, value }));
-}
-
-function connectionStats(points: readonly MetricPoint[]): ConnectionCountStats | null {
-  const first = points[0];
-  const last = points[points.length - 1];
-  if (first === undefined || last === undefined) return null;
-  const values = points.map((p) => Math.round(p.value));
-  return {
-    statistic: 'Maximum',
-    latest: Math.round(last.value),
-    latestAt: new Date(last.timestampMs).toISOString(),
-    first: Math.round(first.value),
-    min: Math.min(...values),
-    max: Math.max(...values),
-    datapoints: points.length,
-  };
-}
-
-function newConnectionStats(points: readonly MetricPoint[]): NewConnectionStats | null {
-  const last = points[points.length - 1];
-  if (last === undefined) return null;
-  const total = points.reduce((sum, p) => sum + p.value, 0);
-  return {
-    statistic: 'Sum',
-    latest: round(last.value, 1),
-    latestAt: new Date(last.timestampMs).toISOString(),
-    average: round(total / points.length, 1),
-    max: round(Math.max(...points.map((p) => p.value)), 1),
-    total: round(total, 1),
-    datapoints: points.length,
-  };
 }
 
 function cloudWatchLimitations(cacheName: string, windowMinutes: number, currPoints: number, newPoints: number, warnings: readonly string[]): string[] {
@@ -216,24 +161,4 @@ function cloudWatchLimitations(cacheName: string, windowMinutes: number, currPoi
   }
   for (const warning of warnings.slice(0, 5)) out.push(`CloudWatch: ${plain(warning, 200)}`);
   return out;
-}
-
-/** Limitations already in the report that are not the CLIENT LIST ones (those are rewritten for Serverless). */
-function otherLimitations(report: AuditReport): string[] {
-  const generic = new Set(clientListLimitations(report.nodes));
-  return (report.limitations ?? []).filter((l) => !generic.has(l));
-}
-
-function withFindings(report: AuditReport, findings: AuditReport['findings']): AuditReport {
-  const bySeverity = { info: 0, warning: 0, critical: 0 };
-  for (const f of findings) bySeverity[f.severity] += 1;
-  return {
-    ...report,
-    findings,
-    summary: { ...report.summary, suspectedLeaks: countSuspectedLeaks(findings), findingsBySeverity: bySeverity },
-  };
-}
-
-function unique(lines: readonly string[]): string[] {
-  return [...new Set(lines)];
 }

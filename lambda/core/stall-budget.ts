@@ -1,23 +1,18 @@
 // The stall budget: how long one listing command may hold the audited server's main thread, and what the
-// auditor does when no listing fits it. The bounds and defaults live here only: the CLI flags, the Lambda's
-// environment, the CDK config and the construct all read them from this module.
+// auditor does when no listing fits it. Its bounds and defaults are settings like the others, in
+// policy-rules.ts (maxStallMs, overBudget); these names are kept for the modules that speak of the budget.
+import { OVER_BUDGET_CHOICES, POLICY_RULES, type OverBudget } from './policy-rules.js';
 
-/** What to do when no listing fits the budget (`--over-budget`). */
-export const OVER_BUDGET_CHOICES = ['info-only', 'list-all'] as const;
-/** `info-only` or `list-all` (OVER_BUDGET_CHOICES): what the auditor does when no listing fits `maxStallMs`. */
-export type OverBudget = (typeof OVER_BUDGET_CHOICES)[number];
+export { OVER_BUDGET_CHOICES, type OverBudget } from './policy-rules.js';
 
-/**
- * `info-only`: this run reports from INFO alone, with a limitation, and the ids found so far are kept so that
- * the next runs finish the listing within the budget. `list-all`: one plain CLIENT LIST, whatever it stalls.
- */
-export const DEFAULT_OVER_BUDGET: OverBudget = 'info-only';
+/** `info-only` (policy-rules.ts says why). */
+export const DEFAULT_OVER_BUDGET: OverBudget = POLICY_RULES.overBudget.default;
 
-/** One millisecond: a request arriving during the auditor's command waits at most about that long. */
-export const DEFAULT_MAX_STALL_MS = 1;
+/** One millisecond (policy-rules.ts says why). */
+export const DEFAULT_MAX_STALL_MS = POLICY_RULES.maxStallMs.default;
 
-/** Below 0.1 ms a batch could not hold even a few live clients; above 1 s it is no budget at all. */
-export const MAX_STALL_MS_RANGE = { min: 0.1, max: 1000 } as const;
+/** 0.1 ms to 1 s (policy-rules.ts says why). */
+export const MAX_STALL_MS_RANGE = { min: POLICY_RULES.maxStallMs.min, max: POLICY_RULES.maxStallMs.max } as const;
 
 export function isOverBudget(value: unknown): value is OverBudget {
   return typeof value === 'string' && (OVER_BUDGET_CHOICES as readonly string[]).includes(value);

@@ -5,6 +5,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ConfigError, errorText } from '../core/errors.js';
 import type { AuditReport } from '../core/report.js';
 import type { AuditState } from '../core/state.js';
+import { TARGET_NAME, TARGET_NAME_FORM } from '../core/target-rules.js';
 import { safeJson } from '../core/text-safety.js';
 import type { ReportStore, StoredReport } from './ports.js';
 import { consoleWarnLogger, logRetries, withRetry, type RetryOptions, type WarnLogger } from './retry.js';
@@ -15,7 +16,6 @@ export const MAX_PRESIGN_SECONDS = 604_800;
 /** See S3ReportStoreOptions.credentialsExpiry. */
 export type CredentialsExpiry = Date | 'never' | undefined;
 
-const TARGET_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 const HTML_CONTENT_TYPE = 'text/html; charset=utf-8';
 
@@ -153,7 +153,7 @@ function expiryOf(credentials: { sessionToken?: string; expiration?: Date }): Cr
 /** Target names become key segments: refuse anything that could escape or confuse the prefix. */
 export function checkTarget(target: string): string {
   if (!TARGET_NAME.test(target) || target === '.' || target === '..') {
-    throw new ConfigError(`target name ${JSON.stringify(target.slice(0, 80))} is not 1-64 of A-Z a-z 0-9 . _ - (and not . or ..)`);
+    throw new ConfigError(`target name ${JSON.stringify(target.slice(0, 80))} is not ${TARGET_NAME_FORM} (and not . or ..)`);
   }
   return target;
 }

@@ -14,6 +14,7 @@ import { defaultPolicy } from '../../lambda/core/model.js';
 import type { AuditReport } from '../../lambda/core/report.js';
 import { runAudit } from '../../lambda/run-audit.js';
 import { parseTargetUrl } from '../../lambda/redis/target-url.js';
+import { fastClock, waitForIdle } from '../support/wait.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const LEAK = '127.0.0.71';
@@ -38,8 +39,9 @@ beforeAll(async () => {
   }
   server = await startLocalRedis();
   leak = await perRequestLeak({ host: server.host, port: server.port }, LEAK, { count: 12, name: HOSTILE });
-  await new Promise((resolve) => setTimeout(resolve, 1500)); // idle 1 s and more
+  await waitForIdle(server, LEAK, 12, 1); // idle 1 s and more
   const result = await runAudit({
+    ...fastClock(), // the second sample a second later by the auditor's clock, at once
     target: parseTargetUrl(server.url), samples: 2, intervalMs: 1000, previousState: null,
     policy: { ...defaultPolicy, idleSeconds: 1, minGroupConnections: 5 },
     connectTimeoutMs: 5000, commandTimeoutMs: 5000, toolVersion: 'browser-test',

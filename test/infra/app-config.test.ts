@@ -18,7 +18,7 @@ const from = (context: Record<string, unknown>, files: Record<string, string> = 
     return text;
   });
 
-const stallForm = `expected the longest one listing command may hold the server, in ms: a number from ${MAX_STALL_MS_RANGE.min} to ${MAX_STALL_MS_RANGE.max}`;
+const stallForm = `expects a number from ${MAX_STALL_MS_RANGE.min} to ${MAX_STALL_MS_RANGE.max}`;
 
 const failure = (context: Record<string, unknown>, files: Record<string, string> = {}): string =>
   errorMessageOf(() => from(context, files), AppConfigError);
@@ -59,11 +59,20 @@ describe('loadAppConfig', () => {
     expect(from({ redisLeakAuditor: { thresholds: { maxStallMs: 0.5 } } }).thresholds).toEqual({ maxStallMs: 0.5 });
   });
 
+  it('takes every threshold the CLI takes, and refuses a key that is none', () => {
+    const thresholds = { maxclientsCritical: 0.9, minPubsubConnections: 4, minGrowthConnections: 9, listLimit: 1000 };
+    expect(from({ thresholds: JSON.stringify(thresholds) }).thresholds).toEqual(thresholds);
+    expect(failure({ thresholds: '{"listLimit":1001}' })).toBe("config key thresholds.listLimit expects a whole number from 1 to 1000, got '1001'");
+    expect(failure({ thresholds: '{"maxclientsWarn":0.9,"maxclientsCritical":0.85}' }))
+      .toBe('config key thresholds.maxclientsCritical (0.85) must not be below config key thresholds.maxclientsWarn (0.9)');
+    expect(failure({ thresholds: '{"listLimt":10}' })).toBe('config key thresholds: Unrecognized key: "listLimt"');
+  });
+
   it.each([
-    ['{"maxStallMs":0}', `config key thresholds.maxStallMs: ${stallForm}, got 0`],
-    [`{"maxStallMs":${MAX_STALL_MS_RANGE.max * 2}}`, `config key thresholds.maxStallMs: ${stallForm}, got ${MAX_STALL_MS_RANGE.max * 2}`],
-    ['{"maxStallMs":"fast"}', `config key thresholds.maxStallMs: ${stallForm}, got "fast"`],
-    ['{"overBudget":"x"}', `config key thresholds.overBudget: expected what to do when no listing fits maxStallMs: one of ${OVER_BUDGET_CHOICES.join(', ')}, got "x"`],
+    ['{"maxStallMs":0}', `config key thresholds.maxStallMs ${stallForm}, got '0'`],
+    [`{"maxStallMs":${MAX_STALL_MS_RANGE.max * 2}}`, `config key thresholds.maxStallMs ${stallForm}, got '${MAX_STALL_MS_RANGE.max * 2}'`],
+    ['{"maxStallMs":"fast"}', `config key thresholds.maxStallMs ${stallForm}, got 'fast'`],
+    ['{"overBudget":"x"}', `config key thresholds.overBudget expects one of ${OVER_BUDGET_CHOICES.join(', ')}, got 'x'`],
   ])('refuses thresholds %s, naming the key and the expected form', (thresholds, expected) => {
     expect(failure({ thresholds })).toBe(expected);
   });
@@ -80,8 +89,8 @@ describe('loadAppConfig', () => {
   });
 
   it.each([
-    [{ scheduleMinutes: 'abc' }, 'config key scheduleMinutes: expected minutes between audits: a whole number from 1 to 1440'],
-    [{ scheduleMinutes: '0' }, 'config key scheduleMinutes: expected minutes between audits: a whole number from 1 to 1440, got 0'],
+    [{ scheduleMinutes: 'abc' }, "config key scheduleMinutes expects a whole number from 1 to 1440, got 'abc'"],
+    [{ scheduleMinutes: '0' }, "config key scheduleMinutes expects a whole number from 1 to 1440, got '0'"],
     [{ notificationEmails: 'oncall' }, 'config key notificationEmails[0]: expected e-mail addresses'],
     [{ targets: '[{"name":"a","host":"h","securityGroupId":"sg-0a1b2c3d"}]' }, 'config key vpc: targets are configured, so vpc is required'],
     [{ targets: '[{"name":"a","host":"h"}]' }, 'config key targets[0].securityGroupId'],
@@ -120,6 +129,6 @@ describe('bin/app.ts', () => {
   it('stops with one sentence naming the key on a bad value', async () => {
     const result = await synth({ scheduleMinutes: 'often' });
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe('redis-leak-auditor: config key scheduleMinutes: expected minutes between audits: a whole number from 1 to 1440, got "often"\n');
+    expect(result.stderr).toBe("redis-leak-auditor: config key scheduleMinutes expects a whole number from 1 to 1440, got 'often'\n");
   }, 60_000);
 });

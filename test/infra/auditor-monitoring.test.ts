@@ -161,6 +161,25 @@ describe('AuditorMonitoring alarms', () => {
     }
   });
 
+  it('runs a given alarm action on every summary alarm instead of the topic, and on no metric alarm', () => {
+    const pager: cloudwatch.IAlarmAction = { bind: () => ({ alarmActionArn: 'arn:aws:sns:eu-west-1:123456789012:incident-pager' }) };
+    const { template, monitoring } = build({ alarmAction: pager, discoveredFleet: true });
+
+    const composites = Object.values(compositesOf(template));
+    expect(composites).toHaveLength(monitoring.summaryAlarms.length);
+    for (const composite of composites) {
+      expect(composite.AlarmActions).toEqual([pager.bind(monitoring, monitoring.healthSummaryAlarm).alarmActionArn]);
+      expect(composite.OKActions).toEqual(composite.AlarmActions);
+    }
+    for (const alarm of alarmsOf(template)) expect([alarm.AlarmActions, alarm.OKActions]).toEqual([undefined, undefined]);
+  });
+
+  it('makes the summary alarms silent when alarmAction is null', () => {
+    const { template } = build({ alarmAction: null, discoveredFleet: true });
+
+    for (const composite of Object.values(compositesOf(template))) expect([composite.AlarmActions, composite.OKActions]).toEqual([undefined, undefined]);
+  });
+
   it.each(TARGETS)('makes the summary of %s alarm when any of its five alarms does, and of nothing else', (target) => {
     const { template, monitoring, logicalId } = build();
 
@@ -273,7 +292,7 @@ describe('AuditorMonitoring refuses props it cannot honour', () => {
   it.each([
     [{ targets: [] }, /targets is empty: pass the name of every audited target/],
     [{ targets: ['orders-cache', 'orders-cache'] }, /"orders-cache" is listed twice: list each target once/],
-    [{ targets: ['orders cache'] }, /"orders cache" is not 1 to 64 of A-Z a-z 0-9 \. _ -: use the name exactly as in AUDIT_TARGETS/],
+    [{ targets: ['orders cache'] }, /"orders cache" is not 1-64 characters from A-Z a-z 0-9 \. _ -: use the name exactly as in AUDIT_TARGETS/],
     [{ targets: Array.from({ length: 51 }, (_, i) => `t${i}`) }, /at most 50 targets per deployment/],
     [{ scheduleMinutes: 0 }, /scheduleMinutes is 0: set it to the audit schedule's period, a whole number of minutes from 1 to 1440/],
     [{ scheduleMinutes: 2.5 }, /scheduleMinutes is 2\.5: set it to/],

@@ -82,7 +82,7 @@ describe('RedisLeakAuditor as a library construct', () => {
       memorySize: 128,
     })).toThrow("RedisLeakAuditor: 6 problems: (1) target name 'orders cache' must be 1-64 characters from A-Z a-z 0-9 . _ -; "
       + "(2) target 'sessions' uses iamUser and needs cacheName (the replication group id or serverless cache name); (3) target 'carts': port 70000 is not a TCP port (1-65535); "
-      + '(4) scheduleMinutes must be a whole number from 1 to 1440, not 0; (5) memorySize must be a whole number of MB from 256 (the handler\'s floor with a large CLIENT LIST) to 10240, not 128; '
+      + "(4) scheduleMinutes expects a whole number from 1 to 1440, got '0'; (5) memorySize must be a whole number of MB from 256 (the handler's floor with a large CLIENT LIST) to 10240, not 128; "
       + '(6) runtime nodejs20.x cannot run the handler: use lambda.Runtime.NODEJS_22_X or later');
     expect(() => build({ targets: [] })).toThrow('RedisLeakAuditor: give at least one target to audit');
   });
@@ -119,8 +119,10 @@ describe('RedisLeakAuditor as a library construct', () => {
     build({ thresholds }).template().hasResourceProperties('AWS::Lambda::Function', { ...auditorFunction, Environment: { Variables: Match.objectLike({
       IDLE_SECONDS: '600', CHURN_PER_MINUTE: '50', MIN_GROUP_CONNECTIONS: '30', MAXCLIENTS_WARN: '0.7', MAXCLIENTS_CRITICAL: '0.9', MIN_PUBSUB_CONNECTIONS: '8', MIN_GROWTH: '7', LIST_LIMIT: '100',
     }) } });
-    expect(() => build({ thresholds: { maxclientsWarn: 2 } })).toThrow("RedisLeakAuditor: thresholds.maxclientsWarn expects a number from 0.01 to 1, got '2'");
+    expect(() => build({ thresholds: { maxclientsWarn: 2 } })).toThrow("RedisLeakAuditor: thresholds.maxclientsWarn expects a share of maxclients from 0.01 to 1, got '2'");
+    expect(() => build({ thresholds: { maxclientsCritical: 0.7 } })).toThrow('RedisLeakAuditor: thresholds.maxclientsCritical (0.7) must not be below thresholds.maxclientsWarn (0.8)');
     expect(() => build({ thresholds: { listLimit: 0 } })).toThrow("RedisLeakAuditor: thresholds.listLimit expects a whole number from 1 to 1000, got '0'");
+    expect(() => build({ notifyCooldownMinutes: 10_081 })).toThrow("RedisLeakAuditor: notifyCooldownMinutes expects a whole number from 0 to 10080, got '10081'");
     expect(() => build({ thresholds: { idleSeconds: Token.asNumber({ Ref: 'IdleSeconds' }) } })).not.toThrow();
   });
 

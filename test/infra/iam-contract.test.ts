@@ -29,6 +29,7 @@ import { ACCOUNT, REGION, replicationGroup, serverlessCache, tags } from '../sup
 import { CREDENTIALS, fakeAws, lambdaContext } from '../support/fake-aws.js';
 import { auditorRole, grantsOf, resourcePolicies, simulate, templateResolver, unusedGrants, type PolicySet, type Verdict } from '../support/iam-policy-simulation.js';
 import { ecsEni, ecsTask, instanceEni, attachmentIdFor } from '../support/network-interfaces.js';
+import { waitForIdle } from '../support/wait.js';
 
 const SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:orders-cache-auth-AbCdEf`;
 /** The customer managed key the orders secret is encrypted with (config authSecretKmsKeyArn). */
@@ -83,7 +84,7 @@ beforeAll(async () => {
   answerAws(await freePort());
   const env = deployedEnvironment(template, resolve, role.environment, `redis://${redis.host}:${redis.port}`);
   recorder.watch(aws.s3Mock, aws.cloudwatchMock, aws.snsMock, aws.secretsMock, ec2Mock, ecsMock, elasticacheMock).start();
-  await new Promise((done) => setTimeout(done, 1500)); // the leak's connections idle past IDLE_SECONDS
+  await waitForIdle(redis, LEAK_IP, 15, CONFIG.thresholds.idleSeconds); // the leak's connections idle past IDLE_SECONDS
   const handler = createHandler({
     env: { ...env, AWS_REGION: REGION },
     clients: () => ({ ...aws.clients(), ec2, ecs, elasticache }),

@@ -9,7 +9,8 @@ import { defaultPolicy } from '../../lambda/core/model.js';
 import type { AuditReport } from '../../lambda/core/report.js';
 import { parseTargetUrl } from '../../lambda/redis/target-url.js';
 import { runAudit } from '../../lambda/run-audit.js';
-import { LocalCluster, sleep } from '../support/local-cluster.js';
+import { LocalCluster } from '../support/local-cluster.js';
+import { sleep, waitForIdle } from '../support/wait.js';
 import { expectValidReport } from '../support/report-schema.js';
 import { cli, type CliRun } from '../support/run-cli.js';
 
@@ -60,7 +61,6 @@ beforeAll(async () => {
       await connection.command('PING');
     }
   }
-  const idleFrom = Date.now();
 
   const c = cluster;
   failed = c.replicas.find((p) => p !== c.seed) ?? 0;
@@ -78,7 +78,8 @@ beforeAll(async () => {
     const views = await Promise.all(living.map((p) => c.nodes(p)));
     return views.every((nodes) => nodes.find((n) => n.id === failedId)?.flags.includes('fail') === true);
   });
-  await sleep(Math.max(0, 2200 - (Date.now() - idleFrom))); // idle means 2 s here
+  // Idle means 2 s here; the last connections opened are idle 2 s once these are.
+  await waitForIdle(() => c.command(second, 'CLIENT', 'LIST'), SPREAD, 12, 2);
 }, 60_000);
 
 afterAll(async () => {

@@ -12,10 +12,11 @@ import { loadConfig } from '../../lambda/config.js';
 import type { MetricDatum } from '../../lambda/core/metrics.js';
 import type { AuditReport } from '../../lambda/core/report.js';
 import { parseTargetUrl } from '../../lambda/redis/target-url.js';
-import { LocalCluster, sleep } from '../support/local-cluster.js';
+import { LocalCluster } from '../support/local-cluster.js';
 import { expectValidReport } from '../support/report-schema.js';
 import { cli, type CliRun } from '../support/run-cli.js';
 import { makeTestCertificates, type TestCertificates } from '../support/tls-certs.js';
+import { waitForIdle } from '../support/wait.js';
 
 const SPREAD = '127.0.0.91'; // 15 TLS connections on each of two primaries: a leak only when summed (min 20)
 const FEW = '127.0.0.92'; // 10 on one primary: below the group minimum, no finding
@@ -53,7 +54,8 @@ beforeAll(async () => {
   await leak(first, SPREAD, 15, 'orders-api');
   await leak(second, SPREAD, 15, 'orders-api');
   await leak(second, FEW, 10, 'billing');
-  await sleep(2200); // idle means 2 s here
+  // Idle means 2 s here; the last connections opened are idle 2 s once these are.
+  await waitForIdle(() => local().cluster.command(second, 'CLIENT', 'LIST'), FEW, 10, 2);
 }, 60_000);
 
 afterAll(async () => {

@@ -12,7 +12,8 @@ import type { AuditReport } from '../../lambda/core/report.js';
 import type { AuditState } from '../../lambda/core/state.js';
 import { parseTargetUrl } from '../../lambda/redis/target-url.js';
 import { runAudit } from '../../lambda/run-audit.js';
-import { LocalCluster, sleep } from '../support/local-cluster.js';
+import { LocalCluster } from '../support/local-cluster.js';
+import { waitForIdle } from '../support/wait.js';
 import { cli, type CliRun } from '../support/run-cli.js';
 import { expectValidReport } from '../support/report-schema.js';
 
@@ -51,7 +52,8 @@ beforeAll(async () => {
   await leak(first, SPREAD, 15, 'orders-api');
   await leak(second, SPREAD, 15, 'orders-api');
   await leak(second, SINGLE, 25, 'billing');
-  await sleep(2200); // idle means 2 s here
+  // Idle means 2 s here; the last connections opened are idle 2 s once these are.
+  await waitForIdle(() => cluster().command(second, 'CLIENT', 'LIST'), SINGLE, 25, 2);
 }, 40_000);
 
 afterAll(async () => {

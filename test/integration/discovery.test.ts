@@ -16,6 +16,7 @@ import { createHandler, type HandlerResult } from '../../lambda/handler.js';
 import { CREDENTIALS, fakeAws, lambdaContext, REGION } from '../support/fake-aws.js';
 import { replicationGroup, replicationGroupArn, tags } from '../support/elasticache-fixtures.js';
 import { expectValidReport } from '../support/report-schema.js';
+import { waitForIdle } from '../support/wait.js';
 
 const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:redis-leaks';
 const DISCOVERY = JSON.stringify({ tags: { 'leak-audit': 'on' }, kinds: ['replication-group'] });
@@ -62,7 +63,7 @@ beforeAll(async () => {
   orders = await startLocalRedis();
   carts = await startLocalRedis();
   handles.push(await perRequestLeak({ host: orders.host, port: orders.port }, '127.0.0.41', { count: 15, name: 'checkout' }));
-  await new Promise((resolve) => setTimeout(resolve, 1200));
+  await waitForIdle(orders, '127.0.0.41', 15, 1); // idle means 1 s here
 });
 
 afterAll(async () => {

@@ -14,6 +14,7 @@ import { perRequestLeak, type WorkloadHandle } from '../../cli/demo/workload.js'
 import { createHandler, secretReader, type HandlerDeps, type HandlerResult } from '../../lambda/handler.js';
 import { createSecretsManagerClient, REQUEST_HANDLER } from '../../lambda/publish/aws-clients.js';
 import { CREDENTIALS, fakeAws, lambdaContext, REGION } from '../support/fake-aws.js';
+import { waitForIdle } from '../support/wait.js';
 
 let redis: LocalRedisServer;
 let control: RespClient;
@@ -47,7 +48,7 @@ beforeAll(async () => {
   redis = await startLocalRedis();
   control = await RespClient.connect({ host: redis.host, port: redis.port });
   leak = await perRequestLeak({ host: redis.host, port: redis.port }, '127.0.0.41', { count: 20 });
-  await new Promise((resolve) => setTimeout(resolve, 1200));
+  await waitForIdle(() => control.command('CLIENT', 'LIST'), '127.0.0.41', 20, 1); // idle means 1 s here
 });
 afterAll(async () => {
   await leak?.stop();

@@ -18,6 +18,7 @@ import { Ec2IpResolver } from '../../lambda/publish/ec2-ip-resolver.js';
 import { CREDENTIALS, fakeAws, lambdaContext, REGION } from '../support/fake-aws.js';
 import { attachmentIdFor, ecsEni, ecsTask, lambdaEni } from '../support/network-interfaces.js';
 import { expectValidReport } from '../support/report-schema.js';
+import { waitForIdle } from '../support/wait.js';
 
 const FLEET = Array.from({ length: 12 }, (_, i) => `127.0.20.${i + 1}`);
 const PER_MEMBER = 3;
@@ -58,7 +59,8 @@ const warnings = (report: AuditReport) => report.findings.filter((f) => f.severi
 beforeAll(async () => {
   redis = await startLocalRedis();
   for (const source of FLEET) handles.push(await perRequestLeak({ host: redis.host, port: redis.port }, source, { count: PER_MEMBER }));
-  await new Promise((resolve) => setTimeout(resolve, 1500)); // idle means 1 s here
+  // Idle means 1 s here; the last member started is idle 1 s once the others are.
+  await waitForIdle(redis, FLEET[FLEET.length - 1] ?? '', PER_MEMBER, 1);
 }, 30_000);
 
 afterAll(async () => {

@@ -14,6 +14,7 @@ import { Ec2IpResolver } from '../../lambda/publish/ec2-ip-resolver.js';
 import { CREDENTIALS, fakeAws, lambdaContext, REGION } from '../support/fake-aws.js';
 import { lambdaEni } from '../support/network-interfaces.js';
 import { expectValidReport } from '../support/report-schema.js';
+import { waitForIdle } from '../support/wait.js';
 
 const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:redis-leaks';
 const LEAK_SOURCE = '127.0.0.81';
@@ -52,7 +53,7 @@ const emails = () => aws.snsMock.commandCalls(PublishCommand).map((c) => (JSON.p
 beforeAll(async () => {
   redis = await startLocalRedis();
   leak = await perRequestLeak({ host: redis.host, port: redis.port }, LEAK_SOURCE, { count: 15, name: 'checkout' });
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+  await waitForIdle(redis, LEAK_SOURCE, 15, 1); // idle means 1 s here
 }, 30_000);
 
 afterAll(async () => {

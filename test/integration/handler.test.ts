@@ -10,6 +10,7 @@ import { perRequestLeak, pubsubLeak, type WorkloadHandle } from '../../cli/demo/
 import { createHandler, type HandlerResult } from '../../lambda/handler.js';
 import { expectValidReport } from '../support/report-schema.js';
 import { CREDENTIALS, fakeAws, lambdaContext, REGION } from '../support/fake-aws.js';
+import { waitForIdle } from '../support/wait.js';
 
 const PASSWORD = 'handler-Pa55-never-logged';
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-auth-AbCdEf';
@@ -62,7 +63,7 @@ beforeAll(async () => {
   deadPort = await freePort();
   const target = { host: redis.host, port: redis.port };
   handles.push(await perRequestLeak(target, '127.0.0.31', { count: 24, name: 'checkout' }));
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+  await waitForIdle(target, '127.0.0.31', 24, 1); // idle means 1 s here
 });
 
 afterAll(async () => {
@@ -146,7 +147,7 @@ describe('the Lambda handler over two targets, one of them unreachable', () => {
 
   it('notifies again when a new leak appears', async () => {
     handles.push(await pubsubLeak({ host: redis.host, port: redis.port }, '127.0.0.33', { count: 12 }));
-    await new Promise((resolve) => setTimeout(resolve, 1200));
+    await waitForIdle(redis, '127.0.0.33', 12, 1);
     await invoke(handler);
     const last = publishes()[publishes().length - 1];
     expect(publishes()).toHaveLength(3);

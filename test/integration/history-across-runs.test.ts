@@ -8,8 +8,9 @@ import { startLocalRedis, type LocalRedisServer } from '../../cli/demo/local-red
 import { perRequestLeak, type WorkloadHandle } from '../../cli/demo/workload.js';
 import type { AuditReport } from '../../lambda/core/report.js';
 import { fillUp } from '../support/fill-up.js';
-import { cli } from '../support/run-cli.js';
+import { cli, type CliClock } from '../support/run-cli.js';
 import { expectValidReport } from '../support/report-schema.js';
+import { fastClock } from '../support/wait.js';
 
 const servers: LocalRedisServer[] = [];
 const handles: WorkloadHandle[] = [];
@@ -24,15 +25,16 @@ async function server(args: string[] = [], port?: number): Promise<LocalRedisSer
   return started;
 }
 
-async function auditWithState(url: string, stateFile: string, extra: string[] = []): Promise<AuditReport> {
-  const run = await cli(['audit', '--url', url, '--json', '--state-file', stateFile, '--fail-on', 'never', ...extra]);
+async function auditWithState(url: string, stateFile: string, extra: string[] = [], clock: CliClock = {}): Promise<AuditReport> {
+  const run = await cli(['audit', '--url', url, '--json', '--state-file', stateFile, '--fail-on', 'never', ...extra], {}, clock);
   expect(run.stderr).toBe('');
   const report = JSON.parse(run.stdout) as AuditReport;
   expectValidReport(report);
   return report;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The next run, as if it ran `ms` later: a rate needs a second between samples, which no server measures here. */
+const later = (ms: number): CliClock => fastClock(ms);
 
 describe('history between runs (--state-file)', () => {
   it('has no churn figure on the first run and one on the second', async () => {
@@ -41,10 +43,9 @@ describe('history between runs (--state-file)', () => {
     const first = await auditWithState(redis.url, stateFile);
     expect(first.summary.newConnectionsPerMinute).toBeNull();
     handles.push(await perRequestLeak({ host: redis.host, port: redis.port }, '127.0.0.21', { count: 30 }));
-    await sleep(1200);
-    const second = await auditWithState(redis.url, stateFile, ['--min-group-connections', '10']);
+    const second = await auditWithState(redis.url, stateFile, ['--min-group-connections', '10'], later(1200));
     expect(second.history).toMatchObject({ source: 'state', samplesInState: 1, samplesThisRun: 1 });
-    // 30 connections in about 1.3 s: well over a thousand a minute, the auditor's own connection not counted.
+    // 30 connections in about 1.2 s of the auditor's clock: well over a thousand a minute, the auditor's own connection not counted.
     expect(second.summary.newConnectionsPerMinute).toBeGreaterThan(600);
     expect(second.findings.map((f) => f.kind)).toContain('connection-growth');
     expect((JSON.parse(readFileSync(stateFile, 'utf8')) as { samples: unknown[] }).samples).toHaveLength(2);
@@ -54,8 +55,7 @@ describe('history between runs (--state-file)', () => {
     const redis = await server();
     const stateFile = join(mkdtempSync(join(tmpdir(), 'rla-state-')), 'state.json');
     await auditWithState(redis.url, stateFile);
-    await sleep(1100);
-    const second = await auditWithState(redis.url, stateFile);
+    const second = await auditWithState(redis.url, stateFile, [], later(1100));
     expect(second.summary.newConnectionsPerMinute).toBe(0);
   });
 
@@ -68,8 +68,7 @@ describe('history between runs (--state-file)', () => {
     await redis.stop();
     servers.splice(0);
     const restarted = await server([], redis.port);
-    await sleep(1100);
-    const after = await auditWithState(restarted.url, stateFile);
+    const after = await auditWithState(restarted.url, stateFile, [], later(1100));
     expect(after.summary.newConnectionsPerMinute).toBeNull();
     expect(after.history.baselineResets).toBe(1);
     expect(after.findings.filter((f) => f.kind === 'connection-churn' || f.kind === 'connection-growth')).toEqual([]);
@@ -82,8 +81,7 @@ describe('history between runs (--state-file)', () => {
     // The connection fillUp() sees refused is counted in rejected_connections; one is freed for the auditor.
     const held = await fillUp(redis);
     await held.pop()?.close();
-    await sleep(1100);
-    const after = await auditWithState(redis.url, stateFile);
+    const after = await auditWithState(redis.url, stateFile, [], later(1100));
     await Promise.all(held.map((c) => c.close()));
     expect(after.summary.rejectedSinceLastAudit).toBeGreaterThanOrEqual(1);
     expect(after.findings.find((f) => f.kind === 'rejected-connections')?.severity).toBe('critical');

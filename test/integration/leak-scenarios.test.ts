@@ -11,6 +11,7 @@ import type { Finding } from '../../lambda/core/findings/index.js';
 import type { AuditReport } from '../../lambda/core/report.js';
 import { cli, type CliRun } from '../support/run-cli.js';
 import { expectValidReport } from '../support/report-schema.js';
+import { waitForIdle } from '../support/wait.js';
 
 const LEAK = '127.0.0.12';
 const PUBSUB = '127.0.0.13';
@@ -41,7 +42,8 @@ beforeAll(async () => {
     await idlePool(target, IDLE_POOL, { size: 3, name: 'cron' }),
   );
   // Idle means 2 s here: a busy pool in this same process would need its event loop stalled that long to look idle.
-  await new Promise((resolve) => setTimeout(resolve, 2500));
+  // The subscribers and the transactions (opened before them) are idle 2 s once the transactions are.
+  await waitForIdle(target, MULTI, 2, 2);
   run = await cli([
     'audit', '--url', server.url, '--json',
     '--samples', '3', '--interval', '1.5',

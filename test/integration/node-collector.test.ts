@@ -14,6 +14,7 @@ import { AuditError, AuthError, CommandTimeoutError, ConnectError, MaxClientsRea
 import { NodeCollector } from '../../lambda/redis/node-collector.js';
 import type { ConnectionTimeouts } from '../../lambda/redis/redis-connection.js';
 import { parseTargetUrl } from '../../lambda/redis/target-url.js';
+import { waitFor } from '../support/wait.js';
 
 const timeouts: ConnectionTimeouts = { connectTimeoutMs: 2000, commandTimeoutMs: 2000 };
 const collectors: NodeCollector[] = [];
@@ -42,15 +43,6 @@ async function auditorLines(control: Redis): Promise<string[]> {
 
 async function stat(control: Redis, name: string): Promise<number> {
   return Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(await control.info('stats'))?.[1]);
-}
-
-async function waitFor<T>(probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 2000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (ok(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 /** A text's size on the wire as a RESP bulk string. */
@@ -179,7 +171,7 @@ describe('on a plain server', () => {
     const collector = await openCollector(server.url);
     await collector.sample();
     await control.call('CLIENT', 'KILL', 'USER', 'default', 'SKIPME', 'yes'); // as the server's idle timeout would
-    await waitFor(() => auditorLines(control), (lines) => lines.length === 0);
+    await waitFor(() => auditorLines(control), (lines) => lines.length === 0, { what: 'no auditor connection', timeoutMs: 2000 });
     const before = await stat(control, 'total_connections_received');
 
     await expect(collector.sample()).rejects.toThrow(/closed the auditor's connection between samples/);
@@ -199,7 +191,7 @@ describe('on a plain server', () => {
 
       hung.process.kill('SIGCONT');
       const control = await openControl(hung);
-      expect(await waitFor(() => auditorLines(control), (lines) => lines.length === 0)).toEqual([]);
+      expect(await waitFor(() => auditorLines(control), (lines) => lines.length === 0, { what: 'no auditor connection', timeoutMs: 2000 })).toEqual([]);
     } finally {
       await hung.stop();
     }
@@ -243,7 +235,7 @@ describe('with passwords and ACL users', () => {
     expect(err).toBeInstanceOf(AuthError);
     expect(err.message).toMatch(/WRONGPASS/);
     expect(inspect(err, { depth: 5 })).not.toContain('wrong-pass-9');
-    const list = await waitFor(async () => String(await control.call('CLIENT', 'LIST')).trim().split('\n'), (l) => l.length === 1);
+    const list = await waitFor(async () => String(await control.call('CLIENT', 'LIST')).trim().split('\n'), (l) => l.length === 1, { what: 'the control connection alone', timeoutMs: 2000 });
     expect(list).toHaveLength(1); // the control connection only
   });
 

@@ -16,6 +16,7 @@ import { parseClientList } from '../../lambda/core/parse-client-list.js';
 import type { ClientRecord } from '../../lambda/core/model.js';
 import { cli } from '../support/run-cli.js';
 import { makeTestCertificates, type TestCertificates } from '../support/tls-certs.js';
+import { waitFor } from '../support/wait.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const RUNNER = fileURLToPath(new URL('../support/bundle/leaky-worker-run.mjs', import.meta.url));
@@ -75,8 +76,6 @@ async function workerClients(options: RespConnectOptions): Promise<ClientRecord[
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 describe('the leaky worker against a local redis-server (plain TCP)', () => {
   let redis: LocalRedisServer;
 
@@ -98,8 +97,10 @@ describe('the leaky worker against a local redis-server (plain TCP)', () => {
     expect(first).toHaveLength(12);
     for (const c of first) expect([c.sourceIp, c.cmd, c.user]).toEqual(['127.0.0.1', 'client|setname', 'default']);
 
-    await sleep(2500);
-    const later = await workerClients({ host: redis.host, port: redis.port });
+    // Redis measures idle itself: real time passes, no more than until every one is idle 2 s.
+    const later = await waitFor(() => workerClients({ host: redis.host, port: redis.port }), (list) => list.length === 12 && list.every((c) => c.idleSeconds >= 2), {
+      what: "the worker's 12 connections idle 2 s", timeoutMs: 6000, intervalMs: 100,
+    });
     // The same connections, still open after every handler returned, and unused since they were opened.
     expect(later.map((c) => c.id).sort()).toEqual(first.map((c) => c.id).sort());
     for (const c of later) {

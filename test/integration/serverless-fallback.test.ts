@@ -5,6 +5,7 @@
 import { GetMetricDataCommand, PutMetricDataCommand, type PutMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startLocalRedis, type LocalRedisServer } from '../../cli/demo/local-redis-server.js';
+import { RespClient } from '../../cli/demo/resp-client.js';
 import { idlePool, type WorkloadHandle } from '../../cli/demo/workload.js';
 import { auditTarget, type LogSink, type TargetDeps } from '../../lambda/audit-target.js';
 import { connectableTarget } from '../../lambda/auth/target-credentials.js';
@@ -161,6 +162,27 @@ describe('a serverless target whose CLIENT LIST is refused', () => {
     const html = aws.objects.get('reports/sls/latest.html') ?? '';
     expect(html).toContain('Service metrics (CloudWatch)');
     expect(html).toContain('What this audit could not see');
+  });
+});
+
+describe('the order of a serverless run', () => {
+  it('reads the cache metrics before the audit connects, so that the assessment decides with them', async () => {
+    const control = await RespClient.connect({ host: redis.host, port: redis.port });
+    const received = async () => Number(/^total_connections_received:(\d+)/m.exec(String(await control.command('INFO', 'stats')))?.[1]);
+    const series = connectionSeries({ currConnections, newConnections });
+    let receivedAtRead = -1;
+    aws.cloudwatchMock.on(GetMetricDataCommand).callsFake(async (input) => {
+      receivedAtRead = await received();
+      return series.respond(input);
+    });
+    try {
+      await run({ serverless: true, cacheName: CACHE });
+
+      // The auditor's one connection was opened after the read.
+      expect(await received()).toBe(receivedAtRead + 1);
+    } finally {
+      await control.close();
+    }
   });
 });
 

@@ -11,6 +11,7 @@ import { RespClient, RespError } from '../../cli/demo/resp-client.js';
 import {
   blockingPopNoTimeout, busyPool, connectPerRequestChurn, idlePool, openTransaction, perRequestLeak, pubsubLeak,
 } from '../../cli/demo/workload.js';
+import { sleep, waitFor, waitForIdle } from '../support/wait.js';
 
 const loopback = await loopbackSourcesAvailable();
 const socketDir = mkdtempSync(join(tmpdir(), 'rla-sock-'));
@@ -49,18 +50,8 @@ async function stat(name: string): Promise<number> {
   return Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1]);
 }
 
-async function waitFor<T>(probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 2000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (ok(value) || Date.now() > deadline) return value;
-    await sleep(25);
-  }
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const target = (): { host: string; port: number } => ({ host: server.host, port: server.port });
-const goneFrom = (ip: string): Promise<ClientRecord[]> => waitFor(() => clientsFrom(ip), (list) => list.length === 0);
+const goneFrom = (ip: string): Promise<ClientRecord[]> => waitFor(() => clientsFrom(ip), (list) => list.length === 0, { what: `no client from ${ip}`, timeoutMs: 2000 });
 
 /** A fake server that answers the first bytes it reads with reply(socket). */
 async function fakeServer(reply: (socket: Socket) => void): Promise<{ server: Server; port: number }> {
@@ -156,7 +147,7 @@ describe.runIf(loopback.ipv4)('workload patterns', () => {
   it('perRequestLeak with a rate opens its connections gradually and stops at count', async () => {
     const handle = await perRequestLeak(target(), '127.0.0.3', { count: 6, ratePerSecond: 40 });
     expect((await clientsFrom('127.0.0.3')).length).toBeLessThan(6);
-    await sleep(400);
+    await waitFor(() => clientsFrom('127.0.0.3'), (list) => list.length >= 6, { what: '6 clients from 127.0.0.3' });
     expect(await clientsFrom('127.0.0.3')).toHaveLength(6);
     await handle.stop();
     expect(await goneFrom('127.0.0.3')).toEqual([]);
@@ -164,9 +155,9 @@ describe.runIf(loopback.ipv4)('workload patterns', () => {
 
   it('stop() during paced opening leaves nothing behind', async () => {
     const handle = await perRequestLeak(target(), '127.0.0.10', { count: 50, ratePerSecond: 200 });
-    await sleep(60);
+    await waitFor(() => clientsFrom('127.0.0.10'), (list) => list.length > 0, { what: 'the first paced connection from 127.0.0.10' });
     await handle.stop();
-    await sleep(100);
+    await sleep(100); // absence takes time to see: a pacing timer stop() missed would fire within 5 ms
     expect(await clientsFrom('127.0.0.10')).toEqual([]);
   });
 
@@ -181,7 +172,7 @@ describe.runIf(loopback.ipv4)('workload patterns', () => {
 
   it('blockingPopNoTimeout leaves clients blocked (flag b) in BLPOP', async () => {
     const handle = await blockingPopNoTimeout(target(), '127.0.0.5', { count: 5 });
-    const clients = await waitFor(() => clientsFrom('127.0.0.5'), (list) => list.filter((c) => c.flags?.includes('b')).length === 5);
+    const clients = await waitFor(() => clientsFrom('127.0.0.5'), (list) => list.filter((c) => c.flags?.includes('b')).length === 5, { what: '5 blocked clients from 127.0.0.5', timeoutMs: 2000 });
     expect(clients.every((c) => c.flags?.includes('b') && c.cmd === 'blpop')).toBe(true);
     const started = Date.now();
     await handle.stop();
@@ -204,9 +195,9 @@ describe.runIf(loopback.ipv4)('workload patterns', () => {
     let most = 0;
     for (let i = 0; i < 10; i++) {
       most = Math.max(most, (await clientsFrom('127.0.0.7')).length);
-      await sleep(100);
+      await sleep(100); // the cadence of looking while the churn runs for its 1 s
     }
-    await sleep(150);
+    await waitFor(async () => (await stat('total_connections_received')) - before, (n) => n >= 80, { what: '80 connections made by the churn' });
     await handle.stop();
     const made = (await stat('total_connections_received')) - before;
     expect(made).toBeGreaterThanOrEqual(80);
@@ -217,7 +208,7 @@ describe.runIf(loopback.ipv4)('workload patterns', () => {
 
   it('busyPool keeps its connections busy: idle stays 0 or 1', async () => {
     const handle = await busyPool(target(), '127.0.0.8', { size: 5, name: 'busy-pool' });
-    await sleep(1200);
+    await sleep(1200); // real time on the server, which measures idle: a pool that stopped would show idle 1 here
     const clients = await clientsFrom('127.0.0.8');
     expect(clients).toHaveLength(5);
     expect(clients.every((c) => Number(c.idle) <= 1 && c.cmd === 'incr' && c.name === 'busy-pool')).toBe(true);
@@ -227,7 +218,7 @@ describe.runIf(loopback.ipv4)('workload patterns', () => {
 
   it.runIf(loopback.ipv6)('idlePool from ::1 sits idle', async () => {
     const handle = await idlePool(target(), '::1', { size: 3 });
-    await sleep(1100);
+    await waitForIdle(() => control.command('CLIENT', 'LIST'), '::1', 3, 1);
     const clients = await clientsFrom('::1');
     expect(clients).toHaveLength(3);
     expect(clients.every((c) => Number(c.idle) >= 1 && c.addr?.startsWith('[::1]:'))).toBe(true);

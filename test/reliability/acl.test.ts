@@ -7,6 +7,7 @@ import type { RespClient } from '../../cli/demo/resp-client.js';
 import { idlePool, type WorkloadHandle } from '../../cli/demo/workload.js';
 import type { AuditReport } from '../../lambda/core/report.js';
 import { cli, type CliRun } from '../support/run-cli.js';
+import { fastClock } from '../support/wait.js';
 import { openControl, reportOf, serverPool } from './server-probe.js';
 
 /**
@@ -43,7 +44,7 @@ afterAll(async () => {
 
 async function auditAs(user: string, password: string): Promise<{ run: CliRun; report: AuditReport }> {
   await admin.command('ACL', 'LOG', 'RESET');
-  const run = await cli(['audit', '--url', `redis://${user}:${password}@127.0.0.1:${server.port}`, '--json', '--samples', '2', '--interval', '0.2']);
+  const run = await cli(['audit', '--url', `redis://${user}:${password}@127.0.0.1:${server.port}`, '--json', '--samples', '2', '--interval', '0.2'], {}, fastClock());
   return { run, report: reportOf(run) };
 }
 

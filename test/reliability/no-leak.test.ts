@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRedisServer } from '../../cli/demo/local-redis-server.js';
 import type { RespClient } from '../../cli/demo/resp-client.js';
 import { cli } from '../support/run-cli.js';
-import { auditorLines, clientLines, infoNumber, openControl, serverPool, waitFor } from './server-probe.js';
+import { waitFor } from '../support/wait.js';
+import { auditorLines, clientLines, infoNumber, openControl, serverPool } from './server-probe.js';
 
 const AUDITS = 500;
 
@@ -50,7 +51,7 @@ describe(`${AUDITS} consecutive audits of one server`, () => {
   });
 
   it('leave no auditor connection on the server', async () => {
-    expect(await waitFor(() => auditorLines(watcher), (lines) => lines.length === 0)).toEqual([]);
+    expect(await waitFor(() => auditorLines(watcher), (lines) => lines.length === 0, { what: 'no auditor connection' })).toEqual([]);
     expect(await clientLines(watcher)).toHaveLength(before.clients);
   });
 
@@ -59,7 +60,7 @@ describe(`${AUDITS} consecutive audits of one server`, () => {
   });
 
   it('leave no socket or timer open in the auditor process', async () => {
-    const after = await waitFor(async () => activeResources(), (now) => (now.TCPSocketWrap ?? 0) <= (before.resources.TCPSocketWrap ?? 0));
+    const after = await waitFor(async () => activeResources(), (now) => (now.TCPSocketWrap ?? 0) <= (before.resources.TCPSocketWrap ?? 0), { what: 'the auditor\'s sockets closed' });
 
     expect(after.TCPSocketWrap ?? 0).toBe(before.resources.TCPSocketWrap ?? 0);
     expect(after.Timeout ?? 0).toBeLessThanOrEqual((before.resources.Timeout ?? 0) + 1); // vitest's own timer may tick
@@ -77,7 +78,7 @@ describe('audits that fail', () => {
 
     expect(runs.filter((run) => run.code !== 2)).toEqual([]);
     expect(await infoNumber(admin, 'total_connections_received')).toBe(received + 100);
-    expect(await waitFor(() => clientLines(admin), (lines) => lines.length === 1)).toHaveLength(1);
+    expect(await waitFor(() => clientLines(admin), (lines) => lines.length === 1, { what: 'the admin connection alone' })).toHaveLength(1);
     await admin.close();
   });
 });

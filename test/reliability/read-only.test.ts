@@ -13,7 +13,8 @@ import type { RespClient } from '../../cli/demo/resp-client.js';
 import { idlePool, type WorkloadHandle } from '../../cli/demo/workload.js';
 import type { AuditReport } from '../../lambda/core/report.js';
 import { cli } from '../support/run-cli.js';
-import { openControl, reportOf, serverPool, waitFor } from './server-probe.js';
+import { fastClock, waitFor } from '../support/wait.js';
+import { openControl, reportOf, serverPool } from './server-probe.js';
 
 const ALLOWED = new Set([
   'client|list', 'client|setname', 'client|setinfo', 'info', 'ping', 'cluster|nodes', 'cluster|shards', 'cluster|info',
@@ -79,12 +80,12 @@ beforeAll(async () => {
   const markerAddr = `${String(marker.local.address)}:${String(marker.local.port)}`;
   try {
     const statsBefore = await commandStats(marker);
-    const run = await cli(['audit', '--url', `redis://all-powerful:${PASSWORD}@127.0.0.1:${server.port}`, '--json', '--fail-on', 'never', '--samples', '2', '--interval', '0.5', '--max-stall-ms', '0.1']);
+    const run = await cli(['audit', '--url', `redis://all-powerful:${PASSWORD}@127.0.0.1:${server.port}`, '--json', '--fail-on', 'never', '--samples', '2', '--interval', '0.5', '--max-stall-ms', '0.1'], {}, fastClock());
     report = reportOf(run);
     executed = difference(statsBefore, await commandStats(marker));
     // MONITOR lines arrive in order: once the marker is seen, every command of the audit has been.
     await marker.command('ECHO', END_MARKER);
-    await waitFor(async () => lines, (l) => l.some((line) => line.includes(END_MARKER)));
+    await waitFor(async () => lines, (l) => l.some((line) => line.includes(END_MARKER)), { what: 'the end marker in MONITOR' });
   } finally {
     await Promise.all([monitor.destroy(), marker.close()]);
   }

@@ -8,7 +8,8 @@ import { startLocalRedis, type LocalRedisServer } from '../../cli/demo/local-red
 import { parse, type RespClient } from '../../cli/demo/resp-client.js';
 import type { AuditReport } from '../../lambda/core/report.js';
 import { cli } from '../support/run-cli.js';
-import { auditorLines, clientLines, infoNumber, openControl, reportOf, serverPool, sleep, timed, waitFor } from './server-probe.js';
+import { signal, waitFor } from '../support/wait.js';
+import { auditorLines, clientLines, infoNumber, openControl, reportOf, serverPool, timed } from './server-probe.js';
 
 const servers = serverPool();
 const controls: RespClient[] = [];
@@ -45,7 +46,7 @@ describe('a hung server (SIGSTOP)', () => {
     server.process.kill('SIGCONT');
 
     const watcher = await control(server);
-    const lines = await waitFor(() => clientLines(watcher), (l) => l.length === 1);
+    const lines = await waitFor(() => clientLines(watcher), (l) => l.length === 1, { what: 'the watcher alone' });
 
     expect(lines).toHaveLength(1); // the watcher itself
     // startLocalRedis's readiness probe, the auditor once (no retry), the watcher.
@@ -55,10 +56,15 @@ describe('a hung server (SIGSTOP)', () => {
   it('keeps what it read when the server hangs between samples, says why it stopped, and leaves no connection', async () => {
     const server = await servers.start();
     const watcher = await control(server);
-    const running = cli(['audit', '--url', server.url, '--json', '--samples', '3', '--interval', '1', ...TIMEOUTS]);
-    await waitFor(() => auditorLines(watcher), (lines) => lines.length === 1, 5000);
-    await sleep(300); // the first sample is taken: now the server stops answering
+    // The auditor's wait between samples is the test's: it starts once the first sample is taken.
+    const sampled = signal();
+    const resume = signal();
+    const running = cli(['audit', '--url', server.url, '--json', '--samples', '3', '--interval', '1', ...TIMEOUTS], {}, {
+      sleep: async () => { sampled.fire(); await resume.promise; },
+    });
+    await sampled.promise; // the first sample is taken: now the server stops answering
     server.process.kill('SIGSTOP');
+    resume.fire();
 
     const { value: run, ms } = await timed(15_000, () => running);
     server.process.kill('SIGCONT');
@@ -69,7 +75,7 @@ describe('a hung server (SIGSTOP)', () => {
     expect(report.nodes[0]?.errors).toEqual([expect.stringMatching(/^sampling stopped early: .*did not answer INFO within 1000 ms$/)]);
     expect(report.status).toBe('partial');
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
-    expect(await waitFor(() => auditorLines(watcher), (lines) => lines.length === 0)).toEqual([]);
+    expect(await waitFor(() => auditorLines(watcher), (lines) => lines.length === 0, { what: 'no auditor connection' })).toEqual([]);
   });
 });
 
@@ -83,12 +89,16 @@ describe('a server restarted between two samples of one run', () => {
     const first = await startLocalRedis();
     try {
       const watcher = await openControl(first);
-      const running = cli(['audit', '--url', first.url, '--json', '--fail-on', 'never', '--samples', '3', '--interval', '1', ...TIMEOUTS]);
-      await waitFor(() => auditorLines(watcher), (lines) => lines.length === 1, 5000);
-      await sleep(200);
+      const sampled = signal();
+      const resume = signal();
+      const running = cli(['audit', '--url', first.url, '--json', '--fail-on', 'never', '--samples', '3', '--interval', '1', ...TIMEOUTS], {}, {
+        sleep: async () => { sampled.fire(); await resume.promise; },
+      });
+      await sampled.promise; // the first sample is taken
       await watcher.destroy();
       await first.stop();
       restarted = await startLocalRedis({ port: first.port });
+      resume.fire();
       const run = (await timed(15_000, () => running)).value;
       report = reportOf(run);
       stderr = run.stderr;

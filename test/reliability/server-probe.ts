@@ -1,5 +1,5 @@
 // Helpers for the reliability tests: a control connection that looks at the audited server from outside
-// (it is never the auditor), and small polling and timing utilities. Loopback only, always bounded.
+// (it is never the auditor) and a timing utility; waiting is test/support/wait.ts's. Loopback only, always bounded.
 import { startLocalRedis, type LocalRedisOptions, type LocalRedisServer } from '../../cli/demo/local-redis-server.js';
 import { RespClient } from '../../cli/demo/resp-client.js';
 import type { AuditReport } from '../../lambda/core/report.js';
@@ -7,8 +7,6 @@ import type { CliRun } from '../support/run-cli.js';
 import { expectValidReport } from '../support/report-schema.js';
 
 export const AUDITOR_NAME = 'redis-leak-auditor';
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Starts redis-servers and stops every one of them in `stopAll()` (call it in afterEach / afterAll). */
 export function serverPool() {
@@ -49,16 +47,6 @@ export async function infoNumber(control: RespClient, field: string): Promise<nu
   const value = new RegExp(`^${field}:(\\d+)`, 'm').exec(text)?.[1];
   if (value === undefined) throw new Error(`INFO has no ${field}`);
   return Number(value);
-}
-
-/** Polls probe until ok() or the deadline; returns the last value either way (the caller asserts on it). */
-export async function waitFor<T>(probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 3000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (ok(value) || Date.now() > deadline) return value;
-    await sleep(25);
-  }
 }
 
 /** Runs work and measures it; rejects after limitMs so that a hang fails the test with a sentence. */

@@ -16,7 +16,8 @@ import type { RespClient } from '../../cli/demo/resp-client.js';
 import { idlePool, type WorkloadHandle } from '../../cli/demo/workload.js';
 import type { AuditReport } from '../../lambda/core/report.js';
 import { cli } from '../support/run-cli.js';
-import { openControl, serverPool, sleep } from './server-probe.js';
+import { sleep } from '../support/wait.js';
+import { openControl, serverPool } from './server-probe.js';
 
 const SOURCES = ['127.0.0.81', '127.0.0.82', '127.0.0.83'];
 const PER_SOURCE = 1000;

@@ -13,12 +13,11 @@ import { freePort, startLocalRedis, type LocalRedisServer } from '../../cli/demo
 import { RespClient, type RespValue } from '../../cli/demo/resp-client.js';
 import { parseClusterNodes, type ClusterNode } from '../../lambda/core/cluster-nodes.js';
 import type { TestCertificates } from './tls-certs.js';
+import { waitFor } from './wait.js';
 
 const run = promisify(execFile);
 const NODE_COUNT = 6;
 const COMMAND_TIMEOUT_MS = 5000;
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface LocalClusterOptions {
   /** `cluster-node-timeout`: how long before a silent node is suspected (and soon flagged `fail`). */
@@ -118,12 +117,7 @@ export class LocalCluster {
 
   /** Polls `check` every 100 ms until it holds; throws naming `what` after `timeoutMs`. */
   async waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (await check().catch(() => false)) return;
-      if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-      await sleep(100);
-    }
+    await waitFor(check, (held) => held, { what, timeoutMs, intervalMs: 100 });
   }
 
   /** Every node says cluster_state:ok and lists three replicas, none suspected failing, replicas in sync. */

@@ -1,5 +1,5 @@
 // Runs the CLI in-process with captured stdout/stderr, as a user's shell would see it.
-import { runCli } from '../../cli/main.js';
+import { runCli, type CliIo } from '../../cli/main.js';
 
 export interface CliRun {
   readonly code: number;
@@ -7,13 +7,17 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-export async function cli(args: readonly string[], env: Record<string, string | undefined> = {}): Promise<CliRun> {
+/** The auditor's clock, when a test lets the interval between samples pass without waiting (see fastClock). */
+export type CliClock = Pick<CliIo, 'now' | 'sleep'>;
+
+export async function cli(args: readonly string[], env: Record<string, string | undefined> = {}, clock: CliClock = {}): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const code = await runCli(args, {
     stdout: { write: (text: string) => (stdout += text), isTTY: false },
     stderr: { write: (text: string) => (stderr += text) },
     env,
+    ...clock,
   });
   return { code, stdout, stderr };
 }

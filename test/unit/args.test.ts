@@ -9,7 +9,7 @@ const audit = (...args: string[]) => parseCli(['audit', ...args], {}) as AuditOp
 const failure = (args: string[], env: Record<string, string> = {}) => errorMessageOf(() => parseCli(args, env), ConfigError);
 
 describe('parseCli', () => {
-  it('takes the defaults of DESIGN.md', () => {
+  it('takes the defaults of the policy rules (docs/design.md, Contract: the CLI)', () => {
     const options = audit('--url', 'redis://h:1');
     expect(options.policy).toEqual(defaultPolicy);
     expect(options).toMatchObject({ samples: 1, failOn: 'warning', json: false, deadlineSeconds: 60 });
@@ -40,7 +40,11 @@ describe('parseCli', () => {
     [['audit'], '--url is required'],
     [['audit', '--url', 'redis://h', '--samples', '0'], "--samples expects a whole number from 1 to 1000, got '0'"],
     [['audit', '--url', 'redis://h', '--idle-seconds', '1.5'], "--idle-seconds expects a whole number from 1 to 31536000, got '1.5'"],
-    [['audit', '--url', 'redis://h', '--maxclients-warn', '80'], "--maxclients-warn expects a number from 0 to 1, got '80'"],
+    [['audit', '--url', 'redis://h', '--maxclients-warn', '80'], "--maxclients-warn expects a share of maxclients from 0.01 to 1, got '80'"],
+    [['audit', '--url', 'redis://h', '--maxclients-warn', '0'], "--maxclients-warn expects a share of maxclients from 0.01 to 1, got '0'"],
+    [['audit', '--url', 'redis://h', '--maxclients-critical', '0.5'], '--maxclients-critical (0.5) must not be below --maxclients-warn (0.8)'],
+    [['audit', '--url', 'redis://h', '--list-limit', '1001'], "--list-limit expects a whole number from 1 to 1000, got '1001'"],
+    [['audit', '--url', 'redis://h', '--connect-timeout', '60001'], "--connect-timeout expects a whole number from 100 to 60000, got '60001'"],
     [['audit', '--url', 'redis://h', '--deadline-seconds', '0'], "--deadline-seconds expects a whole number from 1 to 3600, got '0'"],
     [['audit', '--url', 'redis://h', '--fail-on', 'loud'], "--fail-on expects one of info, warning, critical, never, got 'loud'"],
     [['audit', '--url', 'redis://h', '--bogus'], 'unknown flag --bogus'],

@@ -47,7 +47,10 @@ describe('loadConfig', () => {
     [{ REPORT_BUCKET: '' }, 'REPORT_BUCKET is required: expected an S3 bucket name'],
     [{ TOPIC_ARN: 'my-topic' }, "TOPIC_ARN is not an SNS topic ARN: got 'my-topic'"],
     [{ IDLE_SECONDS: 'five' }, "IDLE_SECONDS expects a whole number from 1 to 31536000, got 'five'"],
-    [{ MAXCLIENTS_WARN: '80' }, "MAXCLIENTS_WARN expects a number from 0.01 to 1, got '80'"],
+    [{ MAXCLIENTS_WARN: '80' }, "MAXCLIENTS_WARN expects a share of maxclients from 0.01 to 1, got '80'"],
+    [{ MAXCLIENTS_CRITICAL: '0.5' }, 'MAXCLIENTS_CRITICAL (0.5) must not be below MAXCLIENTS_WARN (0.8)'],
+    [{ LIST_LIMIT: '1001' }, "LIST_LIMIT expects a whole number from 1 to 1000, got '1001'"],
+    [{ COMMAND_TIMEOUT_MS: '60001' }, "COMMAND_TIMEOUT_MS expects a whole number from 100 to 60000, got '60001'"],
   ])('rejects %j naming the variable', (change, expected) => {
     const env = { ...base, ...change } as Record<string, string>;
     for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
