@@ -3,6 +3,7 @@
 import type { AuditReport } from '../lambda/core/report.js';
 import type { ClientGroup } from '../lambda/core/client-groups.js';
 import type { Finding } from '../lambda/core/findings/index.js';
+import { originList } from '../lambda/core/findings/origin-text.js';
 import type { WorkloadGroup } from '../lambda/core/workload-groups.js';
 import type { IdentifiedBy } from '../lambda/core/workload-identity.js';
 import { palette, safeCell, table, type Column, type Palette } from './text-table.js';
@@ -102,6 +103,8 @@ function renderFindings(report: AuditReport, p: Palette): string[] {
     out.push(`  ${tag} ${p.bold(f.kind)}  ${safeCell(f.message, 400)}`);
     const addresses = fleetAddresses(f);
     if (addresses !== null) out.push(p.dim(`           ${addresses}`));
+    const origins = f.leakingOrigins ?? [];
+    if (origins.length > 0) out.push(p.dim(`           leaking at: ${originList(origins, (t) => safeCell(t, 100))}`));
     // A fix already shown (many findings of one kind) is not repeated.
     out.push(p.dim(`           fix: ${seenFixes.has(f.recommendation) ? 'as above' : f.recommendation}`));
     seenFixes.add(f.recommendation);

@@ -4,6 +4,7 @@ import { GroupCounter, type ClientGroup, type ClientTraits } from './client-grou
 import type { AuditPolicy, ClientRecord } from './model.js';
 import { NameCache, workloadIdentity } from './workload-identity.js';
 import { WorkloadCounter, type WorkloadGroup } from './workload-groups.js';
+import { OriginCounter, type OriginTally } from './workload-origins.js';
 import type { Workload } from './workloads.js';
 
 /** The name the auditor gives its own connections; such connections are never analysed. */
@@ -50,6 +51,10 @@ export interface ClientAnalysis {
   readonly byWorkload: WorkloadGroup[];
   /** True when more distinct groups than the counters keep were seen (client-groups.ts): the rest were counted together. */
   readonly groupsOverflowed: boolean;
+  /** Per workload key, the code locations its clients were created at (names in the companion's form); absent keys carry none. */
+  readonly originsByWorkload: ReadonlyMap<string, readonly OriginTally[]>;
+  /** True when more origins (or origin addresses) than workload-origins.ts keeps were seen: the rest were counted together. */
+  readonly originsOverflowed: boolean;
   /** The most idle connections, most idle first, at most `policy.listLimit`. */
   readonly topIdle: IdleConnection[];
 }
@@ -95,6 +100,7 @@ export class ClientAnalyser {
   private readonly byUser = new GroupCounter();
   private readonly byLibrary = new GroupCounter();
   private readonly byWorkload = new WorkloadCounter();
+  private readonly origins = new OriginCounter();
   private readonly names = new NameCache();
   private readonly topIdle: IdleConnection[] = [];
   private totals = { analysed: 0, idle: 0, pubsub: 0, blocked: 0, inTransaction: 0, tracking: 0, unnamed: 0 };
@@ -135,7 +141,9 @@ export class ClientAnalyser {
     this.byName.add(client.name === '' ? '(unnamed)' : client.name, client, traits);
     this.byUser.add(client.user, client, traits);
     this.byLibrary.add(libraryKey(client), client, traits);
-    this.byWorkload.add(workloadIdentity(client, this.resolved, this.names), client, traits);
+    const workload = workloadIdentity(client, this.resolved, this.names);
+    this.byWorkload.add(workload, client, traits);
+    this.origins.add(workload.key, client, traits);
     this.keepIfAmongMostIdle(node, client);
   }
 
@@ -156,6 +164,8 @@ export class ClientAnalyser {
       byLibrary: this.byLibrary.sorted(),
       byWorkload: this.byWorkload.sorted(),
       groupsOverflowed: [this.bySourceIp, this.byName, this.byUser, this.byLibrary, this.byWorkload].some((counter) => counter.overflowed),
+      originsByWorkload: this.origins.tallies(),
+      originsOverflowed: this.origins.overflowed,
       topIdle: this.topIdle,
     };
   }

@@ -2,6 +2,7 @@
 // status and client lines, a fleet's addresses, the presigned link's real lifetime, and fitting findings
 // into a budget. Untrusted values are escaped by the caller's `escape` or flattened with `plain` here.
 import type { Finding } from './findings/index.js';
+import { originList } from './findings/origin-text.js';
 import type { NotifyReason } from './notify-policy.js';
 import type { AuditReport } from './report.js';
 import { plain } from './text-safety.js';
@@ -47,6 +48,12 @@ export function addressesOf(f: Finding, shown: number, escape: (untrusted: strin
   if (related.length === 0 || members <= 1) return null;
   const listed = related.map((r, i) => `${escape(r.sourceIp)} (${r.connections}${i === 0 ? ' connections' : ''})`).join(', ');
   return members > related.length ? `${listed} and ${members - related.length} more (${members} in all)` : listed;
+}
+
+/** Where in the code a leak is (escaped): `src/handlers/user.ts:42 (312 of its 312 connections)`; null when the names carry no origin. */
+export function originsOf(f: Finding, shown: number, escape: (untrusted: string) => string): string | null {
+  const origins = (f.leakingOrigins ?? []).slice(0, shown);
+  return origins.length === 0 ? null : originList(origins, escape);
 }
 
 export function largestWorkloadLine(report: AuditReport): string[] {

@@ -7,7 +7,7 @@ import { severityRank, type Finding } from './findings/index.js';
 import { findingKey, type NotifyReason } from './notify-policy.js';
 import type { AuditReport } from './report.js';
 import type { NotificationLinks } from './notification-parts.js';
-import { addressesOf, clientsOf, fit, headlineOf, introOf, largestWorkloadLine, lifetimeOf, notVisibleLine, statusOf } from './notification-parts.js';
+import { addressesOf, clientsOf, fit, headlineOf, introOf, largestWorkloadLine, lifetimeOf, notVisibleLine, originsOf, statusOf } from './notification-parts.js';
 import { asciiLine, md, plain, safeUrl, sentences, truncate, utf8Bytes } from './text-safety.js';
 
 export interface NotificationMessage {
@@ -110,7 +110,9 @@ function emailText(c: Context, cap: number): string {
     const fix = seenFixes.has(f.recommendation) ? 'as above.' : plain(f.recommendation, 600);
     seenFixes.add(f.recommendation);
     const addresses = addressesOf(f, 5, (t) => plain(t, 80));
-    return `${i + 1}. ${f.severity.toUpperCase()}${c.isNew(f) ? ', NEW' : ''}: ${plain(f.message, 500)}\n${addresses === null ? '' : `   Addresses: ${addresses}\n`}   Fix: ${fix}\n`;
+    const origins = originsOf(f, 5, (t) => plain(t, 100));
+    return `${i + 1}. ${f.severity.toUpperCase()}${c.isNew(f) ? ', NEW' : ''}: ${plain(f.message, 500)}\n${addresses === null ? '' : `   Addresses: ${addresses}\n`}`
+      + `${origins === null ? '' : `   Leaking at: ${origins}\n`}   Fix: ${fix}\n`;
   }, (n) => `... and ${n} more finding${n === 1 ? '' : 's'} in the report.\n`);
   return [
     introOf(reason, c.target),
@@ -162,7 +164,9 @@ function chatbotNotification(c: Context, cap: number) {
   const listed = fit(c.findings, cap, Math.min(CHAT_FINDINGS_CHARS, CHATBOT_LIMITS.description - used - 100),
     (f) => {
       const addresses = addressesOf(f, 3, (t) => md(t, 80));
-      return `• *${f.severity.toUpperCase()}*${c.isNew(f) ? ' *NEW*' : ''} ${md(f.message, 300)}${addresses === null ? '' : `\n   _Addresses:_ ${addresses}`}`;
+      const origins = originsOf(f, 3, (t) => md(t, 100));
+      return `• *${f.severity.toUpperCase()}*${c.isNew(f) ? ' *NEW*' : ''} ${md(f.message, 300)}${addresses === null ? '' : `\n   _Addresses:_ ${addresses}`}`
+        + `${origins === null ? '' : `\n   _Leaking at:_ ${origins}`}`;
     },
     (n) => `_… and ${n} more finding${n === 1 ? '' : 's'} in the report._`);
   const nextSteps = [...new Set(c.findings.slice(0, Math.max(cap, 1)).map((f) => f.recommendation))]

@@ -16,8 +16,14 @@ export const MAX_ORIGIN_NAME_CHARS = MAX_SERVICE_CHARS + 1 + MAX_ORIGIN_CHARS;
 /** Marks a path whose beginning was cut to fit. */
 const CUT = '...';
 
-/** `service@path:line` or `service@#hash`: what parseOriginName accepts, exactly what formatOriginName makes. */
-export const ORIGIN_NAME = /^([A-Za-z0-9._-]{1,40})@((?:\.\.\.)?[A-Za-z0-9._/-]{1,77}:\d{1,7}|#[0-9a-f]{8})$/;
+/** A source file's name: `name@host:port` conventions (no '/', no such extension) are not taken for origins. */
+const SOURCE_FILE = /\.[cm]?[jt]sx?$/;
+
+/**
+ * `service@path:line` or `service@#hash`: what parseOriginName accepts, exactly what formatOriginName makes. The
+ * path holds a '/' or ends in a JavaScript or TypeScript extension, so `worker@ip-10-0-1-5:8080` is no origin.
+ */
+export const ORIGIN_NAME = /^([A-Za-z0-9._-]{1,40})@((?:\.\.\.)?(?:[A-Za-z0-9._-]*\/[A-Za-z0-9._/-]*|[A-Za-z0-9._-]*\.[cm]?[jt]sx?):\d{1,7}|#[0-9a-f]{8})$/;
 
 export interface OriginName {
   readonly service: string;
@@ -39,6 +45,7 @@ export function locationPart(path: string, line: number): string {
   const suffix = `:${Math.max(0, Math.min(9_999_999, Math.trunc(line)))}`;
   let clean = path.replace(/\\/g, '/').replace(/^\.?\/+/, '').replace(PATH_CHARS, '_');
   if (clean === '') clean = 'unknown';
+  if (!clean.includes('/') && !SOURCE_FILE.test(clean)) clean = `./${clean}`; // still read as a path (ORIGIN_NAME)
   const room = MAX_ORIGIN_CHARS - suffix.length;
   if (clean.length > room) {
     const tail = clean.slice(clean.length - (room - CUT.length));
@@ -56,6 +63,6 @@ export function formatOriginName(service: string, origin: string): string {
 /** The service and origin of a name in the companion's form; null for any other name. */
 export function parseOriginName(name: string): OriginName | null {
   const match = ORIGIN_NAME.exec(name);
-  if (match === null) return null;
+  if (match === null || (match[2] as string).length > MAX_ORIGIN_CHARS) return null;
   return { service: match[1] as string, origin: match[2] as string };
 }

@@ -3,6 +3,7 @@
 import type { ClientAnalysis } from './analyse-clients.js';
 import { MAX_GROUPS_PER_COUNTER, OVERFLOW_GROUP_KEY } from './client-groups.js';
 import type { NodeReport } from './report.js';
+import { MAX_ORIGINS_PER_WORKLOAD, OTHER_ORIGINS } from './workload-origins.js';
 
 /** `lib-name` appears in CLIENT LIST from Redis 7.2 (Valkey reports 7.2.x as its Redis version). */
 const LIBRARY_FIELD_SINCE: readonly [number, number] = [7, 2];
@@ -39,6 +40,11 @@ export function overflowLimitations(analysis: ClientAnalysis | null, findingsOmi
   if (analysis?.groupsOverflowed === true) {
     out.push(`More distinct sources, names, users, libraries or workloads than the analysis keeps (${MAX_GROUPS_PER_COUNTER} of each): `
       + `the rest were counted together under "${OVERFLOW_GROUP_KEY}", so per-group findings may miss some of them.`);
+  }
+  if (analysis?.originsOverflowed === true) {
+    out.push(`Some workloads' connections were created at more distinct code locations (origins in their connection names) than the analysis keeps `
+      + `(${MAX_ORIGINS_PER_WORKLOAD} per workload, or too many origin and address pairs): the rest were counted together under "${OTHER_ORIGINS}", `
+      + 'which no finding names: a leak from one of them is reported for its workload without naming its line.');
   }
   if (findingsOmitted > 0) {
     out.push(`${findingsOmitted} more findings than the ${MAX_FINDINGS} kept in this report (the most severe and largest first); the summary counts them all.`);

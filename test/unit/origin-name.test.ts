@@ -21,11 +21,13 @@ describe('origin names', () => {
     expect(locationPart(long, 42)).toMatch(/^\.\.\.\/.*\/handlers\/user\.ts:42$/);
     expect(locationPart('src\\handlers\\user.ts', 7)).toBe('src/handlers/user.ts:7');
     expect(locationPart('./src/a b(c).ts', 3)).toBe('src/a_b_c_.ts:3');
+    expect(locationPart('index.mjs', 1)).toBe('index.mjs:1');
+    expect(locationPart('', 0)).toBe('./unknown:0'); // no file (an eval frame): still a path
   });
 
   it('parses the service and origin, and leaves other names alone', () => {
     expect(parseOriginName('orders-api@src/handlers/user.ts:42')).toEqual({ service: 'orders-api', origin: 'src/handlers/user.ts:42' });
     expect(parseOriginName('orders-api@#1a2b3c4d')).toEqual({ service: 'orders-api', origin: '#1a2b3c4d' });
-    for (const other of ['orders-api', 'celery@worker-7', 'orders-api@ip-10-0-1-23', 'a@b:c', 'x@#xyz']) expect(parseOriginName(other), other).toBeNull();
+    for (const other of ['orders-api', 'celery@worker-7', 'orders-api@ip-10-0-1-23', 'worker@ip-10-0-1-5:8080', 'web@ip-10-0-1-5.ec2.internal:6379', 'a@b:c', 'x@#xyz']) expect(parseOriginName(other), other).toBeNull();
   });
 });

@@ -5,6 +5,8 @@ import type { WorkloadGroup } from '../workload-groups.js';
 import type { WorkloadGrowth } from '../workload-history.js';
 import { IDENTIFIED_BY_TEXT } from '../workload-identity.js';
 import { formatSeconds, percent, smallestMaxClients } from './format.js';
+import { leakingOrigins, originFields, type LeakBasis } from './leaking-origins.js';
+import { originRecommendation, originSentence } from './origin-text.js';
 import { RECOMMENDATIONS } from './recommendations.js';
 import type { CheckContext, Finding, FindingSubject, Severity } from './types.js';
 
@@ -57,6 +59,18 @@ export function leakSignals(group: Pick<WorkloadGroup, 'connections' | 'maxMembe
   };
 }
 
+/**
+ * Which connections name a leak's origins, the sharpest signal first: used-once idle connections are a client
+ * per call, plain idle ones a pool left open, and connections opened in the window only speak for growth.
+ */
+function originBases(signals: LeakSignals): LeakBasis[] {
+  const bases: LeakBasis[] = [];
+  if (signals.usedOnce) bases.push('used-once');
+  if (signals.idle) bases.push('idle');
+  if (signals.growth !== undefined) bases.push('young');
+  return bases;
+}
+
 /** The one leak finding of a workload (or of the address fleet), from its signals; null when it has none. */
 export function leakFinding(group: WorkloadGroup, signals: LeakSignals, context: CheckContext, who = describeWorkload(group)): Finding | null {
   const { policy } = context;
@@ -90,11 +104,14 @@ export function leakFinding(group: WorkloadGroup, signals: LeakSignals, context:
   if (heldNew !== '') parts.push(heldNew);
   const idleSeverity = idleNumbers ? escalate(group.idlePlain, context, 'warning') : 'warning';
   const severity: Severity = growthSeverity === 'critical' || idleSeverity === 'critical' ? 'critical' : 'warning';
-  return {
+  const origins = leakingOrigins(context.analysis?.originsByWorkload.get(group.key), originBases(signals));
+  const finding: Finding = {
     kind: growth === undefined ? 'idle-connections' : 'connection-growth',
     severity,
     subject: subjectOf(group),
-    message: `${who} holds ${group.connections} connections: ${parts.join('; ')}. Connections are opened and not closed`,
+    message: origins === null
+      ? `${who} holds ${group.connections} connections: ${parts.join('; ')}. Connections are opened and not closed`
+      : `${who}: ${originSentence(origins, policy)}. The workload holds ${group.connections} connections: ${parts.join('; ')}`,
     evidence: {
       connections: group.connections,
       members: group.members,
@@ -108,9 +125,10 @@ export function leakFinding(group: WorkloadGroup, signals: LeakSignals, context:
       ...(heldNew === '' ? {} : { openedInWindowStillOpen: group.young }),
       ...growthEvidence,
     },
-    recommendation: RECOMMENDATIONS[growth === undefined ? 'idle-connections' : 'connection-growth'],
+    recommendation: origins === null ? RECOMMENDATIONS[growth === undefined ? 'idle-connections' : 'connection-growth'] : originRecommendation(origins),
     ...(group.members > 1 ? { relatedSources: group.largestMembers } : {}),
   };
+  return origins === null ? finding : originFields(origins, finding);
 }
 
 function round2(value: number): number {

@@ -37,6 +37,24 @@ export interface FindingSubject {
   readonly clientName?: string;
   readonly user?: string;
   readonly node?: string;
+  /**
+   * The code location that leaks, when the workload's connection names carry one (`service@origin`,
+   * origin-name.ts): `src/handlers/user.ts:42`, or `#1a2b3c4d` when hashed. The leaking origin holding the most.
+   */
+  readonly origin?: string;
+}
+
+/** One leaking origin of a workload's finding, with its numbers (findings/leaking-origins.ts). */
+export interface FindingOrigin {
+  readonly origin: string;
+  /** The origin is a hash (`#1a2b3c4d`): the service's own tracking maps it to its file and line. */
+  readonly hashed: boolean;
+  /** The connections the finding counts from this origin (the leaking-origin rule in leaking-origins.ts). */
+  readonly leakingConnections: number;
+  readonly connections: number;
+  readonly idleConnections: number;
+  readonly usedOnceIdleConnections: number;
+  readonly idleSubscribers: number;
 }
 
 export interface Finding {
@@ -51,6 +69,8 @@ export interface Finding {
   readonly recommendation: string;
   /** The largest addresses behind a fleet's finding, or behind a target-wide one (churn: the workloads whose connections were caught in flight). */
   readonly relatedSources?: ReadonlyArray<{ readonly sourceIp: string; readonly connections: number }>;
+  /** The leaking origins of a workload whose connection names carry them, most leaking connections first, at most LEAKING_ORIGINS_LISTED. */
+  readonly leakingOrigins?: readonly FindingOrigin[];
 }
 
 /** One node as the checks see it. */

@@ -5,6 +5,8 @@
 import { formatSeconds } from './format.js';
 import { addressFleetLeak } from './address-fleet.js';
 import { describeWorkload, escalate, leakFinding, leakSignals, subjectOf } from './leak-finding.js';
+import { leakingOrigins, originFields } from './leaking-origins.js';
+import { originRecommendation, originSentence } from './origin-text.js';
 import { RECOMMENDATIONS } from './recommendations.js';
 import type { Check, Finding } from './types.js';
 
@@ -38,14 +40,16 @@ export const pubsubLeak: Check = (context) => {
     const onOneMember = group.maxMemberIdleSubscribers >= policy.minPubsubConnections;
     const acrossFleet = group.idleSubscribersOnSeveral >= policy.minPubsubConnections;
     if (!onOneMember && !acrossFleet && group.emptySubscribers === 0) continue;
-    const parts = [`${describeWorkload(group)} holds ${group.pubsub} subscriber connections`];
+    const parts = [`holds ${group.pubsub} subscriber connections`];
     if (group.idleSubscribers > 0) parts.push(`${group.idleSubscribers} idle for ${formatSeconds(policy.idleSeconds)} or more`);
     if (group.emptySubscribers > 0) parts.push(`${group.emptySubscribers} with no subscription left`);
-    found.push({
+    const who = describeWorkload(group);
+    const origins = leakingOrigins(analysis.originsByWorkload.get(group.key), ['subscribers']);
+    const finding: Finding = {
       kind: 'pubsub-leak',
       severity: escalate(group.idleSubscribers + group.emptySubscribers, context, 'warning'),
       subject: subjectOf(group),
-      message: parts.join(', '),
+      message: origins === null ? `${who} ${parts.join(', ')}` : `${who}: ${originSentence(origins, policy)}. The workload ${parts.join(', ')}`,
       evidence: {
         subscriberConnections: group.pubsub,
         idleSubscribers: group.idleSubscribers,
@@ -54,9 +58,10 @@ export const pubsubLeak: Check = (context) => {
         members: group.members,
         idleThresholdSeconds: policy.idleSeconds,
       },
-      recommendation: RECOMMENDATIONS['pubsub-leak'],
+      recommendation: origins === null ? RECOMMENDATIONS['pubsub-leak'] : originRecommendation(origins),
       ...(group.members > 1 ? { relatedSources: group.largestMembers } : {}),
-    });
+    };
+    found.push(origins === null ? finding : originFields(origins, finding));
   }
   return found;
 };

@@ -6,7 +6,7 @@ import type { AuditReport } from '../report.js';
 import { jsonReport, section, type PageContext } from './blocks.js';
 import { count, duration, evidenceValue, label, percent, plural } from './format.js';
 import { clip, html, withCode, type Fragment, type Html } from './markup.js';
-import { fleetAddresses, identifiedByText } from './workloads.js';
+import { fleetAddresses, identifiedByText, leakingOriginsNote } from './workloads.js';
 
 export const FINDINGS_SHOWN = 60;
 const RELATED_SHOWN = 10;
@@ -89,7 +89,7 @@ function subject(f: Finding): Html {
   const parts: Array<[string, string | undefined, boolean?]> = [
     ['workload', s.workload], ['identified by', s.workload === undefined ? undefined : identifiedByText(s.identifiedBy) || undefined, true],
     ['source', s.sourceIp], ['name', s.identifiedBy === 'client-name' ? undefined : s.clientName],
-    ['user', s.identifiedBy === 'acl-user' ? undefined : s.user], ['node', s.node]];
+    ['user', s.identifiedBy === 'acl-user' ? undefined : s.user], ['node', s.node], ['origin', s.origin]];
   return html`<span class="subject">${parts.filter(([, v]) => v !== undefined).map(([k, v, words]) =>
     html`<span class="chip"><i>${k}</i> <span${words ? '' : html` class="mono"`}>${clip(v ?? '', 120)}</span></span>`)}</span>`;
 }
@@ -105,6 +105,7 @@ function findingCard(f: Finding): Html {
   return html`<article class="finding f-${f.severity}">
 <header><span class="badge s-${f.severity}">${f.severity.toUpperCase()}</span><span class="kind">${f.kind}</span>${subject(f)}</header>
 <p>${clip(f.message, 600)}</p>
+${leakingOriginsNote(f)}
 ${evidence.length > 0 ? html`<dl class="evidence">${evidence.map(([k, v]) => html`<div><dt>${evidenceLabel(clip(k, 60))}</dt><dd>${evidenceValue(k, v)}</dd></div>`)}</dl>` : ''}
 ${fleetAddresses(f) ?? (related.length > 0 ? html`<p class="muted">From: ${related.slice(0, RELATED_SHOWN).map((r, i) => html`${i > 0 ? ', ' : ''}<span class="mono">${clip(r.sourceIp, 80)}</span> (${count(r.connections)})`)}${related.length > RELATED_SHOWN ? ` and ${count(related.length - RELATED_SHOWN)} more` : ''}</p>` : '')}
 <p class="fix"><b>Fix:</b> ${withCode(clip(f.recommendation, 1200))}</p>

@@ -66,3 +66,11 @@ export function fleetAddresses(f: Finding): Html | null {
   const rest = members - related.length;
   return html`<p class="muted">Largest addresses (connections): ${addressList(related, related.length)}${rest > 0 ? html`, and ${plural(rest, 'more address', 'more addresses')}` : ''}; ${plural(members, 'address', 'addresses')} in all.</p>`;
 }
+
+/** Under a finding whose workload's connection names carry origins: where in the code its connections are left open. */
+export function leakingOriginsNote(f: Finding): Html | '' {
+  const origins = f.leakingOrigins ?? [];
+  if (origins.length === 0) return '';
+  const more = (f.evidence.leakingOrigins ?? origins.length) - origins.length;
+  return html`<p>Leaking at (connections left open / all from there): ${origins.map((o, i) => html`${i > 0 ? ', ' : ''}${o.hashed ? 'hashed origin ' : ''}<code>${clip(o.origin, 120)}</code> (${count(o.leakingConnections)} / ${count(o.connections)})`)}${more > 0 ? html`, and ${plural(more, 'more origin')}` : ''}.</p>`;
+}
