@@ -20,4 +20,15 @@ fi
 echo "bench: open files soft limit $(ulimit -Sn) (hard $(ulimit -Hn))"
 
 # --expose-gc: the parse section collects garbage between sizes, so that one size's garbage is not billed to the next.
-exec npx tsx --expose-gc bench/run.ts "$@"
+npx tsx --expose-gc bench/run.ts "$@"
+
+# The companion's overhead (redis-leak-auditor/track): its own results file, bench/track-results.json (with --smoke,
+# tiny and in the temp dir). Not a section of run.ts, so --only (which names run.ts's sections) leaves it out.
+track_args=()
+for arg in "$@"; do
+  case "$arg" in
+    --only) exit 0 ;;
+    --smoke) track_args+=(--smoke) ;;
+  esac
+done
+npx tsx bench/track-overhead.ts "${track_args[@]}"

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** What building the package needs of this checkout (tests and benches are not part of it). */
-const PACKED_SOURCES = ['package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'bin', 'cli', 'docs', 'lambda', 'lib', 'scripts'];
+const PACKED_SOURCES = ['package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'bin', 'cli', 'docs', 'lambda', 'lib', 'scripts', 'track'];
 
 export interface PackedPackage {
   readonly tarball: string;

@@ -21,9 +21,10 @@ const SOURCE_FILE = /\.[cm]?[jt]sx?$/;
 
 /**
  * `service@path:line` or `service@#hash`: what parseOriginName accepts, exactly what formatOriginName makes. The
- * path holds a '/' or ends in a JavaScript or TypeScript extension, so `worker@ip-10-0-1-5:8080` is no origin.
+ * path holds a '/', ends in a JavaScript or TypeScript extension, or was cut to fit ('...'), so `worker@ip-10-0-1-5:8080`
+ * is no origin.
  */
-export const ORIGIN_NAME = /^([A-Za-z0-9._-]{1,40})@((?:\.\.\.)?(?:[A-Za-z0-9._-]*\/[A-Za-z0-9._/-]*|[A-Za-z0-9._-]*\.[cm]?[jt]sx?):\d{1,7}|#[0-9a-f]{8})$/;
+export const ORIGIN_NAME = /^([A-Za-z0-9._-]{1,40})@((?:\.\.\.[A-Za-z0-9._/-]+|[A-Za-z0-9._-]*\/[A-Za-z0-9._/-]*|[A-Za-z0-9._-]*\.[cm]?[jt]sx?):\d{1,7}|#[0-9a-f]{8})$/;
 
 export interface OriginName {
   readonly service: string;

@@ -116,6 +116,15 @@ describe('the packed package in a new CDK app', () => {
     expect(resources.filter((r) => r.Type === 'AWS::CloudWatch::Dashboard')).toHaveLength(1);
   });
 
+  it('exposes the companion redis-leak-auditor/track to require and to import', async () => {
+    const app = join(work, 'app');
+    const options = { cwd: app, encoding: 'utf8' as const, env: { PATH: BARE_PATH } };
+    const cjs = await run(process.execPath, ['-e', "console.log(typeof require('redis-leak-auditor/track').track)"], options);
+    const esm = await run(process.execPath, ['--input-type=module', '-e', "const { track } = await import('redis-leak-auditor/track'); console.log(typeof track)"], options);
+    expect([cjs.stdout, esm.stdout]).toEqual(['function\n', 'function\n']);
+    expect(files).toEqual(expect.arrayContaining(['package/dist/track/index.js', 'package/dist/track/index.cjs', 'package/dist/track/index.d.ts']));
+  });
+
   it('is lean: no tests, fixtures, benches or source maps, and under its size bound', () => {
     expect(statSync(tarball).size).toBeLessThan(MAX_PACKED_BYTES);
     expect(files.filter((f) => /\/(test|bench|fixtures)\/|\.map$|\.ts$/.test(f) && !f.endsWith('.d.ts'))).toEqual([]);
