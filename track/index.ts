@@ -59,6 +59,16 @@ export function track<T extends object>(client: T, options: TrackOptions): T {
   return client;
 }
 
+/**
+ * The name track() gives a client created where this is called, for a client the companion does not know (another
+ * library, a raw socket): name its connections with it yourself (the library's name option, or CLIENT SETNAME).
+ */
+export function connectionName(options: TrackOptions): string {
+  const resolved = resolveTrackOptions(options);
+  const { stack, selfDir } = callerStack();
+  return formatOriginName(resolved.service, originOf(stack, { selfDir, root: resolved.root, hash: resolved.hashOrigin }));
+}
+
 /** The clients tracked and still open, oldest first: plain objects, for a health endpoint. */
 export function openClients(): TrackedClient[] {
   return registry.openClients();

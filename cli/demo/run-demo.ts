@@ -5,12 +5,17 @@ import type { AuditReport } from '../../lambda/core/report.js';
 import { defaultPolicy, type AuditPolicy } from '../../lambda/core/model.js';
 import { runAudit } from '../../lambda/run-audit.js';
 import { parseTargetUrl } from '../../lambda/redis/target-url.js';
+import { fileURLToPath } from 'node:url';
+import { connectionName } from '../../track/index.js';
 import { startLocalRedis } from './local-redis-server.js';
 import { loopbackSourcesAvailable } from './loopback.js';
 import {
   blockingPopNoTimeout, busyPool, connectPerRequestChurn, idlePool, openTransaction, perRequestLeak, pubsubLeak,
   type WorkloadHandle, type WorkloadTarget,
 } from './workload.js';
+
+/** Origins are named relative to the folder holding cli/ (the repository, or dist/ when built). */
+const DEMO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Demo thresholds: seconds instead of minutes, tens instead of hundreds, so the patterns show quickly. */
 export const DEMO_POLICY: AuditPolicy = {
@@ -60,7 +65,9 @@ async function fleet(target: WorkloadTarget, pods: number, play: (source: string
 function patterns(ipv6: boolean): Array<{ source: string; label: string; play: Pattern }> {
   return [
     { source: '127.0.0.2', label: 'connection per request, never closed (checkout-api)',
-      play: (t, s) => perRequestLeak(t, s, { count: 40, ratePerSecond: 6, name: 'checkout-api' }) },
+      // Named by the companion (redis-leak-auditor/track) after this line, as an application's client would be:
+      // the report then says where the connections are opened.
+      play: (t, s) => perRequestLeak(t, s, { count: 40, ratePerSecond: 6, name: connectionName({ service: 'checkout-api', root: DEMO_ROOT }) }) },
     { source: `127.0.1.1-${FLEET_PODS}`, label: `${FLEET_PODS} pods, each leaking ${FLEET_LEAK_PER_POD} connections per request (orders-api-<pod>)`,
       play: (t) => fleet(t, FLEET_PODS, (source, i) => perRequestLeak(t, source, { count: FLEET_LEAK_PER_POD, name: podName('orders-api', i) })) },
     { source: '127.0.0.3', label: 'pub/sub subscribers left open (notifier)',

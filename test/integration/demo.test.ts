@@ -39,6 +39,10 @@ describe('redis-leak-audit demo', () => {
     const fleet = report.findings.find((f) => f.subject.workload === 'orders-api');
     expect(fleet?.evidence).toMatchObject({ members: 12, connections: 36, usedOnceIdleConnections: 36 });
     expect(report.summary.suspectedLeaks).toBe(5);
+    // The checkout-api leak is named by the companion (redis-leak-auditor/track): the finding says which line.
+    const checkout = report.findings.find((f) => f.subject.workload === 'checkout-api');
+    expect(checkout?.subject.origin).toMatch(/^cli\/demo\/run-demo\.[jt]s:\d+$/);
+    expect(fleet?.subject.origin).toBeUndefined(); // plain names: no origin
     expect(run.stderr).toContain('redis-server stopped');
     // The demo writes its HTML page and says where (on stderr with --json).
     const htmlPath = /report written to (\S+\.html)/.exec(run.stderr)?.[1] ?? '';
