@@ -1,5 +1,6 @@
 // Command-line flags -> a validated options object. A bad flag fails with one sentence that names the
 // flag and the form it expects; nothing is guessed.
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../lambda/core/errors.js';
 import { redactUrlsIn } from '../lambda/redis/target-url.js';
@@ -8,6 +9,7 @@ import type { Severity } from '../lambda/core/findings/index.js';
 import { DEADLINE_SECONDS_RANGE, defaultDeadlineSeconds } from '../lambda/core/deadline.js';
 import { parseClusterAllow, type AllowList } from '../lambda/core/cluster-rules.js';
 import { CLI_SAMPLING, readPolicy, readSetting, TIMEOUT_RULES, type NumberRule } from '../lambda/core/policy-rules.js';
+import { RECLAIM_DEFAULTS } from '../lambda/core/reclaim-selection.js';
 
 export type FailOn = Severity | 'never';
 
@@ -44,7 +46,27 @@ export interface DemoOptions {
   readonly color: boolean | undefined;
 }
 
-export type CliOptions = AuditOptions | DemoOptions | { readonly command: 'help'; readonly topic?: string } | { readonly command: 'version' };
+/** `reclaim`: the audit's flags, then CLIENT KILL ID of the leaked connections it selects (issue 19). */
+export interface ReclaimOptions extends Omit<AuditOptions, 'command'> {
+  readonly command: 'reclaim';
+  /** Kill the selected connections; without it a dry run that only lists them. */
+  readonly apply: boolean;
+  /** Reclaim this workload (its label or key as the report prints it) instead of the leak findings'. */
+  readonly workload?: string;
+  /** Reclaim only connections from this source address. */
+  readonly sourceIp?: string;
+  readonly minIdleSeconds: number;
+  /** At most this many kills; absent: RECLAIM_DEFAULTS' share of the workload's connections. */
+  readonly max?: number;
+}
+
+/** The rules of reclaim's numeric flags, read like every other flag (policy-rules.ts readSetting). */
+export const RECLAIM_RULES = {
+  minIdleSeconds: { kind: 'whole', min: 1, max: 31_536_000, default: RECLAIM_DEFAULTS.minIdleSeconds, what: 'reclaim only connections idle at least this many seconds', flag: 'min-idle' },
+  max: { kind: 'whole', min: 1, max: RECLAIM_DEFAULTS.maxCeiling, default: RECLAIM_DEFAULTS.maxCeiling, what: 'connections one run may kill at most', flag: 'max' },
+} as const satisfies Record<string, NumberRule & { readonly flag: string }>;
+
+export type CliOptions = AuditOptions | DemoOptions | ReclaimOptions | { readonly command: 'help'; readonly topic?: string } | { readonly command: 'version' };
 
 const AUDIT_FLAGS = {
   url: { type: 'string' },
@@ -76,18 +98,27 @@ const AUDIT_FLAGS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+const RECLAIM_FLAGS = {
+  ...AUDIT_FLAGS,
+  apply: { type: 'boolean' },
+  workload: { type: 'string' },
+  source: { type: 'string' },
+  'min-idle': { type: 'string' },
+  max: { type: 'string' },
+} as const;
+
 const FAIL_ON: readonly FailOn[] = ['info', 'warning', 'critical', 'never'];
 
 export function parseCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CliOptions {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') return { command: 'help', topic: rest[0] };
   if (command === '--version' || command === 'version') return { command: 'version' };
-  if (command !== 'audit' && command !== 'demo') {
-    throw new ConfigError(`unknown command '${command}': expected 'audit' or 'demo' (see redis-leak-audit --help)`);
+  if (command !== 'audit' && command !== 'demo' && command !== 'reclaim') {
+    throw new ConfigError(`unknown command '${command}': expected 'audit', 'reclaim' or 'demo' (see redis-leak-audit --help)`);
   }
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({ args: [...rest], options: AUDIT_FLAGS, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({ args: [...rest], options: command === 'reclaim' ? RECLAIM_FLAGS : AUDIT_FLAGS, strict: true, allowPositionals: false }));
   } catch (err) {
     throw new ConfigError(describeParseError(err));
   }
@@ -107,7 +138,7 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
   const tlsCaFile = stringFlag(values, 'tls-ca');
   const stateFile = stringFlag(values, 'state-file');
   const clusterAllowText = stringFlag(values, 'cluster-allow');
-  return {
+  const options: AuditOptions = {
     command: 'audit',
     url,
     ...(tlsCaFile ? { tlsCaFile } : {}),
@@ -125,6 +156,28 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
     commandTimeoutMs: flag(values, TIMEOUT_RULES.commandTimeoutMs),
     deadlineSeconds: flag(values, { kind: 'whole', ...DEADLINE_SECONDS_RANGE, default: defaultDeadlineSeconds(samples, intervalSeconds), what: 'seconds the audit may take', flag: 'deadline-seconds' }),
     color,
+  };
+  return command === 'reclaim' ? reclaimOptions(options, values) : options;
+}
+
+/** The audit's options plus reclaim's own flags. Standalone servers only: a cluster is refused by name. */
+function reclaimOptions(audit: AuditOptions, values: Record<string, unknown>): ReclaimOptions {
+  if (audit.cluster || audit.clusterAllow !== undefined) {
+    throw new ConfigError(`reclaim acts on one standalone server: ${audit.cluster ? '--cluster' : '--cluster-allow'} is not accepted (Redis Cluster is not supported yet)`);
+  }
+  const workload = stringFlag(values, 'workload');
+  const sourceIp = stringFlag(values, 'source');
+  if (workload === '') throw new ConfigError("--workload expects a workload's name as the report prints it, got ''");
+  if (sourceIp !== undefined && isIP(sourceIp) === 0) throw new ConfigError(`--source expects an IP address such as 10.0.0.5, got '${sourceIp}'`);
+  const { command: _audit, ...rest } = audit;
+  return {
+    ...rest,
+    command: 'reclaim',
+    apply: values.apply === true,
+    ...(workload === undefined ? {} : { workload }),
+    ...(sourceIp === undefined ? {} : { sourceIp }),
+    minIdleSeconds: flag(values, RECLAIM_RULES.minIdleSeconds),
+    ...(stringFlag(values, 'max') === undefined ? {} : { max: flag(values, RECLAIM_RULES.max) }),
   };
 }
 

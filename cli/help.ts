@@ -1,5 +1,7 @@
 // --help text. Defaults and ranges come from the rules the flags are read by (lambda/core/policy-rules.ts);
 // the wording matches cli/args.ts and the README.
+import { RECLAIM_DEFAULTS } from '../lambda/core/reclaim-selection.js';
+import { RECLAIM_RULES } from './args.js';
 import { CLI_SAMPLING, OVER_BUDGET_CHOICES, POLICY_RULES, TIMEOUT_RULES, type OverBudget } from '../lambda/core/policy-rules.js';
 
 /** What each --over-budget choice does; a choice added to policy-rules.ts fails to compile until it is described. */
@@ -18,6 +20,7 @@ export const HELP = `redis-leak-audit: find Redis/Valkey client connection leaks
 
 Usage:
   redis-leak-audit audit --url redis://[user[:password]@]host[:port] [flags]
+  redis-leak-audit reclaim --url URL [--apply] [--workload NAME] [--source IP] [--min-idle S] [--max N] [audit flags]
   redis-leak-audit demo [--json] [--out DIR] [--html FILE]
   redis-leak-audit --help | --version
 
@@ -50,7 +53,17 @@ Audit flags:
   --html FILE                  also write the report as one self-contained HTML page
   --color / --no-color         force colours on or off (default: on for a terminal)
 
+Reclaim flags (standalone servers only; a cluster is refused): audits, then lists the leaking workload's
+connections that were used once and are idle, and closes them one CLIENT KILL ID at a time with --apply.
+Refused on a replica, after a partial audit or listing, or for a workload known only by its address.
+  --apply                      kill the selected connections (default: a dry run that kills nothing)
+  --workload NAME              reclaim this workload (as the report names it) instead of the leak findings'
+  --source IP                  only connections from this address (vouches that the address is one program)
+  --min-idle S                 ${RECLAIM_RULES.minIdleSeconds.what} (default ${RECLAIM_RULES.minIdleSeconds.default})
+  --max N                      ${RECLAIM_RULES.max.what} (${RECLAIM_RULES.max.min} to ${RECLAIM_RULES.max.max}; default ${RECLAIM_DEFAULTS.maxShare * 100}% of the workload's)
+  --json adds a "reclaim" section { applied, refused, selected, killed, skipped, capped } beside the report.
+
 Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 could not audit.
-The auditor is read-only: INFO, CLIENT LIST, CONFIG GET (where allowed), CLUSTER NODES (clusters),
+The audit is read-only (reclaim --apply alone sends CLIENT KILL ID): INFO, CLIENT LIST, CONFIG GET (where allowed), CLUSTER NODES (clusters),
 CLIENT SETNAME on its own connection.
 `;

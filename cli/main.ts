@@ -10,12 +10,14 @@ import type { AuditReport } from '../lambda/core/report.js';
 import { restoreState } from '../lambda/core/state.js';
 import { runAudit } from '../lambda/run-audit.js';
 import { parseTargetUrl, redactUrl, redactUrlsIn } from '../lambda/redis/target-url.js';
-import { parseCli, type AuditOptions, type DemoOptions } from './args.js';
+import { parseCli, type AuditOptions, type DemoOptions, type ReclaimOptions } from './args.js';
 import { runDemo } from './demo/run-demo.js';
 import { EXIT_CANNOT_AUDIT, EXIT_OK, exitCodeFor } from './exit-code.js';
 import { readStateFile, writeHtmlFile, writeReportFile, writeStateFile } from './files.js';
 import { HELP } from './help.js';
 import { ProgressLine } from './progress.js';
+import { reclaimAfterAudit, type ReclaimOutcome } from './reclaim.js';
+import { renderReclaim } from './reclaim-output.js';
 import { renderReport } from './render-report.js';
 import { safeCell } from './text-table.js';
 import { toolVersion } from './version.js';
@@ -45,6 +47,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return await audit(options, io);
       case 'demo':
         return await demo(options, io);
+      case 'reclaim':
+        return await audit(options, io);
     }
   } catch (err) {
     io.stderr.write(`redis-leak-audit: ${oneLine(err, io.env)}\n`);
@@ -52,7 +56,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
 }
 
-async function audit(options: AuditOptions, io: CliIo): Promise<number> {
+/** The audit, and for `reclaim` the reclaiming after it (cli/reclaim.ts): same flags, output and exit codes. */
+async function audit(options: AuditOptions | ReclaimOptions, io: CliIo): Promise<number> {
   const target = parseTargetUrl(options.url, options.tlsCaFile ? { tlsCaFile: options.tlsCaFile } : {});
   const restored = options.stateFile ? restoreState(readStateFile(options.stateFile), target.display) : { state: null, warning: null };
   // Only for a person watching a terminal that can erase a line: never into a pipe, a file or a CI log,
@@ -82,7 +87,9 @@ async function audit(options: AuditOptions, io: CliIo): Promise<number> {
       io.stderr.write(`redis-leak-audit: --state-file ${options.stateFile} could not be written (${(err as NodeJS.ErrnoException).code ?? 'error'}); history was not saved\n`);
     }
   }
-  deliver(result.report, options, io, result.state.samples);
+  // Reclaim after the state is saved: a failure to reclaim still leaves the audit's history.
+  const reclaimed = options.command === 'reclaim' ? await reclaimAfterAudit(result.report, target, options) : undefined;
+  deliver(result.report, options, io, result.state.samples, reclaimed);
   if (result.error) io.stderr.write(`redis-leak-audit: ${safeCell(result.error.message, 500)}\n`);
   return exitCodeFor(result.report, options.failOn);
 }
@@ -103,7 +110,7 @@ interface DeliveryOptions {
   readonly color: boolean | undefined;
 }
 
-function deliver(report: AuditReport, options: DeliveryOptions, io: CliIo, history: readonly SampleSummary[]): void {
+function deliver(report: AuditReport, options: DeliveryOptions, io: CliIo, history: readonly SampleSummary[], reclaimed?: ReclaimOutcome): void {
   const written = [
     ...(options.outDir ? [writeReportFile(options.outDir, report)] : []),
     ...(options.htmlFile ? [writeHtmlFile(options.htmlFile, renderHtmlReport(report, { history }))] : []),
@@ -111,10 +118,12 @@ function deliver(report: AuditReport, options: DeliveryOptions, io: CliIo, histo
   // With --json stdout holds the report and nothing else: file paths go to stderr.
   const notes = options.json ? io.stderr : io.stdout;
   if (options.json) {
-    io.stdout.write(safeJson(report, 2) + '\n');
+    // The reclaim section is added to the printed object only: the report (and its schema) is unchanged.
+    io.stdout.write(safeJson(reclaimed ? { ...report, reclaim: reclaimed } : report, 2) + '\n');
   } else {
     const color = options.color ?? (io.stdout.isTTY === true && io.env.NO_COLOR === undefined);
     io.stdout.write(renderReport(report, color));
+    if (reclaimed) io.stdout.write(renderReclaim(reclaimed));
   }
   for (const path of written) notes.write(`report written to ${path}\n`);
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseCli, type AuditOptions } from '../../cli/args.js';
+import { parseCli, type AuditOptions, type ReclaimOptions } from '../../cli/args.js';
+import { RECLAIM_DEFAULTS } from '../../lambda/core/reclaim-selection.js';
 import { ConfigError } from '../../lambda/core/errors.js';
 import { defaultPolicy } from '../../lambda/core/model.js';
 import { DEFAULT_MAX_STALL_MS, DEFAULT_OVER_BUDGET, MAX_STALL_MS_RANGE, OVER_BUDGET_CHOICES } from '../../lambda/core/stall-budget.js';
@@ -98,5 +99,44 @@ describe('--max-stall-ms and --over-budget', () => {
 
   it.each([['all'], ['INFO-ONLY'], ['']])('refuse --over-budget %j, naming the flag and the choices', (value) => {
     expect(failure(['audit', '--url', 'redis://h', '--over-budget', value])).toBe(`--over-budget expects one of ${OVER_BUDGET_CHOICES.join(', ')}, got '${value}'`);
+  });
+});
+
+describe('parseCli reclaim', () => {
+  const reclaim = (...args: string[]) => parseCli(['reclaim', '--url', 'redis://h:1', ...args], {}) as ReclaimOptions;
+
+  it("takes the audit's flags and a dry run with the defaults of the selection", () => {
+    const options = reclaim('--idle-seconds', '60', '--min-group-connections', '5', '--json');
+    expect(options).toMatchObject({ command: 'reclaim', url: 'redis://h:1', apply: false, json: true, minIdleSeconds: RECLAIM_DEFAULTS.minIdleSeconds });
+    expect(options.policy).toMatchObject({ idleSeconds: 60, minGroupConnections: 5 });
+    expect(options.max).toBeUndefined();
+    expect(options.workload).toBeUndefined();
+    expect(options.sourceIp).toBeUndefined();
+  });
+
+  it('reads --apply, --workload, --source, --min-idle and --max', () => {
+    expect(reclaim('--apply', '--workload', 'orders-api', '--source', '10.0.0.5', '--min-idle', '1', '--max', '1000'))
+      .toMatchObject({ apply: true, workload: 'orders-api', sourceIp: '10.0.0.5', minIdleSeconds: 1, max: RECLAIM_DEFAULTS.maxCeiling });
+  });
+
+  it.each([
+    [['--max', '0'], "--max expects a whole number from 1 to 1000, got '0'"],
+    [['--max', '1001'], "--max expects a whole number from 1 to 1000, got '1001'"],
+    [['--max', '2.5'], "--max expects a whole number from 1 to 1000, got '2.5'"],
+    [['--min-idle', '0'], "--min-idle expects a whole number from 1 to 31536000, got '0'"],
+    [['--min-idle', 'soon'], "--min-idle expects a whole number from 1 to 31536000, got 'soon'"],
+    [['--source', 'host.example'], "--source expects an IP address such as 10.0.0.5, got 'host.example'"],
+    [['--workload', ''], "--workload expects a workload's name"],
+    [['--cluster'], 'reclaim acts on one standalone server: --cluster is not accepted'],
+    [['--cluster-allow', '10.0.0.0/8'], '--cluster-allow is not accepted'],
+    [['--max'], '--max needs a value'],
+    [['--samples', '0'], "--samples expects a whole number from 1 to 1000, got '0'"],
+  ])('rejects %j with a sentence naming the flag', (args, expected) => {
+    expect(failure(['reclaim', '--url', 'redis://h', ...args])).toContain(expected);
+  });
+
+  it('keeps the reclaim flags out of audit', () => {
+    expect(failure(['audit', '--url', 'redis://h', '--apply'])).toContain('unknown flag --apply');
+    expect(failure(['reclaim'])).toContain('--url is required');
   });
 });
