@@ -4,14 +4,13 @@
 // Standalone servers only: a cluster is refused. The connection is closed in finally, whatever happened.
 import { parseClientList } from '../lambda/core/parse-client-list.js';
 import {
-  selectReclaimable, type ReclaimCandidate, type ReclaimSelection, type SkipReason,
+  refusedSelection, selectReclaimable, type ReclaimCandidate, type ReclaimSelection, type SkipReason,
 } from '../lambda/core/reclaim-selection.js';
 import { clientListLimits, INFO_LIMITS, plainListingProblem, SMALL_REPLY_LIMITS } from '../lambda/core/reply-limits.js';
 import type { AuditReport } from '../lambda/core/report.js';
 import type { Workload } from '../lambda/core/workloads.js';
-import { closeConnection, openConnection, toAuditError, type ConnectionTimeouts } from '../lambda/redis/redis-connection.js';
-import type { RespConnection } from '../lambda/redis/resp-connection.js';
-import { hostPort, type RedisTarget } from '../lambda/redis/target-url.js';
+import { closeConnection, openConnection, ownServerAddress, toAuditError, type ConnectionTimeouts } from '../lambda/redis/redis-connection.js';
+import type { RedisTarget } from '../lambda/redis/target-url.js';
 import type { ReclaimOptions } from './args.js';
 
 export const CLUSTER_REFUSAL = 'The target is a Redis Cluster: reclaiming acts only on a standalone server.';
@@ -39,7 +38,7 @@ export async function reclaimAfterAudit(report: AuditReport, target: RedisTarget
     ...(report.workloads ? { resolvedSources: new Map<string, Workload>(Object.entries(report.workloads)) } : {}),
     // alreadyReclaimed: the state file keeps no reclaimed ids yet; a killed id is gone from the listing anyway.
   };
-  if (report.nodes.length > 1) return outcome(refusal(CLUSTER_REFUSAL), false, 0);
+  if (report.nodes.length > 1) return outcome(refusedSelection(CLUSTER_REFUSAL), false, 0);
   // A partial or failed audit is refused by the selection itself, before anything is read.
   if (report.status !== 'ok') return outcome(selectReclaimable({ ...base, clients: [], role: 'primary', listingComplete: true }), false, 0);
 
@@ -55,11 +54,11 @@ export async function reclaimAfterAudit(report: AuditReport, target: RedisTarget
   try {
     const replication = textOf(await send(['INFO', 'replication'], INFO_LIMITS, 'INFO replication'));
     const cluster = textOf(await send(['INFO', 'cluster'], INFO_LIMITS, 'INFO cluster'));
-    if (/^cluster_enabled:1\b/m.test(cluster)) return outcome(refusal(CLUSTER_REFUSAL), false, 0);
+    if (/^cluster_enabled:1\b/m.test(cluster)) return outcome(refusedSelection(CLUSTER_REFUSAL), false, 0);
     const role = /^role:master\b/m.test(replication) ? 'primary' : 'replica';
     const listing = await send(['CLIENT', 'LIST'], clientListLimits(report.nodes[0]?.connectedClients ?? null), 'CLIENT LIST');
     const text = Buffer.isBuffer(listing) ? listing.toString('utf8') : null;
-    const own = ownAddress(connection);
+    const own = ownServerAddress(connection);
     const parsed = parseClientList(text ?? '');
     const listingComplete = parsed.malformedLines === 0 && plainListingProblem(text, null, own) === null;
     const selection = selectReclaimable({
@@ -86,18 +85,7 @@ function outcome(selection: ReclaimSelection, applied: boolean, killed: number):
   return { applied, refused: selection.refused, selected: selection.selected, killed, skipped: selection.skipped, capped: selection.capped };
 }
 
-/** A refusal the selection does not know (a cluster), with its empty skip counts. */
-function refusal(reason: string): ReclaimSelection {
-  const none = selectReclaimable({ clients: [], role: 'replica', reportStatus: 'ok', listingComplete: true, findings: [] });
-  return { ...none, refused: reason };
-}
 
 function textOf(reply: unknown): string {
   return Buffer.isBuffer(reply) ? reply.toString('utf8') : '';
-}
-
-/** The fresh connection as the server prints its `addr` (`127.0.0.1:51234`, `[::1]:51234`). */
-function ownAddress(connection: RespConnection): string | undefined {
-  const { localAddress, localPort } = connection;
-  return localAddress && localPort ? hostPort(localAddress.replace(/%.*$/, ''), localPort) : undefined;
 }

@@ -65,6 +65,16 @@ export function libraryKey(client: ClientRecord): string {
 }
 
 /** Slack between a connection's age and its idle time still read as "never used after opening". */
+/** The auditor's own connection: one of its addresses on the node, or its name (never analysed, never reclaimed). */
+export function isAuditorConnection(client: ClientRecord, auditorAddresses: ReadonlySet<string>): boolean {
+  return auditorAddresses.has(client.addr) || client.name === AUDITOR_CLIENT_NAME;
+}
+
+/** A replica's link to its primary (flag S) or a primary's to its replica (flag M): no application's connection. */
+export function isReplicationLink(client: ClientRecord): boolean {
+  return client.flags.includes('S') || client.flags.includes('M');
+}
+
 export function usedOnceSlackSeconds(ageSeconds: number): number {
   // Whole seconds and a request's own commands: a few seconds, more for older connections, at most half a minute
   // (a pool used for its first minutes and idle for hours was used, not abandoned at birth).
@@ -119,11 +129,11 @@ export class ClientAnalyser {
    * the node's highest client id when the comparison window started, when known (traitsOf).
    */
   add(node: string, client: ClientRecord, auditorAddresses: ReadonlySet<string>, openedAfter?: number): void {
-    if (auditorAddresses.has(client.addr) || client.name === AUDITOR_CLIENT_NAME) {
+    if (isAuditorConnection(client, auditorAddresses)) {
       this.excludedAuditor += 1;
       return;
     }
-    if (client.flags.includes('S') || client.flags.includes('M')) {
+    if (isReplicationLink(client)) {
       this.excludedReplication += 1;
       return;
     }

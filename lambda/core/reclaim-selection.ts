@@ -13,7 +13,7 @@
 //     already reclaimed by an earlier run.
 // And nothing at all is selected when the node is a replica, the report is partial, the listing was incomplete,
 // there is no leak and no explicit target, or the workload is known only by a (shared) address.
-import { AUDITOR_CLIENT_NAME, traitsOf } from './analyse-clients.js';
+import { isAuditorConnection, isReplicationLink, traitsOf } from './analyse-clients.js';
 import type { Finding } from './findings/types.js';
 import type { ClientRecord } from './model.js';
 import { parseOriginName } from './origin-name.js';
@@ -122,7 +122,8 @@ function noSkips(): Record<SkipReason, number> {
   return Object.fromEntries(SKIP_REASONS.map((r) => [r, 0])) as Record<SkipReason, number>;
 }
 
-function refuse(reason: string): ReclaimSelection {
+/** Nothing selected, and why: also for refusals the caller decides (a cluster). */
+export function refusedSelection(reason: string): ReclaimSelection {
   return { refused: reason, selected: [], skipped: noSkips(), capped: 0, max: 0 };
 }
 
@@ -133,21 +134,29 @@ export function selectReclaimable(input: ReclaimInput): ReclaimSelection {
   // Refusals that depend on nothing but the run: a replica's connections are not the application's leak (and
   // killing a replica's clients hides nothing on the primary); a partial report or listing may have missed
   // connections that would change who leaks, or which ids are whose.
-  if (input.role !== 'primary') return refuse('The node is a replica: reclaiming acts only on a primary.');
-  if (input.reportStatus !== 'ok') return refuse(`The audit is ${input.reportStatus}: reclaiming acts only on a complete audit.`);
-  if (!input.listingComplete) return refuse("The node's client listing was incomplete: reclaiming acts only on a complete listing.");
+  if (input.role !== 'primary') return refusedSelection('The node is a replica: reclaiming acts only on a primary.');
+  if (input.reportStatus !== 'ok') return refusedSelection(`The audit is ${input.reportStatus}: reclaiming acts only on a complete audit.`);
+  if (!input.listingComplete) return refusedSelection("The node's client listing was incomplete: reclaiming acts only on a complete listing.");
 
   const names = input.names ?? new NameCache();
-  const identify = (client: ClientRecord) => workloadIdentity(client, input.resolvedSources, names);
+  // Each client's workload, decided once: the targeting and the selection both read it.
+  const identities = new Map<ClientRecord, WorkloadIdentity>();
+  const identify = (client: ClientRecord): WorkloadIdentity => {
+    let identity = identities.get(client);
+    if (identity === undefined) {
+      identity = workloadIdentity(client, input.resolvedSources, names);
+      identities.set(client, identity);
+    }
+    return identity;
+  };
   const auditorIds = new Set(input.auditorIds ?? []);
   const auditorAddresses = new Set(input.auditorAddresses ?? []);
-  const own = (c: ClientRecord) => auditorIds.has(c.id) || auditorAddresses.has(c.addr) || c.name === AUDITOR_CLIENT_NAME;
-  const replication = (c: ClientRecord) => c.flags.includes('S') || c.flags.includes('M');
+  const own = (c: ClientRecord) => auditorIds.has(c.id) || isAuditorConnection(c, auditorAddresses);
   // The clients that could belong to any workload at all (as the analysis counts them, analyse-clients.ts add).
-  const counted = input.clients.filter((c) => !own(c) && !replication(c));
+  const counted = input.clients.filter((c) => !own(c) && !isReplicationLink(c));
 
   const targeting = targetOf(input, counted, identify);
-  if ('refused' in targeting) return refuse(targeting.refused);
+  if ('refused' in targeting) return refusedSelection(targeting.refused);
 
   const reclaimed = new Set(input.alreadyReclaimed ?? []);
   const minIdleSeconds = input.minIdleSeconds ?? RECLAIM_DEFAULTS.minIdleSeconds;
@@ -159,7 +168,7 @@ export function selectReclaimable(input: ReclaimInput): ReclaimSelection {
   let workloadConnections = 0;
   for (const client of input.clients) {
     if (own(client)) { skipped['own-connection'] += 1; continue; }
-    if (replication(client)) { skipped['replication-link'] += 1; continue; }
+    if (isReplicationLink(client)) { skipped['replication-link'] += 1; continue; }
     const identity = identify(client);
     if (!targeting.matches(identity, client)) { skipped['other-workload'] += 1; continue; }
     workloadConnections += 1;
@@ -191,7 +200,10 @@ function targetOf(input: ReclaimInput, counted: readonly ClientRecord[], identif
     const named = (id: WorkloadIdentity) => id.label === workload || id.key === workload;
     // Weak identification: see the note in the finding branch. Naming the address as well is the operator's
     // word that the address is one program.
-    const weak = counted.find((c) => fromAddress(c) && named(identify(c)) && ADDRESS_ONLY.has(identify(c).identifiedBy));
+    const weak = counted.find((c) => {
+      const identity = identify(c);
+      return fromAddress(c) && named(identity) && ADDRESS_ONLY.has(identity.identifiedBy);
+    });
     if (weak !== undefined && sourceIp === undefined) return weakRefusal(workload);
     return { matches: (id, c) => named(id) && fromAddress(c) };
   }

@@ -17,6 +17,7 @@ import {
   isReplyError,
   isTimeout,
   openConnection,
+  ownServerAddress,
   setupCommandCount,
   toAuditError,
   type ConnectionTimeouts,
@@ -94,8 +95,8 @@ export class NodeCollector {
   ) {
     this.memoryOfLastSample = options.memory ?? null;
     this.node = hostPort(target.host, target.port);
-    const { localAddress, localPort } = connection;
-    this.auditorAddresses = localAddress && localPort ? [serverStyleAddr(localAddress, localPort)] : [];
+    const own = ownServerAddress(connection);
+    this.auditorAddresses = own === undefined ? [] : [own];
     this.unchargedCommands = setupCommandCount(target);
   }
 
@@ -323,10 +324,6 @@ function isBrokenReply(err: unknown): boolean {
 }
 
 /** How the server prints a client's `addr`: `127.0.0.1:51234`, `[::1]:51234` (no zone index). */
-function serverStyleAddr(address: string, port: number): string {
-  return hostPort(address.replace(/%.*$/, ''), port);
-}
-
 function asText(reply: unknown): string {
   return Buffer.isBuffer(reply) ? reply.toString('utf8') : String(reply);
 }

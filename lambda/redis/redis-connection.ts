@@ -10,7 +10,7 @@ import {
 } from '../core/errors.js';
 import { SMALL_REPLY_LIMITS } from '../core/reply-limits.js';
 import { RespConnection, RespReplyError, RespTimeoutError } from './resp-connection.js';
-import type { RedisTarget } from './target-url.js';
+import { hostPort, type RedisTarget } from './target-url.js';
 
 export interface ConnectionTimeouts {
   /** TCP connect plus TLS handshake. */
@@ -166,4 +166,13 @@ function tlsOptions(target: RedisTarget): ConnectionOptions {
     // SNI must be a host name (RFC 6066); Node warns when given an IP, and checks IP SANs without it.
     ...(target.tlsServername !== undefined ? { servername: target.tlsServername } : isIP(target.host) === 0 ? { servername: target.host } : {}),
   };
+}
+
+/**
+ * The connection's own address as the server prints it in CLIENT LIST (`127.0.0.1:51234`, `[::1]:51234`, an IPv6
+ * zone dropped): how the auditor recognises its own connection there.
+ */
+export function ownServerAddress(connection: RespConnection): string | undefined {
+  const { localAddress, localPort } = connection;
+  return localAddress && localPort ? hostPort(localAddress.replace(/%.*$/, ''), localPort) : undefined;
 }
