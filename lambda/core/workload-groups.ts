@@ -14,6 +14,13 @@ export const LARGEST_MEMBERS_LISTED = 5;
  */
 export const SEVERAL_PER_MEMBER = 2;
 
+/** The sum of the members' counts, leaving out members holding fewer than SEVERAL_PER_MEMBER (see above). */
+export function sumOnSeveral(perMember: Iterable<number>): number {
+  let sum = 0;
+  for (const n of perMember) if (n >= SEVERAL_PER_MEMBER) sum += n;
+  return sum;
+}
+
 export interface WorkloadMember {
   readonly sourceIp: string;
   readonly connections: number;
@@ -35,11 +42,20 @@ export interface WorkloadGroup extends ClientGroup {
   readonly idleSubscribersOnSeveral: number;
 }
 
-interface MemberCounts {
+/** What the leak rules count of one member (a source address), or of one origin on it (workload-origins.ts). */
+export interface MemberCounts {
   connections: number;
   idlePlain: number;
   usedOnceIdle: number;
   idleSubscribers: number;
+}
+
+/** Counts one client of a member: the one definition of plain idle, used-once idle and idle subscriber counts. */
+export function countMemberClient(counts: MemberCounts, traits: ClientTraits): void {
+  counts.connections += 1;
+  if (traits.idlePlain) counts.idlePlain += 1;
+  if (traits.idlePlain && traits.usedOnce) counts.usedOnceIdle += 1;
+  if (traits.subscriber && traits.idle) counts.idleSubscribers += 1;
 }
 
 /** (workload, address) pairs kept in all; past it, a workload's new addresses are counted as one. */
@@ -81,10 +97,7 @@ export class WorkloadCounter {
       members.set(address, member);
       this.memberEntries += 1;
     }
-    member.connections += 1;
-    if (traits.idlePlain) member.idlePlain += 1;
-    if (traits.idlePlain && traits.usedOnce) member.usedOnceIdle += 1;
-    if (traits.subscriber && traits.idle) member.idleSubscribers += 1;
+    countMemberClient(member, traits);
   }
 
   /** Every workload, largest first (ties by key, so reports are stable). */
@@ -103,8 +116,8 @@ export class WorkloadCounter {
           .map(([sourceIp, m]) => ({ sourceIp, connections: m.connections })),
         maxMemberIdle: members.reduce((most, [, m]) => Math.max(most, m.idlePlain), 0),
         maxMemberIdleSubscribers: members.reduce((most, [, m]) => Math.max(most, m.idleSubscribers), 0),
-        usedOnceIdleOnSeveral: members.reduce((sum, [, m]) => sum + (m.usedOnceIdle >= SEVERAL_PER_MEMBER ? m.usedOnceIdle : 0), 0),
-        idleSubscribersOnSeveral: members.reduce((sum, [, m]) => sum + (m.idleSubscribers >= SEVERAL_PER_MEMBER ? m.idleSubscribers : 0), 0),
+        usedOnceIdleOnSeveral: sumOnSeveral(members.map(([, m]) => m.usedOnceIdle)),
+        idleSubscribersOnSeveral: sumOnSeveral(members.map(([, m]) => m.idleSubscribers)),
       };
     });
   }

@@ -7,7 +7,7 @@
 import { MAX_GROUPS_PER_COUNTER, type ClientTraits } from './client-groups.js';
 import type { ClientRecord } from './model.js';
 import { parseOriginName } from './origin-name.js';
-import { SEVERAL_PER_MEMBER } from './workload-groups.js';
+import { countMemberClient, sumOnSeveral, type MemberCounts } from './workload-groups.js';
 
 /** Distinct origins kept per workload; past it, a workload's new origins are counted together under OTHER_ORIGINS. */
 export const MAX_ORIGINS_PER_WORKLOAD = 50;
@@ -16,12 +16,9 @@ export const OTHER_ORIGINS = '(other origins: past the limit)';
 export const MAX_ORIGIN_ADDRESS_ENTRIES = 100_000;
 const OTHER_ADDRESSES = '(other addresses: past the limit)';
 
-interface Counts {
-  connections: number;
-  idlePlain: number;
-  usedOnceIdle: number;
+/** A member's counts (workload-groups.ts), and what the growth and pub/sub rules also read per origin. */
+interface Counts extends MemberCounts {
   young: number;
-  idleSubscribers: number;
   emptySubscribers: number;
 }
 
@@ -102,17 +99,13 @@ function emptyCounts(): Counts {
 }
 
 function count(counts: Counts, traits: ClientTraits): void {
-  counts.connections += 1;
-  if (traits.idlePlain) counts.idlePlain += 1;
-  if (traits.idlePlain && traits.usedOnce) counts.usedOnceIdle += 1;
+  countMemberClient(counts, traits);
   if (traits.young) counts.young += 1;
-  if (traits.subscriber && traits.idle) counts.idleSubscribers += 1;
   if (traits.emptySubscriber) counts.emptySubscribers += 1;
 }
 
 function tallyOf(origin: string, entry: OriginEntry): OriginTally {
-  const several = (pick: (c: Counts) => number) =>
-    [...entry.byAddress.values()].reduce((sum, c) => sum + (pick(c) >= SEVERAL_PER_MEMBER ? pick(c) : 0), 0);
+  const several = (pick: (c: Counts) => number) => sumOnSeveral([...entry.byAddress.values()].map(pick));
   return {
     origin,
     ...entry.totals,
