@@ -9,7 +9,7 @@ import type { Severity } from '../lambda/core/findings/index.js';
 import { DEADLINE_SECONDS_RANGE, defaultDeadlineSeconds } from '../lambda/core/deadline.js';
 import { parseClusterAllow, type AllowList } from '../lambda/core/cluster-rules.js';
 import { CLI_SAMPLING, readPolicy, readSetting, TIMEOUT_RULES, type NumberRule } from '../lambda/core/policy-rules.js';
-import { RECLAIM_DEFAULTS } from '../lambda/core/reclaim-selection.js';
+import { RECLAIM_RULES } from '../lambda/core/reclaim-selection.js';
 
 export type FailOn = Severity | 'never';
 
@@ -59,12 +59,6 @@ export interface ReclaimOptions extends Omit<AuditOptions, 'command'> {
   /** At most this many kills; absent: RECLAIM_DEFAULTS' share of the workload's connections. */
   readonly max?: number;
 }
-
-/** The rules of reclaim's numeric flags, read like every other flag (policy-rules.ts readSetting). */
-export const RECLAIM_RULES = {
-  minIdleSeconds: { kind: 'whole', min: 1, max: 31_536_000, default: RECLAIM_DEFAULTS.minIdleSeconds, what: 'reclaim only connections idle at least this many seconds', flag: 'min-idle' },
-  max: { kind: 'whole', min: 1, max: RECLAIM_DEFAULTS.maxCeiling, default: RECLAIM_DEFAULTS.maxCeiling, what: 'connections one run may kill at most', flag: 'max' },
-} as const satisfies Record<string, NumberRule & { readonly flag: string }>;
 
 export type CliOptions = AuditOptions | DemoOptions | ReclaimOptions | { readonly command: 'help'; readonly topic?: string } | { readonly command: 'version' };
 
@@ -177,7 +171,7 @@ function reclaimOptions(audit: AuditOptions, values: Record<string, unknown>): R
     ...(workload === undefined ? {} : { workload }),
     ...(sourceIp === undefined ? {} : { sourceIp }),
     minIdleSeconds: flag(values, RECLAIM_RULES.minIdleSeconds),
-    ...(stringFlag(values, 'max') === undefined ? {} : { max: flag(values, RECLAIM_RULES.max) }),
+    ...(stringFlag(values, 'max') === undefined ? {} : { max: flag(values, RECLAIM_RULES.maxPerRun) }),
   };
 }
 

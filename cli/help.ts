@@ -1,7 +1,6 @@
 // --help text. Defaults and ranges come from the rules the flags are read by (lambda/core/policy-rules.ts);
 // the wording matches cli/args.ts and the README.
-import { RECLAIM_DEFAULTS } from '../lambda/core/reclaim-selection.js';
-import { RECLAIM_RULES } from './args.js';
+import { RECLAIM_DEFAULTS, RECLAIM_RULES } from '../lambda/core/reclaim-selection.js';
 import { CLI_SAMPLING, OVER_BUDGET_CHOICES, POLICY_RULES, TIMEOUT_RULES, type OverBudget } from '../lambda/core/policy-rules.js';
 
 /** What each --over-budget choice does; a choice added to policy-rules.ts fails to compile until it is described. */
@@ -60,7 +59,7 @@ Refused on a replica, after a partial audit or listing, or for a workload known 
   --workload NAME              reclaim this workload (as the report names it) instead of the leak findings'
   --source IP                  only connections from this address (vouches that the address is one program)
   --min-idle S                 ${RECLAIM_RULES.minIdleSeconds.what} (default ${RECLAIM_RULES.minIdleSeconds.default})
-  --max N                      ${RECLAIM_RULES.max.what} (${RECLAIM_RULES.max.min} to ${RECLAIM_RULES.max.max}; default ${RECLAIM_DEFAULTS.maxShare * 100}% of the workload's)
+  --max N                      ${RECLAIM_RULES.maxPerRun.what} (${RECLAIM_RULES.maxPerRun.min} to ${RECLAIM_RULES.maxPerRun.max}; default ${RECLAIM_DEFAULTS.maxShare * 100}% of the workload's)
   --json adds a "reclaim" section { applied, refused, selected, killed, skipped, capped } beside the report.
 
 Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 could not audit.

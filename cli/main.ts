@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { renderHtmlReport } from '../lambda/core/html-report.js';
 import type { SampleSummary } from '../lambda/core/history.js';
 import type { AuditReport } from '../lambda/core/report.js';
-import { restoreState } from '../lambda/core/state.js';
+import { restoreState, withReclaimedIds } from '../lambda/core/state.js';
 import { runAudit } from '../lambda/run-audit.js';
 import { parseTargetUrl, redactUrl, redactUrlsIn } from '../lambda/redis/target-url.js';
 import { parseCli, type AuditOptions, type DemoOptions, type ReclaimOptions } from './args.js';
@@ -16,7 +16,7 @@ import { EXIT_CANNOT_AUDIT, EXIT_OK, exitCodeFor } from './exit-code.js';
 import { readStateFile, writeHtmlFile, writeReportFile, writeStateFile } from './files.js';
 import { HELP } from './help.js';
 import { ProgressLine } from './progress.js';
-import { reclaimAfterAudit, type ReclaimOutcome } from './reclaim.js';
+import { reclaimAfterAudit } from './reclaim.js';
 import { renderReclaim } from './reclaim-output.js';
 import { renderReport } from './render-report.js';
 import { safeCell } from './text-table.js';
@@ -80,18 +80,20 @@ async function audit(options: AuditOptions | ReclaimOptions, io: CliIo): Promise
     ...(options.clusterAllow ? { clusterAllow: options.clusterAllow } : {}),
     ...(progress ? { onProgress: progress.update } : {}),
   }).finally(() => progress?.stop());
+  // Reclaim before the state is saved: the ids it closed are kept there, never selected again.
+  const reclaimed = options.command === 'reclaim' ? await reclaimAfterAudit(result, target, options, restored.state) : undefined;
+  const report = reclaimed ? { ...result.report, reclaim: reclaimed.section } : result.report;
+  const state = reclaimed?.node ? withReclaimedIds(result.state, reclaimed.node, result.report.nodes[0]?.run_id ?? null, reclaimed.killedIds) : result.state;
   if (options.stateFile && result.report.history.samplesThisRun > 0) {
     try {
-      writeStateFile(options.stateFile, result.state);
+      writeStateFile(options.stateFile, state);
     } catch (err) {
       io.stderr.write(`redis-leak-audit: --state-file ${options.stateFile} could not be written (${(err as NodeJS.ErrnoException).code ?? 'error'}); history was not saved\n`);
     }
   }
-  // Reclaim after the state is saved: a failure to reclaim still leaves the audit's history.
-  const reclaimed = options.command === 'reclaim' ? await reclaimAfterAudit(result.report, target, options) : undefined;
-  deliver(result.report, options, io, result.state.samples, reclaimed);
+  deliver(report, options, io, state.samples);
   if (result.error) io.stderr.write(`redis-leak-audit: ${safeCell(result.error.message, 500)}\n`);
-  return exitCodeFor(result.report, options.failOn);
+  return exitCodeFor(report, options.failOn);
 }
 
 async function demo(options: DemoOptions, io: CliIo): Promise<number> {
@@ -110,7 +112,7 @@ interface DeliveryOptions {
   readonly color: boolean | undefined;
 }
 
-function deliver(report: AuditReport, options: DeliveryOptions, io: CliIo, history: readonly SampleSummary[], reclaimed?: ReclaimOutcome): void {
+function deliver(report: AuditReport, options: DeliveryOptions, io: CliIo, history: readonly SampleSummary[]): void {
   const written = [
     ...(options.outDir ? [writeReportFile(options.outDir, report)] : []),
     ...(options.htmlFile ? [writeHtmlFile(options.htmlFile, renderHtmlReport(report, { history }))] : []),
@@ -118,12 +120,11 @@ function deliver(report: AuditReport, options: DeliveryOptions, io: CliIo, histo
   // With --json stdout holds the report and nothing else: file paths go to stderr.
   const notes = options.json ? io.stderr : io.stdout;
   if (options.json) {
-    // The reclaim section is added to the printed object only: the report (and its schema) is unchanged.
-    io.stdout.write(safeJson(reclaimed ? { ...report, reclaim: reclaimed } : report, 2) + '\n');
+    io.stdout.write(safeJson(report, 2) + '\n');
   } else {
     const color = options.color ?? (io.stdout.isTTY === true && io.env.NO_COLOR === undefined);
     io.stdout.write(renderReport(report, color));
-    if (reclaimed) io.stdout.write(renderReclaim(reclaimed));
+    if (report.reclaim) io.stdout.write(renderReclaim(report.reclaim, color));
   }
   for (const path of written) notes.write(`report written to ${path}\n`);
 }

@@ -1,24 +1,64 @@
-// What `reclaim` prints after the report: the refusal, or what it would kill (dry run) or killed (--apply),
-// per workload, with the skip counts. Workload names come from the server: safeCell keeps them one clean line.
-import type { ReclaimOutcome } from './reclaim.js';
-import { safeCell } from './text-table.js';
+// What `reclaim` prints after the report, from the report's `reclaim` section (lambda/core/reclaim-report.ts):
+// the sentence every output prints, then whose connections per workload, the connections selected (oldest
+// first, the first SELECTED_ROWS), what was left alone and why, and why killing stopped early. Workload names,
+// origins, addresses and reasons come from the server: safeCell keeps each one clean and on its line.
+import type { ReclaimReport } from '../lambda/core/reclaim-report.js';
+import { palette, safeCell, table } from './text-table.js';
 
-export function renderReclaim(outcome: ReclaimOutcome): string {
-  const lines = ['', outcome.applied ? 'Reclaim (--apply):' : 'Reclaim (dry run; nothing was killed, --apply kills):'];
-  if (outcome.refused !== null) {
-    lines.push(`  refused: ${outcome.refused}`);
-    return lines.join('\n') + '\n';
+/** Selected connections listed; the rest are counted (the --json report has them all). */
+export const SELECTED_ROWS = 50;
+
+const OUTCOME_TEXT: Readonly<Record<ReclaimReport['outcome'], string>> = {
+  reclaimed: '--apply', 'dry-run': 'dry run; nothing was killed, --apply kills', 'not-needed': 'not needed', refused: 'refused',
+};
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+function duration(seconds: number): string {
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h`;
+  return `${Math.floor(seconds / 86_400)}d`;
+}
+
+export function renderReclaim(r: ReclaimReport, color = false): string {
+  const p = palette(color);
+  const outcome = r.mode === 'break-glass' && r.outcome === 'reclaimed' ? 'reclaimed' : OUTCOME_TEXT[r.outcome] ?? safeCell(r.outcome, 20);
+  const lines = ['', p.bold(`${r.mode === 'break-glass' ? 'Break-glass' : 'Reclaim'} (${outcome}):`)];
+  // The sentence whole: the page and the messages print the same words.
+  const sentence = safeCell(r.summary, 2000);
+  lines.push(`  ${r.outcome === 'reclaimed' ? p.yellow(sentence) : r.outcome === 'refused' ? p.red(sentence) : sentence}`);
+  if (r.node !== null) lines.push(`  node: ${safeCell(r.node, 120)}`);
+  if (r.goal !== undefined) {
+    const g = r.goal;
+    lines.push(`  goal: keep at most ${count(g.keepAtMost)} of maxclients ${count(g.maxClients)} in use (${count(g.connectedClients)} in use, ${count(g.needed)} over)`);
   }
-  const perWorkload = new Map<string, number>();
-  for (const c of outcome.selected) perWorkload.set(c.workload, (perWorkload.get(c.workload) ?? 0) + 1);
-  const verb = outcome.applied ? `killed ${outcome.killed} of ${outcome.selected.length} selected` : `would kill ${outcome.selected.length}`;
-  lines.push(`  ${verb} connection${outcome.selected.length === 1 ? '' : 's'}${outcome.capped > 0 ? ` (${outcome.capped} more left by --max)` : ''}`);
-  for (const [workload, count] of perWorkload) lines.push(`    ${safeCell(workload, 80)}: ${count}`);
-  for (const c of outcome.selected) {
-    lines.push(`    id ${c.id} ${safeCell(c.addr, 60)} ${safeCell(c.workload, 60)} age ${c.ageSeconds}s idle ${c.idleSeconds}s${c.origin ? ` ${safeCell(c.origin, 80)}` : ''}`);
+  if (r.reason !== null && !r.summary.includes(r.reason)) lines.push(`  reason: ${safeCell(r.reason, 400)}`);
+  if (r.outcome === 'not-needed') return lines.join('\n') + '\n';
+
+  if (r.outcome === 'reclaimed') {
+    lines.push(`  killed: ${count(r.killed)} of ${count(r.selected.length)} selected`
+      + (r.spared > 0 ? ` (${count(r.spared)} gone or used again when checked, left alone)` : ''));
   }
-  const skipped = Object.entries(outcome.skipped).filter(([, n]) => n > 0).map(([reason, n]) => `${reason} ${n}`);
+  lines.push(`  eligible: idle at least ${duration(r.minIdleSeconds)} and used only when opened; at most ${count(r.max)} per run`
+    + (r.capped > 0 ? ` (${count(r.capped)} more left open by the cap${r.goal === undefined ? '' : ' or the goal'})` : ''));
+
+  if (r.byWorkload.length > 0) {
+    lines.push('  per workload:');
+    lines.push(table([{ header: 'workload', max: 60 }, { header: 'opened at', max: 80 }, { header: 'selected', align: 'right' }],
+      r.byWorkload.map((w) => [w.workload, w.origin ?? '-', count(w.selected)]), '    '));
+  }
+  if (r.selected.length > 0) {
+    lines.push(`  selected (oldest first${r.outcome === 'reclaimed' ? '; CLIENT KILL ID was sent for each' : ''}):`);
+    lines.push(table([
+      { header: 'id', align: 'right' }, { header: 'address', max: 60 }, { header: 'workload', max: 60 }, { header: 'age', align: 'right' },
+      { header: 'idle', align: 'right' }, { header: 'opened at', max: 80 },
+    ], r.selected.slice(0, SELECTED_ROWS).map((c) => [c.id, c.addr, c.workload, duration(c.ageSeconds), duration(c.idleSeconds), c.origin ?? '-']), '    '));
+    const more = r.selected.length - SELECTED_ROWS;
+    if (more > 0) lines.push(`    ... and ${count(more)} more (--json lists them all)`);
+  }
+  const skipped = Object.entries(r.skipped).filter(([, n]) => n > 0).map(([reason, n]) => `${safeCell(reason, 40)} ${count(n)}`);
   lines.push(`  skipped: ${skipped.length > 0 ? skipped.join(', ') : 'none'}`);
-  if (outcome.stoppedBy !== undefined) lines.push(`  ${safeCell(outcome.stoppedBy, 200)}`);
+  if (r.stoppedBy !== undefined) lines.push(p.yellow(`  stopped early: ${safeCell(r.stoppedBy, 300)}`));
   return lines.join('\n') + '\n';
 }

@@ -1,91 +1,63 @@
-// `redis-leak-audit reclaim` (issue 19): after the audit, one fresh connection reads the node's role and ONE
-// plain CLIENT LIST, selectReclaimable (lambda/core/reclaim-selection.ts) picks the leaked connections, and
-// only with --apply are they closed, one `CLIENT KILL ID <id>` each (never another CLIENT KILL filter).
-// Standalone servers only: a cluster is refused. The connection is closed in finally, whatever happened.
-import { parseClientList } from '../lambda/core/parse-client-list.js';
-import {
-  refusedSelection, selectReclaimable, type ReclaimCandidate, type ReclaimSelection, type SkipReason,
-} from '../lambda/core/reclaim-selection.js';
-import { clientListLimits, INFO_LIMITS, plainListingProblem, SMALL_REPLY_LIMITS } from '../lambda/core/reply-limits.js';
-import type { AuditReport } from '../lambda/core/report.js';
-import type { Workload } from '../lambda/core/workloads.js';
-import { closeConnection, openConnection, ownServerAddress, toAuditError, type ConnectionTimeouts } from '../lambda/redis/redis-connection.js';
+// `redis-leak-audit reclaim` (issue 19): selects from the audit's own last sample (reclaim-input.ts: the same
+// listing and workloads the report shows, no second CLIENT LIST), with the pure rules of
+// lambda/core/reclaim-selection.ts; only with --apply are the selected connections closed, by
+// lambda/redis/reclaim-kills.ts (CLIENT KILL ID, one id at a time, after looking the ids up again).
+// Standalone servers only: a cluster is refused. The result is the report's `reclaim` section.
+import { reclaimInputOf } from '../lambda/core/reclaim-input.js';
+import { reclaimReport, type ReclaimReport } from '../lambda/core/reclaim-report.js';
+import { refusedSelection, selectReclaimable, skipText, type ReclaimSelection } from '../lambda/core/reclaim-selection.js';
+import { reclaimedIdsOf } from '../lambda/core/state.js';
+import { killSelected } from '../lambda/redis/reclaim-kills.js';
 import type { RedisTarget } from '../lambda/redis/target-url.js';
+import type { RunAuditResult } from '../lambda/run-audit.js';
+import type { AuditState } from '../lambda/core/state.js';
 import type { ReclaimOptions } from './args.js';
 
 export const CLUSTER_REFUSAL = 'The target is a Redis Cluster: reclaiming acts only on a standalone server.';
 
-/** What a reclaim run did: printed as text, or as the `reclaim` section beside the report with --json. */
-export interface ReclaimOutcome {
-  readonly applied: boolean;
-  readonly refused: string | null;
-  readonly selected: readonly ReclaimCandidate[];
-  /** Kills the server confirmed (reply 1 or OK); 0 in a dry run. */
-  readonly killed: number;
-  readonly skipped: Readonly<Record<SkipReason, number>>;
-  readonly capped: number;
-  /** Why --apply stopped before every selected connection was killed (the kills before it are counted). */
-  readonly stoppedBy?: string;
+export interface CliReclaim {
+  readonly section: ReclaimReport;
+  /** The node and ids closed, for the state file (never selected again). */
+  readonly node: string | null;
+  readonly killedIds: readonly number[];
 }
 
-export async function reclaimAfterAudit(report: AuditReport, target: RedisTarget, options: ReclaimOptions): Promise<ReclaimOutcome> {
-  const base = {
-    reportStatus: report.status,
-    findings: report.findings,
-    target: { ...(options.workload === undefined ? {} : { workload: options.workload }), ...(options.sourceIp === undefined ? {} : { sourceIp: options.sourceIp }) },
+export async function reclaimAfterAudit(
+  result: RunAuditResult, target: RedisTarget, options: ReclaimOptions, previousState: AuditState | null,
+): Promise<CliReclaim> {
+  const { report } = result;
+  const sample = result.lastRound.length === 1 ? result.lastRound[0] : undefined;
+  const node = sample?.node ?? null;
+  const section = (selection: ReclaimSelection, outcome: ReclaimReport['outcome'], kills: { killed?: readonly number[]; spared?: number; stoppedBy?: string } = {}): CliReclaim => ({
+    section: reclaimReport({
+      mode: 'cli', outcome, reason: selection.refused, node, selected: selection.selected,
+      killed: kills.killed?.length ?? 0, spared: kills.spared ?? 0, skipped: selection.skipped, capped: selection.capped,
+      minIdleSeconds: options.minIdleSeconds, max: selection.max, ...(kills.stoppedBy === undefined ? {} : { stoppedBy: kills.stoppedBy }),
+    }),
+    node, killedIds: kills.killed ?? [],
+  });
+  if (report.nodes.length > 1 || result.lastRound.length > 1) return section(refusedSelection(CLUSTER_REFUSAL), 'refused');
+  if (sample === undefined) return section(refusedSelection(`The audit is ${report.status}: reclaiming acts only on a complete audit.`), 'refused');
+
+  const selection = selectReclaimable({
+    ...reclaimInputOf(report, sample),
+    target: {
+      ...(options.workload === undefined ? {} : { workload: options.workload }),
+      ...(options.sourceIp === undefined ? {} : { sourceIp: options.sourceIp }),
+    },
     minIdleSeconds: options.minIdleSeconds,
     ...(options.max === undefined ? {} : { max: options.max }),
-    ...(report.workloads ? { resolvedSources: new Map<string, Workload>(Object.entries(report.workloads)) } : {}),
-    // alreadyReclaimed: the state file keeps no reclaimed ids yet; a killed id is gone from the listing anyway.
-  };
-  if (report.nodes.length > 1) return outcome(refusedSelection(CLUSTER_REFUSAL), false, 0);
-  // A partial or failed audit is refused by the selection itself, before anything is read.
-  if (report.status !== 'ok') return outcome(selectReclaimable({ ...base, clients: [], role: 'primary', listingComplete: true }), false, 0);
-
-  const timeouts: ConnectionTimeouts = { connectTimeoutMs: options.connectTimeoutMs, commandTimeoutMs: options.commandTimeoutMs };
-  const connection = await openConnection(target, timeouts);
-  const send = async (args: [string, ...string[]], limits: typeof SMALL_REPLY_LIMITS, what: string): Promise<unknown> => {
-    try {
-      return await connection.command(args, { timeoutMs: options.commandTimeoutMs, limits });
-    } catch (err) {
-      throw toAuditError(err, target, what, options.commandTimeoutMs);
-    }
-  };
-  try {
-    const replication = textOf(await send(['INFO', 'replication'], INFO_LIMITS, 'INFO replication'));
-    const cluster = textOf(await send(['INFO', 'cluster'], INFO_LIMITS, 'INFO cluster'));
-    if (/^cluster_enabled:1\b/m.test(cluster)) return outcome(refusedSelection(CLUSTER_REFUSAL), false, 0);
-    const role = /^role:master\b/m.test(replication) ? 'primary' : 'replica';
-    const listing = await send(['CLIENT', 'LIST'], clientListLimits(report.nodes[0]?.connectedClients ?? null), 'CLIENT LIST');
-    const text = Buffer.isBuffer(listing) ? listing.toString('utf8') : null;
-    const own = ownServerAddress(connection);
-    const parsed = parseClientList(text ?? '');
-    const listingComplete = parsed.malformedLines === 0 && plainListingProblem(text, null, own) === null;
-    const selection = selectReclaimable({
-      ...base, clients: parsed.clients, role, listingComplete, ...(own === undefined ? {} : { auditorAddresses: [own] }),
-    });
-    if (!options.apply || selection.refused !== null) return outcome(selection, false, 0);
-    let killed = 0;
-    for (const candidate of selection.selected) {
-      try {
-        const reply = await send(['CLIENT', 'KILL', 'ID', String(candidate.id)], SMALL_REPLY_LIMITS, 'CLIENT KILL ID');
-        if (reply === 1 || reply === 'OK') killed += 1;
-      } catch (err) {
-        // Stop at the first failure, and still say what was killed before it: a kill is never done silently.
-        return { ...outcome(selection, true, killed), stoppedBy: `stopped after ${killed} kills: ${(err as Error).message}` };
-      }
-    }
-    return outcome(selection, true, killed);
-  } finally {
-    await closeConnection(connection, Math.min(options.commandTimeoutMs, 1000));
+    alreadyReclaimed: reclaimedIdsOf(previousState, sample.node, report.nodes[0]?.run_id ?? null),
+  });
+  if (selection.refused !== null) return section(selection, 'refused');
+  if (!options.apply) return section(selection, 'dry-run');
+  if (selection.selected.length === 0) {
+    return section({ ...selection, refused: `None of the workload's connections may be closed (${skipText(selection)}).` }, 'not-needed');
   }
-}
-
-function outcome(selection: ReclaimSelection, applied: boolean, killed: number): ReclaimOutcome {
-  return { applied, refused: selection.refused, selected: selection.selected, killed, skipped: selection.skipped, capped: selection.capped };
-}
-
-
-function textOf(reply: unknown): string {
-  return Buffer.isBuffer(reply) ? reply.toString('utf8') : '';
+  const kills = await killSelected({
+    target, selected: selection.selected, minIdleSeconds: options.minIdleSeconds,
+    timeouts: { connectTimeoutMs: options.connectTimeoutMs, commandTimeoutMs: options.commandTimeoutMs },
+  });
+  if (kills.refused !== undefined) return section({ ...selection, refused: kills.refused }, 'refused');
+  return section(selection, 'reclaimed', kills);
 }

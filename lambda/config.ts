@@ -8,6 +8,8 @@ import type { AuditPolicy } from './core/model.js';
 import { DEFAULT_DISCOVERED_TARGETS, discoveryTagsSchema, MAX_DISCOVERED_TARGETS } from './discovery/discovery-rules.js';
 import { TARGET_LIST_ENV } from './target-list-object.js';
 import { MAX_TARGETS, TARGET_NAME, TARGET_NAME_FORM } from './core/target-rules.js';
+import { BREAK_GLASS_ENV, RECLAIM_RULES } from './core/reclaim-selection.js';
+import type { BreakGlassSettings } from './core/break-glass.js';
 import { LAMBDA_RUN_RULES, LAMBDA_SAMPLING, readPolicy, readSetting, TIMEOUT_RULES, type NumberRule } from './core/policy-rules.js';
 
 const targetSchema = z.strictObject({
@@ -16,6 +18,11 @@ const targetSchema = z.strictObject({
   tls: z.boolean().optional(),
   cluster: z.boolean().optional(),
   authSecretArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, 'expected a Secrets Manager secret ARN').optional(),
+  /**
+   * The break-glass's own credential (issue 19): a Redis ACL user with the read-only rule plus `+client|kill`,
+   * used only to kill; the audit keeps its read-only one. Without it the break-glass kills nothing and says why.
+   */
+  reclaimSecretArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, 'expected a Secrets Manager secret ARN').optional(),
   iamUser: z.string().min(1, 'expected the ElastiCache user id of an IAM-enabled user').optional(),
   cacheName: z.string().regex(/^[a-z0-9-]{1,64}$/, 'expected the replication group id or serverless cache name, lower case').optional(),
   serverless: z.boolean().optional(),
@@ -30,6 +37,7 @@ const discoverySchema = z.strictObject({
   kinds: z.array(z.enum(['replication-group', 'serverless-cache'], { error: 'expected replication-group or serverless-cache' })).min(1).default(['replication-group', 'serverless-cache']),
   maxTargets: z.number().int().min(1).max(MAX_DISCOVERED_TARGETS, `expected at most ${MAX_DISCOVERED_TARGETS} discovered targets a run`).default(DEFAULT_DISCOVERED_TARGETS),
   authSecretArn: targetSchema.shape.authSecretArn,
+  reclaimSecretArn: targetSchema.shape.reclaimSecretArn,
   iamUser: targetSchema.shape.iamUser,
 });
 
@@ -62,6 +70,8 @@ export interface LambdaConfig {
   readonly targetConcurrency: number;
   /** Name the workloads behind source IPs (EC2 DescribeNetworkInterfaces). */
   readonly resolveSourceIps: boolean;
+  /** The opt-in break-glass (issue 19): off unless RECLAIM_BREAK_GLASS is 'true'. */
+  readonly breakGlass: BreakGlassSettings;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -102,11 +112,16 @@ export function loadConfig(env: Env, targetList?: { readonly text: string; reado
     secretMaxAgeSeconds: int(env, 'SECRET_MAX_AGE_SECONDS', 300, 0, 86_400),
     targetConcurrency: setting(env, LAMBDA_RUN_RULES.targetConcurrency),
     resolveSourceIps: bool(env, 'RESOLVE_SOURCE_IPS', false),
+    breakGlass: {
+      enabled: bool(env, BREAK_GLASS_ENV, false),
+      maxPerRun: setting(env, RECLAIM_RULES.maxPerRun),
+      minIdleSeconds: setting(env, RECLAIM_RULES.minIdleSeconds),
+    },
   };
 }
 
 function parseDiscovery(raw: string | undefined): DiscoveryConfig | null {
-  const expected = 'a JSON object { "tags": { "key": "value or *" }, "kinds"?: ["replication-group", "serverless-cache"], "maxTargets"?, "authSecretArn"?, "iamUser"? }';
+  const expected = 'a JSON object { "tags": { "key": "value or *" }, "kinds"?: ["replication-group", "serverless-cache"], "maxTargets"?, "authSecretArn"?, "reclaimSecretArn"?, "iamUser"? }';
   if (raw === undefined || raw.trim() === '') return null;
   let value: unknown;
   try {
@@ -131,7 +146,7 @@ function pathOf(path: readonly PropertyKey[] | undefined): string {
 
 /** `source`: how error messages name the list (the variable, or the S3 object). */
 function parseTargets(raw: string | undefined, discovery: boolean, source: string): TargetConfig[] {
-  const expected = 'a JSON array of { "name", "url", "tls"?, "cluster"?, "authSecretArn"?, "iamUser"?, "cacheName"?, "serverless"? }';
+  const expected = 'a JSON array of { "name", "url", "tls"?, "cluster"?, "authSecretArn"?, "reclaimSecretArn"?, "iamUser"?, "cacheName"?, "serverless"? }';
   if (raw === undefined || raw.trim() === '') {
     if (discovery) return [];
     throw new ConfigError(`${source} is required (or DISCOVERY): ${expected}`);

@@ -27,7 +27,7 @@ export async function assessRun(sampler: NodeSampler, error: AuditError | null, 
     collectionMemory: collectionMemory(sampler),
     ...(options.serviceMetrics ? { serviceMetrics: options.serviceMetrics } : {}),
   });
-  return { ...outcome, error };
+  return { ...outcome, error, lastRound: sampled[sampled.length - 1] ?? [] };
 }
 
 /**

@@ -5,7 +5,7 @@ import type { ProgressListener } from './audit-progress.js';
 import type { AuditOutcome } from './core/audit.js';
 import type { AllowList } from './core/cluster-rules.js';
 import type { AuditError } from './core/errors.js';
-import type { AuditPolicy } from './core/model.js';
+import type { AuditPolicy, RawNodeSample } from './core/model.js';
 import type { ServiceMetricsEvidence } from './core/service-metrics.js';
 import type { AuditState } from './core/state.js';
 import type { RedisTarget } from './redis/target-url.js';
@@ -53,4 +53,6 @@ export interface RunAuditOptions {
 export interface RunAuditResult extends AuditOutcome {
   /** Why the target could not be audited (or stopped early); null when every sample was taken. */
   readonly error: AuditError | null;
+  /** The last round's samples, one per node that gave one: what reclaiming selects from (issue 19). */
+  readonly lastRound: readonly RawNodeSample[];
 }

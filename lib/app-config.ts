@@ -6,8 +6,9 @@ import { z } from 'zod';
 import { discoveryTagsSchema, MAX_DISCOVERED_TARGETS, MAX_SHARDS } from '../lambda/discovery/discovery-rules.js';
 import { CLUSTER_ALLOW_FORM, isValidClusterAllow } from '../lambda/core/cluster-rules.js';
 import { MAX_TARGETS, TARGET_NAME, TARGET_NAME_FORM } from '../lambda/core/target-rules.js';
-import { POLICY_SETTINGS, readGivenPolicy, readSetting, SCHEDULE_MINUTES_RULE, type NumberRule } from '../lambda/core/policy-rules.js';
+import { POLICY_SETTINGS, readGivenPolicy, readGivenSetting, readSetting, SCHEDULE_MINUTES_RULE, type NumberRule } from '../lambda/core/policy-rules.js';
 import { ConfigError } from '../lambda/core/errors.js';
+import { RECLAIM_RULES } from '../lambda/core/reclaim-selection.js';
 
 /** A number in a range, with one message for every way to miss it. */
 function numberIn(min: number, max: number, what: string, whole = true) {
@@ -47,14 +48,33 @@ function settingSchema(rule: NumberRule, key: string) {
 const thresholdsSchema = z.strictObject(Object.fromEntries(POLICY_SETTINGS.map((s) => [s.key, z.unknown().optional()])))
   .transform((given, ctx) => bySharedReader(() => readGivenPolicy((s) => given[s.key], (s) => `config key ${s.configKey}`), ctx));
 
+/** A setting that may be left out: read by its rule when given (`config key <key> expects ...`), else undefined, for the Lambda's default. */
+function givenSettingSchema(rule: NumberRule, key: string) {
+  return z.unknown().transform((value, ctx) => bySharedReader(() => readGivenSetting(rule, value, `config key ${key}`), ctx)).optional();
+}
+
+/** The break-glass (issue 19), off unless `enabled`; its settings by the Lambda's own rules (lambda/core/reclaim-selection.ts). */
+const breakGlassSchema = z.strictObject({
+  enabled: z.boolean({ error: 'expected true or false' }),
+  maxPerRun: givenSettingSchema(RECLAIM_RULES.maxPerRun, RECLAIM_RULES.maxPerRun.configKey),
+  minIdleSeconds: givenSettingSchema(RECLAIM_RULES.minIdleSeconds, RECLAIM_RULES.minIdleSeconds.configKey),
+});
+
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
+const SECRET_ARN_FORM = 'expected a Secrets Manager secret ARN (complete, with its 6-character suffix)';
+
 const targetSchema = z.strictObject({
   name,
   host: z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, 'expected the cache endpoint host name'),
   port: numberIn(1, 65535, 'a TCP port').default(6379),
   tls: z.boolean().default(true),
-  authSecretArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, 'expected a Secrets Manager secret ARN (complete, with its 6-character suffix)').optional(),
+  authSecretArn: z.string().regex(SECRET_ARN, SECRET_ARN_FORM).optional(),
   /** The customer managed KMS key that encrypts authSecretArn, when not the account's default aws/secretsmanager key. */
   authSecretKmsKeyArn: z.string().regex(KMS_KEY_ARN, KMS_KEY_ARN_FORM).optional(),
+  /** The break-glass's credential (a Redis ACL user with the read-only rule plus +client|kill): read only with breakGlass.enabled. */
+  reclaimSecretArn: z.string().regex(SECRET_ARN, SECRET_ARN_FORM).optional(),
+  /** The customer managed KMS key that encrypts reclaimSecretArn, when not the account's default aws/secretsmanager key. */
+  reclaimSecretKmsKeyArn: z.string().regex(KMS_KEY_ARN, KMS_KEY_ARN_FORM).optional(),
   iamUser: z.string().min(1).optional(),
   cacheName: z.string().regex(/^[a-z0-9-]{1,64}$/, 'expected the replication group id or serverless cache name, lower case').optional(),
   serverless: z.boolean().optional(),
@@ -69,6 +89,8 @@ const discoverySchema = z.strictObject({
   maxTargetsPerShard: numberIn(1, MAX_DISCOVERED_TARGETS, 'discovered caches one invocation audits').optional(),
   authSecretArn: targetSchema.shape.authSecretArn,
   authSecretKmsKeyArn: targetSchema.shape.authSecretKmsKeyArn,
+  reclaimSecretArn: targetSchema.shape.reclaimSecretArn,
+  reclaimSecretKmsKeyArn: targetSchema.shape.reclaimSecretKmsKeyArn,
   iamUser: z.string().min(1).optional(),
   ports: z.array(numberIn(1, 65535, 'a TCP port')).min(1).optional(),
 });
@@ -111,6 +133,8 @@ export const appConfigSchema = z.strictObject({
   targets: z.array(targetSchema).max(MAX_TARGETS).default([]),
   /** Also audit the caches carrying these tags, found through the ElastiCache API at every run. */
   discovery: discoverySchema.optional(),
+  /** Close the leaking workload's idle, used-once connections of a target at critical maxclients use (off unless enabled). */
+  breakGlass: breakGlassSchema.optional(),
   sandbox: z.strictObject({
     engine: z.enum(['valkey', 'redis']).default('valkey'),
     nodeType: z.string().regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, 'expected an ElastiCache node type such as cache.t4g.micro').default('cache.t4g.micro'),
@@ -122,6 +146,7 @@ export const appConfigSchema = z.strictObject({
 export type AppConfig = z.infer<typeof appConfigSchema>;
 export type TargetConfig = z.infer<typeof targetSchema>;
 export type DiscoveryConfig = z.infer<typeof discoverySchema>;
+export type BreakGlassConfig = z.infer<typeof breakGlassSchema>;
 
 /** Context keys that may be given alone with `-c key=value`, and how their text is read. */
 const SINGLE_KEYS: Record<string, (text: string) => unknown> = {
@@ -140,6 +165,7 @@ const SINGLE_KEYS: Record<string, (text: string) => unknown> = {
   alarms: (t) => JSON.parse(t),
   sandbox: (t) => JSON.parse(t),
   discovery: (t) => JSON.parse(t),
+  breakGlass: (t) => JSON.parse(t),
   resolveSourceIps: (t) => (t === 'true' ? true : t === 'false' ? false : t),
 };
 
@@ -196,10 +222,12 @@ export function loadAppConfig(getContext: (key: string) => unknown, readFile: (p
   }
   if (config.discovery?.authSecretArn !== undefined && config.discovery.iamUser !== undefined) throw new AppConfigError('config key discovery: give either authSecretArn or iamUser, not both');
   if (config.discovery?.authSecretKmsKeyArn !== undefined && config.discovery.authSecretArn === undefined) throw new AppConfigError('config key discovery.authSecretKmsKeyArn: only with authSecretArn (the key that encrypts that secret)');
+  if (config.discovery?.reclaimSecretKmsKeyArn !== undefined && config.discovery.reclaimSecretArn === undefined) throw new AppConfigError('config key discovery.reclaimSecretKmsKeyArn: only with reclaimSecretArn (the key that encrypts that secret)');
   config.targets.forEach((target, i) => {
     if (target.iamUser !== undefined && target.cacheName === undefined) throw new AppConfigError(`config key targets[${i}].cacheName: required with iamUser (the replication group id or serverless cache name)`);
     if (target.iamUser !== undefined && target.authSecretArn !== undefined) throw new AppConfigError(`config key targets[${i}]: give either authSecretArn or iamUser, not both`);
     if (target.authSecretKmsKeyArn !== undefined && target.authSecretArn === undefined) throw new AppConfigError(`config key targets[${i}].authSecretKmsKeyArn: only with authSecretArn (the key that encrypts that secret)`);
+    if (target.reclaimSecretKmsKeyArn !== undefined && target.reclaimSecretArn === undefined) throw new AppConfigError(`config key targets[${i}].reclaimSecretKmsKeyArn: only with reclaimSecretArn (the key that encrypts that secret)`);
     if (target.serverless === true && target.cacheName === undefined) throw new AppConfigError(`config key targets[${i}].cacheName: required with serverless (the serverless cache name, whose CloudWatch connection metrics stand in for CLIENT LIST)`);
   });
   const names = config.targets.map((t) => t.name);

@@ -1,4 +1,5 @@
-// The auditor's dashboard: alarm status first, then the auditor's own health, then one row of graphs per target.
+// The auditor's dashboard: alarm status first, then the auditor's own health (and, while the break-glass is armed,
+// the connections it reclaimed), then one row of graphs per target.
 // It draws what AuditorMonitoring alarms on, with metrics from the same factory and the alarm thresholds as lines.
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -33,6 +34,11 @@ export interface AuditorDashboardProps {
    * discovery included (unknown at synth time, so they cannot have a row of their own). @default no such row
    */
   readonly searchNamespace?: string;
+  /**
+   * The break-glass is armed: a graph of the connections it closed, per target (ConnectionsReclaimed, Sum; with
+   * searchNamespace, every audited cache by SEARCH). @default no such graph
+   */
+  readonly breakGlass?: boolean;
 }
 
 const GRAPH_HEIGHT = 6;
@@ -107,6 +113,13 @@ export class AuditorDashboard extends Construct {
         auditFunction.metricDuration({ period, statistic: 'Average', label: 'Average' }),
       ]),
     );
+
+    if (props.breakGlass) {
+      // Published only while the break-glass is armed, one value a run (0 when it did not act): the Sum of a period is
+      // what it closed then. With discovery, SEARCH draws the configured targets and the discovered caches alike.
+      const reclaimed = props.searchNamespace !== undefined ? [everyTarget('ConnectionsReclaimed', 'Sum')] : perTarget('ConnectionsReclaimed', 'Sum');
+      this.dashboard.addWidgets(graph('Break-glass: connections reclaimed (CLIENT KILL, per run)', 24, reclaimed, { leftYAxis: { min: 0, showUnits: false } }));
+    }
 
     if (props.searchNamespace !== undefined) this.addDiscoveredRow(props.searchNamespace, graph, period);
 

@@ -19,6 +19,11 @@ export interface DiscoverySpec {
   readonly maxTargetsPerShard?: number;
   /** Secret with the AUTH password (or username and password) of the auditor's user on every discovered cache. @default no AUTH */
   readonly authSecret?: secretsmanager.ISecret;
+  /**
+   * The break-glass's credential on every discovered cache (like `authSecret`: a Redis ACL user with the read-only rule
+   * plus `+client|kill`), read only while the construct's `breakGlass` is enabled. @default none: the break-glass closes nothing on discovered caches
+   */
+  readonly reclaimSecret?: secretsmanager.ISecret;
   /** ElastiCache user id for IAM authentication to every discovered cache. @default no IAM authentication */
   readonly iamUser?: string;
   /** Ports the auditor may reach discovered caches on, anywhere in the VPC (their security groups must allow the auditor's). @default [6379] */
@@ -46,13 +51,14 @@ export function validateDiscovery(spec: DiscoverySpec): void {
   }
 }
 
-/** The Lambda's DISCOVERY variable (lambda/config.ts). */
-export function discoveryEnv(spec: DiscoverySpec): Record<string, unknown> {
+/** The Lambda's DISCOVERY variable (lambda/config.ts); the reclaim secret only while the break-glass is enabled. */
+export function discoveryEnv(spec: DiscoverySpec, breakGlass = false): Record<string, unknown> {
   return {
     tags: spec.tags,
     kinds: spec.kinds ?? ['replication-group', 'serverless-cache'],
     maxTargets: spec.maxTargetsPerShard ?? DEFAULT_DISCOVERED_TARGETS,
     ...(spec.authSecret ? { authSecretArn: spec.authSecret.secretArn } : {}),
+    ...(breakGlass && spec.reclaimSecret ? { reclaimSecretArn: spec.reclaimSecret.secretArn } : {}),
     ...(spec.iamUser ? { iamUser: spec.iamUser } : {}),
   };
 }

@@ -47,6 +47,8 @@ export interface AuditorMonitoringProps {
   readonly dashboardName?: string;
   /** Alarm on the caches found by discovery too (their Fleet=discovered metrics), and graph them. @default false */
   readonly discoveredFleet?: boolean;
+  /** The break-glass is armed: graph the connections it closed (ConnectionsReclaimed, Sum per run). @default false */
+  readonly breakGlass?: boolean;
 }
 
 // Stays here until the schedule's bounds have their own rules module.
@@ -124,6 +126,7 @@ export class AuditorMonitoring extends Construct {
       thresholdLines: targetThresholdLines(thresholds),
       dashboardName: props.dashboardName,
       ...(props.discoveredFleet ? { searchNamespace: namespace } : {}),
+      ...(props.breakGlass ? { breakGlass: true } : {}),
     }).dashboard;
   }
 }

@@ -23,6 +23,8 @@ export interface AuditorGrants {
   readonly resolveSourceIps?: boolean;
   /** Allow listing the caches and reading their tags, and the credentials of the discovered caches. */
   readonly discovery?: DiscoverySpec;
+  /** The break-glass is armed: allow reading the reclaim secrets of the targets and of discovery (none otherwise). */
+  readonly breakGlass?: boolean;
 }
 
 export function grantAuditorPermissions(fn: lambda.Function, grants: AuditorGrants): void {
@@ -89,7 +91,10 @@ export function grantAuditorPermissions(fn: lambda.Function, grants: AuditorGran
     }));
   }
   if (grants.discovery) grantDiscovery(fn, grants.discovery);
-  grantSecretReads(fn, [...grants.targets.map((t) => t.authSecret), grants.discovery?.authSecret]);
+  grantSecretReads(fn, {
+    auth: [...grants.targets.map((t) => t.authSecret), grants.discovery?.authSecret],
+    reclaim: grants.breakGlass === true ? [...grants.targets.map((t) => t.reclaimSecret), grants.discovery?.reclaimSecret] : [],
+  });
   const role = fn.role;
   if (role) {
     acknowledgeLambdaManagedPolicies(role, { vpc: true });
@@ -177,18 +182,30 @@ function grantEcsTaskLookup(fn: lambda.Function): void {
  * Reading the auth secrets, and kms:Decrypt on their customer managed keys, used through Secrets Manager only.
  * An imported key cannot take a grant for a principal wrapped in kms:ViaService (its policy is not ours to change,
  * and the wrapped principal adds nothing to the role): so the role gets the statement directly. Secrets under the
- * account's aws/secretsmanager key need none.
+ * account's aws/secretsmanager key need none. The break-glass's reclaim secrets (only while it is armed) get a
+ * statement of their own, so that the credential that may close connections is plain to see in the policy; their keys
+ * join the one Decrypt statement, under the same condition.
  */
-function grantSecretReads(fn: lambda.Function, secrets: ReadonlyArray<secretsmanager.ISecret | undefined>): void {
-  const present = secrets.filter((secret): secret is secretsmanager.ISecret => secret !== undefined);
-  if (present.length === 0) return;
+function grantSecretReads(fn: lambda.Function, secrets: { readonly auth: ReadonlyArray<secretsmanager.ISecret | undefined>; readonly reclaim: ReadonlyArray<secretsmanager.ISecret | undefined> }): void {
+  const given = (list: ReadonlyArray<secretsmanager.ISecret | undefined>) => list.filter((secret): secret is secretsmanager.ISecret => secret !== undefined);
+  const auth = given(secrets.auth);
+  const reclaim = given(secrets.reclaim);
   // GetSecretValue alone: ISecret.grantRead adds DescribeSecret too, which nothing here calls (Powertools reads the value only).
-  fn.addToRolePolicy(new iam.PolicyStatement({
-    sid: 'ReadAuthSecrets',
-    actions: ['secretsmanager:GetSecretValue'],
-    resources: [...new Set(present.map((secret) => secret.secretArn))],
-  }));
-  const keys = [...new Set(present.flatMap((secret) => (secret.encryptionKey ? [secret.encryptionKey.keyArn] : [])))];
+  if (auth.length > 0) {
+    fn.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'ReadAuthSecrets',
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: [...new Set(auth.map((secret) => secret.secretArn))],
+    }));
+  }
+  if (reclaim.length > 0) {
+    fn.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'ReadReclaimSecretsForBreakGlass',
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: [...new Set(reclaim.map((secret) => secret.secretArn))],
+    }));
+  }
+  const keys = [...new Set([...auth, ...reclaim].flatMap((secret) => (secret.encryptionKey ? [secret.encryptionKey.keyArn] : [])))];
   if (keys.length === 0) return;
   fn.addToRolePolicy(new iam.PolicyStatement({
     sid: 'DecryptSecretsWithTheirKeys',

@@ -1,7 +1,7 @@
 // The public API of redis-leak-auditor for CDK apps (the package's one entry point): the constructs and the types
 // of their props, by name. Helpers, config loaders and constants stay internal; a change to them is not a break.
 export { RedisLeakAuditor } from './redis-leak-auditor.js';
-export type { AuditTargetSpec, AuditThresholds, RedisLeakAuditorProps } from './redis-leak-auditor-props.js';
+export type { AuditTargetSpec, AuditThresholds, BreakGlassSpec, RedisLeakAuditorProps } from './redis-leak-auditor-props.js';
 export type { OverBudget } from '../lambda/core/stall-budget.js';
 export type { DiscoverySpec, DiscoveredCacheKind } from './auditor-discovery.js';
 export { AuditorMonitoring } from './auditor-monitoring.js';

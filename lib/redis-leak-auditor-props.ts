@@ -25,6 +25,12 @@ export interface AuditTargetSpec {
   readonly tls?: boolean;
   /** Secret holding the AUTH password (bare, or JSON with `password` and optional `username`). @default no AUTH */
   readonly authSecret?: secretsmanager.ISecret;
+  /**
+   * The break-glass's own credential (`breakGlass`): a secret like `authSecret`, of a Redis ACL user with the read-only
+   * rule plus `+client|kill` (README, `leak-reclaimer`), used only to close the leaking connections; the audit keeps
+   * `authSecret`. Read only while `breakGlass` is enabled. @default none: the break-glass closes nothing on this target and says why in its report
+   */
+  readonly reclaimSecret?: secretsmanager.ISecret;
   /** ElastiCache user id for IAM authentication (needs `cacheName`). @default no IAM authentication */
   readonly iamUser?: string;
   /** Replication group id or serverless cache name: for IAM authentication, and for a serverless cache's CloudWatch metrics. @default none */
@@ -59,6 +65,20 @@ export interface AuditThresholds {
   readonly maxStallMs?: number;
   /** When no listing fits maxStallMs: report from INFO alone and learn client ids over the next runs, or one plain CLIENT LIST whatever it stalls (`--over-budget`). @default info-only */
   readonly overBudget?: OverBudget;
+}
+
+/**
+ * The opt-in break-glass (issue 19): when a target is at or above the critical share of maxclients and a leak is
+ * identified, the scheduled run closes (CLIENT KILL ID) the leaking workload's idle connections that were used only
+ * when opened, with the target's `reclaimSecret`, down to the warning share at most. A standalone server only.
+ */
+export interface BreakGlassSpec {
+  /** Arm it. Off, nothing is closed and no reclaim secret is read. */
+  readonly enabled: boolean;
+  /** Connections one run may close at most, per target (the Lambda's RECLAIM_MAX_PER_RUN). @default 1000, the ceiling */
+  readonly maxPerRun?: number;
+  /** Close only connections idle at least this many seconds (the Lambda's RECLAIM_MIN_IDLE_SECONDS). @default 3600 */
+  readonly minIdleSeconds?: number;
 }
 
 export interface RedisLeakAuditorProps {
@@ -133,4 +153,10 @@ export interface RedisLeakAuditorProps {
    * @default a bucket of its own: versioned, SSE-S3, TLS only, reports expiring after reportRetentionDays, access logs
    */
   readonly reportBucket?: s3.IBucket;
+  /**
+   * The opt-in break-glass: close the leaking workload's idle, used-once connections of a target at critical maxclients
+   * use, with the target's (or discovery's) `reclaimSecret`. Enabled, it also graphs ConnectionsReclaimed on the dashboard.
+   * @default off
+   */
+  readonly breakGlass?: BreakGlassSpec;
 }

@@ -6,10 +6,10 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import type { AppConfig, DiscoveryConfig } from './app-config.js';
+import type { AppConfig, BreakGlassConfig, DiscoveryConfig } from './app-config.js';
 import type { DiscoverySpec } from './auditor-discovery.js';
 import { RedisLeakAuditor } from './redis-leak-auditor.js';
-import type { AuditTargetSpec } from './redis-leak-auditor-props.js';
+import type { AuditTargetSpec, BreakGlassSpec } from './redis-leak-auditor-props.js';
 import { endpointService } from './auditor-endpoints.js';
 import { checkRegionConsistency } from './region-consistency.js';
 import { SandboxCache } from './sandbox-cache.js';
@@ -52,6 +52,7 @@ export class RedisLeakAuditorStack extends Stack {
         port: t.port,
         tls: t.tls,
         ...(t.authSecretArn ? { authSecret: importSecret(this, `Secret${i}`, t.authSecretArn, t.authSecretKmsKeyArn) } : {}),
+        ...(t.reclaimSecretArn ? { reclaimSecret: importSecret(this, `ReclaimSecret${i}`, t.reclaimSecretArn, t.reclaimSecretKmsKeyArn) } : {}),
         ...(t.iamUser ? { iamUser: t.iamUser } : {}),
         ...(t.cacheName ? { cacheName: t.cacheName } : {}),
         ...(t.serverless ? { serverless: true } : {}),
@@ -89,6 +90,7 @@ export class RedisLeakAuditorStack extends Stack {
       removalPolicy: this.mode === 'sandbox' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
       ...(config.reservedConcurrency !== undefined ? { reservedConcurrency: config.reservedConcurrency } : {}),
       createVpcEndpoints: this.mode === 'existing' && config.vpc?.createEndpoints === true,
+      ...(config.breakGlass ? { breakGlass: breakGlassSpec(config.breakGlass) } : {}),
     });
     // The sandbox VPC brings its own endpoints (sandbox-vpc.ts); in your VPC, the stack's only with createEndpoints.
     const created = this.mode === 'sandbox' ? new Set(SANDBOX_ENDPOINT_SERVICES) : new Set(this.auditor.vpcEndpoints ? this.auditor.networkRoutes.map((r) => r.service) : []);
@@ -148,7 +150,17 @@ function discoverySpec(stack: Stack, config: DiscoveryConfig): DiscoverySpec {
     ...(config.shards ? { shards: config.shards } : {}),
     ...(config.maxTargetsPerShard ? { maxTargetsPerShard: config.maxTargetsPerShard } : {}),
     ...(config.authSecretArn ? { authSecret: importSecret(stack, 'DiscoverySecret', config.authSecretArn, config.authSecretKmsKeyArn) } : {}),
+    ...(config.reclaimSecretArn ? { reclaimSecret: importSecret(stack, 'DiscoveryReclaimSecret', config.reclaimSecretArn, config.reclaimSecretKmsKeyArn) } : {}),
     ...(config.iamUser ? { iamUser: config.iamUser } : {}),
     ...(config.ports ? { ports: config.ports } : {}),
+  };
+}
+
+/** The config's break-glass as the construct's prop: the settings given, the rest left to the Lambda's defaults. */
+function breakGlassSpec(config: BreakGlassConfig): BreakGlassSpec {
+  return {
+    enabled: config.enabled,
+    ...(config.maxPerRun !== undefined ? { maxPerRun: config.maxPerRun } : {}),
+    ...(config.minIdleSeconds !== undefined ? { minIdleSeconds: config.minIdleSeconds } : {}),
   };
 }

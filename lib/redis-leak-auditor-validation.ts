@@ -6,8 +6,9 @@ import { Token } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { MAX_TARGETS, TARGET_NAME, TARGET_NAME_FORM } from '../lambda/core/target-rules.js';
 import { LAMBDA_RUN_RULES, POLICY_SETTINGS, readGivenPolicy, readGivenSetting, SCHEDULE_MINUTES_RULE } from '../lambda/core/policy-rules.js';
+import { BREAK_GLASS_ENV, RECLAIM_RULES } from '../lambda/core/reclaim-selection.js';
 import { validateDiscovery } from './auditor-discovery.js';
-import type { AuditThresholds, RedisLeakAuditorProps } from './redis-leak-auditor-props.js';
+import type { AuditThresholds, BreakGlassSpec, RedisLeakAuditorProps } from './redis-leak-auditor-props.js';
 
 /** Each threshold as the Lambda's environment variable of its rule (docs/lambda.md): the handler reads them. */
 export function thresholdEnv(thresholds: AuditThresholds | undefined): Record<string, string> {
@@ -17,6 +18,55 @@ export function thresholdEnv(thresholds: AuditThresholds | undefined): Record<st
     if (value !== undefined) env[setting.env] = String(value);
   }
   return env;
+}
+
+/** Each setting of a construct prop `breakGlass`, by its rule (lambda/core/reclaim-selection.ts); the prop's key is the rule's. */
+const BREAK_GLASS_SETTINGS = Object.entries(RECLAIM_RULES) as Array<[keyof typeof RECLAIM_RULES, (typeof RECLAIM_RULES)[keyof typeof RECLAIM_RULES]]>;
+
+/**
+ * The break-glass's variables (lambda/config.ts): none unless it is enabled, so a stack without it synthesizes as
+ * before; enabled, RECLAIM_BREAK_GLASS=true and each setting given, by its rule's variable (the Lambda fills in the rest).
+ */
+export function breakGlassEnv(breakGlass: BreakGlassSpec | undefined): Record<string, string> {
+  if (breakGlass?.enabled !== true) return {};
+  const env: Record<string, string> = { [BREAK_GLASS_ENV]: 'true' };
+  for (const [key, rule] of BREAK_GLASS_SETTINGS) {
+    const value = breakGlass[key];
+    if (value !== undefined) env[rule.env] = String(value);
+  }
+  return env;
+}
+
+/** The problems of `breakGlass`, named as props (`breakGlass.maxPerRun`): each setting is read by the Lambda's own rule. */
+function breakGlassProblems(breakGlass: BreakGlassSpec | undefined): string[] {
+  if (breakGlass === undefined) return [];
+  const problems: string[] = [];
+  const enabled: unknown = breakGlass.enabled;
+  if (typeof enabled !== 'boolean') problems.push(`breakGlass.enabled expects true or false, got '${String(enabled).slice(0, 80)}'`);
+  for (const [key, rule] of BREAK_GLASS_SETTINGS) {
+    const problem = problemOf(() => readGivenSetting(rule, known(breakGlass[key]), rule.configKey));
+    if (problem) problems.push(problem);
+  }
+  return problems;
+}
+
+/**
+ * What is configured but unused, as warnings: a reclaim secret without the break-glass enabled is harmless (it is
+ * neither read nor granted), but it was given for a reason; a serverless cache refuses CLIENT LIST, so nothing
+ * could ever be selected there.
+ */
+export function breakGlassWarnings(props: RedisLeakAuditorProps): string[] {
+  const enabled = props.breakGlass?.enabled === true;
+  const warnings: string[] = [];
+  (props.targets ?? []).forEach((target, i) => {
+    if (!target.reclaimSecret) return;
+    if (!enabled) warnings.push(`targets[${i}].reclaimSecret (target '${target.name}') is set but breakGlass is not enabled: the secret is not read and the role may not read it; set breakGlass: { enabled: true } to use it, or remove it`);
+    else if (target.serverless) warnings.push(`targets[${i}].reclaimSecret (target '${target.name}'): the target is serverless, which refuses CLIENT LIST, so the break-glass can select nothing there; remove it`);
+  });
+  if (props.discovery?.reclaimSecret && !enabled) {
+    warnings.push('discovery.reclaimSecret is set but breakGlass is not enabled: the secret is not read and the role may not read it; set breakGlass: { enabled: true } to use it, or remove it');
+  }
+  return warnings;
 }
 
 /** A value known at synth; a token is left to the deploy. */
@@ -76,6 +126,7 @@ export function validateAuditorProps(props: RedisLeakAuditorProps): CheckedAudit
   if (thresholds) problems.push(thresholds);
   const schedule = problemOf(() => readGivenSetting(SCHEDULE_MINUTES_RULE, known(props.scheduleMinutes), 'scheduleMinutes'));
   if (schedule) problems.push(schedule);
+  problems.push(...breakGlassProblems(props.breakGlass));
   const cooldown = problemOf(() => readGivenSetting(LAMBDA_RUN_RULES.notifyCooldownMinutes, known(props.notifyCooldownMinutes), 'notifyCooldownMinutes'));
   if (cooldown) problems.push(cooldown);
   const reserved = props.reservedConcurrency;

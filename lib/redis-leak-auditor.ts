@@ -1,7 +1,7 @@
 // The reusable construct: a scheduled Lambda in the user's VPC that audits Redis/Valkey targets for
 // connection leaks, its report bucket, its alert topic, its alarms and dashboard. Least privilege
 // throughout; every cdk-nag acknowledgement says why.
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -24,9 +24,9 @@ import { grantAuditorPermissions } from './auditor-permissions.js';
 import { auditFunction } from './handler-code.js';
 import { auditSchedules } from './audit-schedules.js';
 import type { AuditTargetSpec, RedisLeakAuditorProps } from './redis-leak-auditor-props.js';
-import { thresholdEnv, validateAuditorProps } from './redis-leak-auditor-validation.js';
+import { breakGlassEnv, breakGlassWarnings, thresholdEnv, validateAuditorProps } from './redis-leak-auditor-validation.js';
 
-export type { AuditTargetSpec, AuditThresholds, RedisLeakAuditorProps } from './redis-leak-auditor-props.js';
+export type { AuditTargetSpec, AuditThresholds, BreakGlassSpec, RedisLeakAuditorProps } from './redis-leak-auditor-props.js';
 
 
 const CONNECT_TIMEOUT_MS = TIMEOUT_RULES.connectTimeoutMs.default;
@@ -37,6 +37,8 @@ const TARGET_CONCURRENCY = LAMBDA_RUN_RULES.targetConcurrency.default;
 const SINGLE_RUN_MAX_TARGETS = 8;
 /** Listing the caches and reading their tags, with bounded retries, before the audits of a shard start. */
 const DISCOVERY_SECONDS = 30;
+/** The id of the construct's warnings about a configured but unused reclaim secret (acknowledge it with Annotations.acknowledgeWarning). */
+export const RECLAIM_SECRET_UNUSED = 'redis-leak-auditor:reclaimSecretUnused';
 
 
 /**
@@ -96,6 +98,9 @@ export class RedisLeakAuditor extends Construct implements ec2.IConnectable {
     const { discovery } = props;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const resolveSourceIps = props.resolveSourceIps ?? true;
+    // The break-glass's credentials are read, granted and listed only while it is armed.
+    const breakGlass = props.breakGlass?.enabled === true;
+    for (const warning of breakGlassWarnings(props)) Annotations.of(this).addWarningV2(RECLAIM_SECRET_UNUSED, warning);
 
     if (!props.reportBucket) this.reports = new ReportBucket(this, 'Reports', { retentionDays: props.reportRetentionDays ?? 90, removalPolicy });
     this.bucket = props.reportBucket ?? (this.reports as ReportBucket).bucket;
@@ -130,7 +135,7 @@ export class RedisLeakAuditor extends Construct implements ec2.IConnectable {
       this.securityGroup.addEgressRule(ec2.Peer.ipv4(props.vpc.vpcCidrBlock), ec2.Port.tcp(port), `Redis caches found by discovery, port ${port}`);
     }
 
-    this.targetList = new AuditTargetList(this, 'TargetList', { bucket: this.bucket, targets: targets.map(targetEnv) });
+    this.targetList = new AuditTargetList(this, 'TargetList', { bucket: this.bucket, targets: targets.map((t) => targetEnv(t, breakGlass)) });
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -141,7 +146,8 @@ export class RedisLeakAuditor extends Construct implements ec2.IConnectable {
 
     const vpcSubnets = props.vpcSubnets ?? defaultSubnets(props.vpc);
     this.networkRoutes = neededServices({
-      secrets: targets.some((t) => t.authSecret !== undefined) || discovery?.authSecret !== undefined,
+      secrets: targets.some((t) => t.authSecret !== undefined || (breakGlass && t.reclaimSecret !== undefined))
+        || discovery?.authSecret !== undefined || (breakGlass && discovery?.reclaimSecret !== undefined),
       resolveSourceIps,
       discovery: discovery !== undefined,
     });
@@ -182,8 +188,9 @@ export class RedisLeakAuditor extends Construct implements ec2.IConnectable {
         PRESIGN_EXPIRES_SECONDS: '3600',
         POWERTOOLS_SERVICE_NAME: 'redis-leak-auditor',
         RESOLVE_SOURCE_IPS: String(resolveSourceIps),
-        ...(discovery ? { DISCOVERY: Stack.of(this).toJsonString(discoveryEnv(discovery)) } : {}),
+        ...(discovery ? { DISCOVERY: Stack.of(this).toJsonString(discoveryEnv(discovery, breakGlass)) } : {}),
         ...thresholdEnv(props.thresholds),
+        ...breakGlassEnv(props.breakGlass),
       },
       description: 'redis-leak-auditor: audits Redis/Valkey client connections for leaks',
     });
@@ -194,6 +201,7 @@ export class RedisLeakAuditor extends Construct implements ec2.IConnectable {
       targets: targets,
       resolveSourceIps,
       ...(discovery ? { discovery } : {}),
+      breakGlass,
     });
 
     this.schedules = auditSchedules(this, this.function, this.deadLetterQueue, scheduleMinutes, scheduledEvents(targets.map((t) => t.name), fanOut, discovery));
@@ -206,6 +214,7 @@ export class RedisLeakAuditor extends Construct implements ec2.IConnectable {
       deadLetterQueue: this.deadLetterQueue,
       scheduleMinutes,
       discoveredFleet: discovery !== undefined,
+      breakGlass,
       ...(props.alarmThresholds ? { thresholds: props.alarmThresholds } : {}),
     });
     this.role = this.function.role as iam.IRole;
@@ -226,13 +235,14 @@ function scheduledEvents(names: readonly string[], fanOut: 'single-run' | 'per-t
   return [...configured, ...shardEvents(discovery)];
 }
 
-function targetEnv(target: AuditTargetSpec): Record<string, unknown> {
+function targetEnv(target: AuditTargetSpec, breakGlass: boolean): Record<string, unknown> {
   const tls = target.tls ?? true;
   return {
     name: target.name,
     url: `${tls ? 'rediss' : 'redis'}://${target.host}:${target.port ?? 6379}`,
     ...(tls ? { tls: true } : {}),
     ...(target.authSecret ? { authSecretArn: target.authSecret.secretArn } : {}),
+    ...(breakGlass && target.reclaimSecret ? { reclaimSecretArn: target.reclaimSecret.secretArn } : {}),
     ...(target.iamUser ? { iamUser: target.iamUser } : {}),
     ...(target.cacheName && (target.iamUser || target.serverless) ? { cacheName: target.cacheName } : {}),
     ...(target.serverless ? { serverless: true } : {}),

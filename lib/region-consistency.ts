@@ -17,9 +17,13 @@ export function regionMismatches(config: AppConfig, region: string): string[] {
   config.targets.forEach((target, i) => {
     arn(`targets[${i}].authSecretArn`, target.authSecretArn);
     arn(`targets[${i}].authSecretKmsKeyArn`, target.authSecretKmsKeyArn);
+    arn(`targets[${i}].reclaimSecretArn`, target.reclaimSecretArn);
+    arn(`targets[${i}].reclaimSecretKmsKeyArn`, target.reclaimSecretKmsKeyArn);
   });
   arn('discovery.authSecretArn', config.discovery?.authSecretArn);
   arn('discovery.authSecretKmsKeyArn', config.discovery?.authSecretKmsKeyArn);
+  arn('discovery.reclaimSecretArn', config.discovery?.reclaimSecretArn);
+  arn('discovery.reclaimSecretKmsKeyArn', config.discovery?.reclaimSecretKmsKeyArn);
   return problems;
 }
 

@@ -1,5 +1,5 @@
 // The report as one self-contained HTML page, for the person who clicks the link at 3 a.m.: verdict first,
-// then the findings, what could not be seen (and the cache's CloudWatch metrics), headroom, workloads (the
+// then what reclaiming did when it acted or was refused (html/reclaim.ts), the findings, what could not be seen (and the cache's CloudWatch metrics), headroom, workloads (the
 // services behind the connections), sources (and their trend), groups, idle connections, nodes and the audit.
 // No script, font, image or style sheet is fetched: inline CSS (allowed by its hash) and inline SVG, under
 // a Content-Security-Policy that allows nothing else. Every value from the report is escaped (html/markup.ts).
@@ -9,6 +9,7 @@ import { safeHref, type PageContext } from './html/blocks.js';
 import { groupsSection, headroomSection, idleSection, sourcesSection } from './html/connections.js';
 import { timestamp } from './html/format.js';
 import { clip, html, trustedConstant } from './html/markup.js';
+import { reclaimLeads, reclaimSection } from './html/reclaim.js';
 import { auditSection, nodesSection } from './html/server.js';
 import { limitationsSection, serviceMetricsSection } from './html/service.js';
 import { cspHash } from './html/sha256.js';
@@ -37,6 +38,8 @@ function verdictWord(report: AuditReport): string {
 
 export function renderHtmlReport(report: AuditReport, options: HtmlReportOptions = {}): string {
   const context: PageContext = { report, jsonHref: safeHref(options.links?.json) };
+  // Closed connections (or a refusal) lead, right after the verdict; a break-glass that was not needed waits at the end.
+  const reclaimFirst = report.reclaim !== undefined && reclaimLeads(report.reclaim);
   const target = clip(report.target, 200);
   const generator = `${clip(report.tool.name, 60)} ${clip(report.tool.version, 40)}`;
   const page = html`<!doctype html>
@@ -56,6 +59,7 @@ export function renderHtmlReport(report: AuditReport, options: HtmlReportOptions
 <header class="top"><h1>Redis connection audit: <span class="mono">${target}</span></h1>
 <div class="meta">${timestamp(report.generatedAt)} · status ${report.status}${context.jsonHref === null ? '' : html` · <a href="${context.jsonHref}">JSON report</a>`}</div></header>
 ${verdictSection(context)}
+${reclaimFirst ? reclaimSection(context) : ''}
 ${findingsSection(context)}
 ${limitationsSection(context)}
 ${serviceMetricsSection(context)}
@@ -64,6 +68,7 @@ ${workloadsSection(context)}
 ${sourcesSection(context, options.history)}
 ${groupsSection(context)}
 ${idleSection(context)}
+${reclaimFirst ? '' : reclaimSection(context)}
 ${nodesSection(context)}
 ${auditSection(context)}
 </main>

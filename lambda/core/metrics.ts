@@ -26,6 +26,8 @@ export const METRIC_NAMES = [
   // Per run of tag discovery (dimension Fleet only): 1 when the caches could be listed, and how many matched.
   'DiscoverySucceeded',
   'DiscoveredTargets',
+  // The break-glass (issue 19): connections it closed in this run; sent only while it is armed (0 when it did not act).
+  'ConnectionsReclaimed',
 ] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
 
@@ -50,6 +52,7 @@ export const METRIC_UNITS: Readonly<Record<MetricName, MetricUnit>> = {
   AuditSucceeded: 'Count',
   DiscoverySucceeded: 'Count',
   DiscoveredTargets: 'Count',
+  ConnectionsReclaimed: 'Count',
 };
 
 /** Metrics that also get a per-node copy (dimensions Target + Node) when the target has several nodes. */
@@ -95,6 +98,8 @@ export function metricsFor(report: AuditReport, targetName: string, nowMs: numbe
   add('SuspectedLeakConnections', sawClients ? summary.suspectedLeakConnections : null);
   add('AuditDurationMs', report.auditor.durationMs);
   add('AuditSucceeded', report.status === 'failed' ? 0 : 1);
+  // Only while the break-glass is armed: a series of zeros then says it looked and had nothing to do.
+  if (report.reclaim?.mode === 'break-glass') add('ConnectionsReclaimed', report.reclaim.killed);
 
   if (report.nodes.length > 1) {
     for (const node of report.nodes) {

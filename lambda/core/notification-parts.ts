@@ -1,9 +1,11 @@
 // Pieces of the SNS summary's texts (notification-text.ts composes them): the headline, the intro, the
-// status and client lines, a fleet's addresses, the presigned link's real lifetime, and fitting findings
-// into a budget. Untrusted values are escaped by the caller's `escape` or flattened with `plain` here.
+// status and client lines, what the break-glass did, a fleet's addresses, the presigned link's real lifetime,
+// and fitting findings into a budget. Untrusted values are escaped by the caller's `escape` or flattened with
+// `plain` here.
 import type { Finding } from './findings/index.js';
 import { originList } from './findings/origin-text.js';
 import type { NotifyReason } from './notify-policy.js';
+import type { ReclaimReport } from './reclaim-report.js';
 import type { AuditReport } from './report.js';
 import { plain } from './text-safety.js';
 import { IDENTIFIED_BY_TEXT } from './workload-identity.js';
@@ -30,8 +32,36 @@ export function notVisibleLine(report: AuditReport): string[] {
   return [`Limitations: ${plain(first, 300)}${rest.length > 0 ? ` (and ${rest.length} more limitation${rest.length === 1 ? '' : 's'} in the report)` : ''}`];
 }
 
+const thousands = (n: number) => n.toLocaleString('en-US');
+const many = (n: number, word: string) => `${thousands(n)} ${word}${n === 1 ? '' : 's'}`;
+
+/**
+ * The reclaim section when connections were closed and the headline says so (a run that could not audit says
+ * that instead); undefined otherwise.
+ */
+export function reclaimHeadlined(report: AuditReport, reason: NotifyReason): ReclaimReport | undefined {
+  if (couldNotAudit(report, reason)) return undefined;
+  return report.reclaim?.outcome === 'reclaimed' ? report.reclaim : undefined;
+}
+
+function couldNotAudit(report: AuditReport, reason: NotifyReason): boolean {
+  return reason === 'unreachable' || (report.status === 'failed' && report.findings.length === 0);
+}
+
+/**
+ * Whether the reclaim section is news that belongs at the top of a message: connections were closed, or the
+ * armed break-glass was needed and refused (the on-call engineer must know that nothing relieved the server).
+ * A break-glass that was not needed is one line at the end at most.
+ */
+export function reclaimIsNews(reclaim: ReclaimReport | undefined): reclaim is ReclaimReport {
+  return reclaim !== undefined && (reclaim.outcome === 'reclaimed' || reclaim.outcome === 'refused');
+}
+
 export function headlineOf(report: AuditReport, reason: NotifyReason): string {
-  if (reason === 'unreachable' || (report.status === 'failed' && report.findings.length === 0)) return 'could not be audited';
+  if (couldNotAudit(report, reason)) return 'could not be audited';
+  // What was killed is the news, whatever else the run found: `break-glass reclaimed 1,200 connections`.
+  const reclaimed = reclaimHeadlined(report, reason);
+  if (reclaimed !== undefined) return `${reclaimed.mode === 'break-glass' ? 'break-glass reclaimed' : 'reclaimed'} ${many(reclaimed.killed, 'connection')}`;
   const leaks = report.summary.suspectedLeaks;
   const actionable = report.findings.filter((f) => f.severity !== 'info').length;
   const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -63,14 +93,45 @@ export function largestWorkloadLine(report: AuditReport): string[] {
   return [`Largest workload: ${plain(w.label, 100)} (${IDENTIFIED_BY_TEXT[w.identifiedBy] ?? 'unknown'}), ${n(w.connections, 'connection', 'connections')} on ${n(w.members, 'address', 'addresses')}`];
 }
 
-export function introOf(reason: NotifyReason, target: string): string {
+/** The first line; `reclaim` words the 'reclaimed' reason by what the section says was done. */
+export function introOf(reason: NotifyReason, target: string, reclaim?: ReclaimReport): string {
   switch (reason) {
     case 'new-finding': return `redis-leak-auditor found new connection problems on ${target}.`;
     case 'escalated': return `Connection problems on ${target} became more severe.`;
     case 'reminder': return `Reminder: connection problems on ${target} are still open.`;
     case 'unreachable': return `redis-leak-auditor could not audit ${target}: no node could be read in the last runs.`;
     case 'none': return `Audit summary for ${target}.`;
+    case 'reclaimed': return reclaim === undefined || reclaim.outcome === 'reclaimed'
+      ? `The break-glass reclaimed connections on ${target}.`
+      : `The break-glass on ${target} did not reclaim connections.`;
   }
+}
+
+/** `1 hour`, `30 minutes`, `90 seconds`: the reclaim's idle threshold in its own unit. */
+function idleThreshold(seconds: number): string {
+  if (seconds >= 86_400 && seconds % 86_400 === 0) return many(seconds / 86_400, 'day');
+  if (seconds >= 3600 && seconds % 3600 === 0) return many(seconds / 3600, 'hour');
+  if (seconds >= 60 && seconds % 60 === 0) return many(seconds / 60, 'minute');
+  return many(seconds, 'second');
+}
+
+/**
+ * The facts under the reclaim sentence, our own words and numbers plus the node (escaped): where, the level
+ * before, what was eligible, and what a later run may still close. Null when there is nothing to add.
+ * `Node 10.0.0.5:6379; 9,800 of maxclients 10,000 were in use; only connections idle at least 1 hour and used
+ * only when opened were closed (at most 1,000 per run); 800 more eligible were left open (per-run cap or goal).`
+ */
+export function reclaimDetails(r: ReclaimReport, escape: (untrusted: string) => string): string | null {
+  const parts = [
+    ...(r.node === null ? [] : [`Node ${escape(r.node)}`]),
+    ...(r.goal === undefined ? [] : [`${thousands(r.goal.connectedClients)} of maxclients ${thousands(r.goal.maxClients)} were in use`]),
+    ...(r.outcome !== 'reclaimed' ? [] : [
+      `only connections idle at least ${idleThreshold(r.minIdleSeconds)} and used only when opened were closed`
+        + (r.max > 0 ? ` (at most ${thousands(r.max)} per run)` : ''),
+      ...(r.capped > 0 ? [`${thousands(r.capped)} more eligible ${r.capped === 1 ? 'was' : 'were'} left open (per-run cap${r.goal === undefined ? '' : ' or goal'})`] : []),
+    ]),
+  ];
+  return parts.length === 0 ? null : `${parts.join('; ')}.`;
 }
 
 export function statusOf(report: AuditReport): string {

@@ -2,12 +2,19 @@
 // an Amazon Q Developer in chat applications (AWS Chatbot) custom notification, `default` for the rest.
 // Finding messages carry client names, users and node errors, i.e. text chosen by applications: every
 // such value is flattened to one line, bounded, and escaped for markdown before it reaches a channel.
+// When the break-glass closed connections (or was needed and refused), the report's reclaim sentence
+// (reclaim-report.ts reclaimSentence) comes right after the intro of every text, ahead of anything a long list
+// of findings could push out: it is what the on-call engineer must read first.
 import { RECOMMENDATIONS } from './findings/recommendations.js';
 import { severityRank, type Finding } from './findings/index.js';
 import { findingKey, type NotifyReason } from './notify-policy.js';
+import type { ReclaimReport } from './reclaim-report.js';
 import type { AuditReport } from './report.js';
 import type { NotificationLinks } from './notification-parts.js';
-import { addressesOf, clientsOf, fit, headlineOf, introOf, largestWorkloadLine, lifetimeOf, notVisibleLine, originsOf, statusOf } from './notification-parts.js';
+import {
+  addressesOf, clientsOf, fit, headlineOf, introOf, largestWorkloadLine, lifetimeOf, notVisibleLine, originsOf, reclaimDetails, reclaimHeadlined,
+  reclaimIsNews, statusOf,
+} from './notification-parts.js';
 import { asciiLine, md, plain, safeUrl, sentences, truncate, utf8Bytes } from './text-safety.js';
 
 export interface NotificationMessage {
@@ -45,6 +52,12 @@ const FINDING_CAPS = [20, 8, 3, 0] as const;
 // Emphasis, code and link openers. `(`, `)` and `!` are inert once `[` `]` are escaped, and no untrusted
 // value starts a line (each sits after our own prefix), so `#`, `>`, `-` need nothing.
 const TRUSTED_RECOMMENDATIONS: ReadonlySet<string> = new Set(Object.values(RECOMMENDATIONS));
+/**
+ * The reclaim sentence's bound: it is printed whole (three workloads with their origins and a stop reason fit
+ * easily); only a hostile workload name could reach it, and then the sentence's own words around it are kept
+ * by `plain`'s and `md`'s per-value bounds being far larger than any real sentence.
+ */
+const RECLAIM_SENTENCE_CHARS = 1500;
 
 export function buildNotification(input: NotificationInput): NotificationMessage {
   let message = compose(input, FINDING_CAPS[0]);
@@ -73,6 +86,10 @@ interface Context {
   readonly presignedUrl: string | null;
   readonly lifetime: string | null;
   readonly unreadable: AuditReport['nodes'];
+  /** The reclaim section when it leads the texts (connections closed, or the break-glass refused); else undefined. */
+  readonly reclaimNews: ReclaimReport | undefined;
+  /** The reclaim section when the headline names it (`break-glass reclaimed 1,200 connections`). */
+  readonly reclaimHeadline: ReclaimReport | undefined;
 }
 
 function compose(input: NotificationInput, cap: number): NotificationMessage {
@@ -93,10 +110,13 @@ function compose(input: NotificationInput, cap: number): NotificationMessage {
     presignedUrl,
     lifetime: presignedUrl === null ? null : lifetimeOf(links),
     unreadable: report.nodes.filter((n) => n.samples === 0 && n.errors.length > 0).slice(0, 5),
+    reclaimNews: reclaimIsNews(report.reclaim) ? report.reclaim : undefined,
+    reclaimHeadline: reclaimHeadlined(report, reason),
   };
   const subject = asciiLine(`[${context.tag}] redis-leak-auditor: ${asciiLine(context.target, 40) || 'target'}: ${titled(context, (w) => plain(w, 60))}`, SUBJECT_MAX_CHARS);
   const top = findings[0];
-  const defaultText = [subject, top === undefined ? '' : plain(top.message, 300), context.consoleUrl === null ? '' : `Report: ${context.consoleUrl}`]
+  const defaultText = [subject, context.reclaimNews === undefined ? '' : plain(context.reclaimNews.summary, 500),
+    top === undefined ? '' : plain(top.message, 300), context.consoleUrl === null ? '' : `Report: ${context.consoleUrl}`]
     .filter((line) => line !== '').join('\n');
   return { subject, default: defaultText, email: emailText(context, cap), https: JSON.stringify(chatbotNotification(context, cap)) };
 }
@@ -114,9 +134,12 @@ function emailText(c: Context, cap: number): string {
     return `${i + 1}. ${f.severity.toUpperCase()}${c.isNew(f) ? ', NEW' : ''}: ${plain(f.message, 500)}\n${addresses === null ? '' : `   Addresses: ${addresses}\n`}`
       + `${origins === null ? '' : `   Leaking at: ${origins}\n`}   Fix: ${fix}\n`;
   }, (n) => `... and ${n} more finding${n === 1 ? '' : 's'} in the report.\n`);
+  const news = c.reclaimNews;
+  const details = news === undefined ? null : reclaimDetails(news, (t) => plain(t, 120));
   return [
-    introOf(reason, c.target),
+    introOf(reason, c.target, report.reclaim),
     '',
+    ...(news === undefined ? [] : [plain(news.summary, RECLAIM_SENTENCE_CHARS), ...(details === null ? [] : [details]), '']),
     `Where:   ${c.target} (${plain(report.target, 200)})`,
     `Status:  ${statusOf(report)}`,
     `When:    ${plain(report.generatedAt, 40)}`,
@@ -132,6 +155,8 @@ function emailText(c: Context, cap: number): string {
       ...c.unreadable.map((n) => `- ${plain(n.address, 100)}: ${plain(n.errors[0] ?? '', 300)}`),
       'Check the network path (security group, subnet), the credentials (AUTH secret or IAM token), TLS, and whether maxclients '
       + 'is reached: the auditor needs one free connection.', '']),
+    // A break-glass that was not needed (or a dry run): one line, after everything that needs action.
+    ...(report.reclaim === undefined || news !== undefined ? [] : [plain(report.reclaim.summary, 300), '']),
     'Report:',
     c.consoleUrl === null ? '- S3 console link unavailable.' : `- S3 console (needs an AWS console login with read access): ${c.consoleUrl}`,
     c.presignedUrl === null
@@ -149,7 +174,14 @@ function chatbotNotification(c: Context, cap: number) {
   const threadId = threadIdOf(targetName);
   // Summary and links first, each only if it fits, so that no list can push them out or cut a link
   // in half; the findings get what is left.
-  const lines = [introOf(reason, md(c.target, 120)), `*Target:* ${md(report.target, 200)} · *Status:* ${statusOf(report)}`, `*Clients:* ${clientsOf(report)}`];
+  const news = c.reclaimNews;
+  const details = news === undefined ? null : reclaimDetails(news, (t) => md(t, 120));
+  // The reclaim sentence is part of the summary, never optional: only the findings give way to it.
+  const lines = [
+    introOf(reason, md(c.target, 120), report.reclaim),
+    ...(news === undefined ? [] : [`*${md(news.summary, RECLAIM_SENTENCE_CHARS)}*`, ...(details === null ? [] : [`_${details}_`])]),
+    `*Target:* ${md(report.target, 200)} · *Status:* ${statusOf(report)}`, `*Clients:* ${clientsOf(report)}`,
+  ];
   const optional = [
     ...(c.consoleUrl === null ? [] : [`*Report:* <${c.consoleUrl}>`]),
     c.presignedUrl === null ? '_No direct download link could be signed; use the S3 console._' : `*Download* (${c.lifetime}): <${c.presignedUrl}>`,
@@ -202,6 +234,12 @@ function chatbotNotification(c: Context, cap: number) {
 
 /** The headline with the worst finding's workload: `3 suspected leaks, worst: orders-api`; escape fits the text. */
 function titled(c: Context, escape: (untrusted: string) => string): string {
+  // `break-glass reclaimed 1,200 connections of orders-api`: whose connections, not the worst finding's.
+  const reclaimed = c.reclaimHeadline;
+  if (reclaimed !== undefined) {
+    const [first, ...rest] = reclaimed.byWorkload;
+    return first === undefined ? c.headline : `${c.headline} of ${escape(first.workload)}${rest.length > 0 ? ` and ${rest.length} more` : ''}`;
+  }
   if (c.worst === null) return c.headline;
   const one = c.findings.filter((f) => f.severity !== 'info').length === 1;
   return `${c.headline}${one ? ':' : ', worst:'} ${escape(c.worst)}`;

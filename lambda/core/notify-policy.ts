@@ -17,7 +17,7 @@ export interface NotifyState {
   failureNotified: boolean;
 }
 
-export type NotifyReason = 'new-finding' | 'escalated' | 'reminder' | 'unreachable' | 'none';
+export type NotifyReason = 'reclaimed' | 'new-finding' | 'escalated' | 'reminder' | 'unreachable' | 'none';
 
 export interface NotificationPlan {
   readonly send: boolean;

@@ -17,7 +17,7 @@ import { isAuditorConnection, isReplicationLink, traitsOf } from './analyse-clie
 import type { Finding } from './findings/types.js';
 import type { ClientRecord } from './model.js';
 import { parseOriginName } from './origin-name.js';
-import { POLICY_DEFAULTS } from './policy-rules.js';
+import { POLICY_DEFAULTS, type NumberRule } from './policy-rules.js';
 import { NameCache, workloadIdentity, type IdentifiedBy, type WorkloadIdentity } from './workload-identity.js';
 import type { Workload } from './workloads.js';
 
@@ -41,6 +41,30 @@ export const RECLAIM_DEFAULTS = {
   maxFloor: 1,
   maxCeiling: 1000,
 } as const;
+
+/**
+ * Reclaiming's settings at each entry point: the CLI's flags, the Lambda's break-glass variables and the CDK
+ * config / construct prop `breakGlass`. One rule each, read with policy-rules.ts readSetting.
+ * - minIdleSeconds: RECLAIM_DEFAULTS.minIdleSeconds by default; from a second (tests, a server with `timeout`
+ *   already low) to a year.
+ * - maxPerRun: bounded by the ceiling. Its default is the ceiling for the break-glass, whose own bound is the
+ *   warning level (break-glass.ts); the CLI without --max takes the default share of the leak instead.
+ */
+export const RECLAIM_RULES = {
+  minIdleSeconds: {
+    kind: 'whole', min: 1, max: 31_536_000, default: RECLAIM_DEFAULTS.minIdleSeconds,
+    what: 'reclaim only connections idle at least this many seconds',
+    flag: 'min-idle', env: 'RECLAIM_MIN_IDLE_SECONDS', configKey: 'breakGlass.minIdleSeconds',
+  },
+  maxPerRun: {
+    kind: 'whole', min: RECLAIM_DEFAULTS.maxFloor, max: RECLAIM_DEFAULTS.maxCeiling, default: RECLAIM_DEFAULTS.maxCeiling,
+    what: 'connections one run may kill at most',
+    flag: 'max', env: 'RECLAIM_MAX_PER_RUN', configKey: 'breakGlass.maxPerRun',
+  },
+} as const satisfies Record<string, NumberRule & { readonly flag: string; readonly env: string; readonly configKey: string }>;
+
+/** The Lambda variable that arms the break-glass ('true'; off when absent or 'false'). */
+export const BREAK_GLASS_ENV = 'RECLAIM_BREAK_GLASS';
 
 /** Workloads known only by their address: a NAT gateway, an EKS node or a host of several services is no workload. */
 const ADDRESS_ONLY: ReadonlySet<IdentifiedBy> = new Set<IdentifiedBy>(['source-address', 'address-fleet']);
@@ -190,6 +214,24 @@ export function selectReclaimable(input: ReclaimInput): ReclaimSelection {
   const max = input.max === undefined ? defaultReclaimMax(workloadConnections) : boundMax(input.max);
   const selected = eligible.slice(0, max);
   return { refused: null, selected, skipped, capped: eligible.length - selected.length, max };
+}
+
+/**
+ * Whether a selected connection, listed again just before the kill, may still be closed: same address, and still
+ * idle at least minIdleSeconds, used only when opened, and no subscriber, blocked client or open MULTI. A
+ * connection used again between the audit and the kill is spared.
+ */
+export function stillReclaimable(client: ClientRecord, selected: Pick<ReclaimCandidate, 'id' | 'addr'>, minIdleSeconds: number): boolean {
+  if (client.id !== selected.id || client.addr !== selected.addr) return false;
+  const traits = traitsOf(client, { ...POLICY_DEFAULTS, idleSeconds: minIdleSeconds });
+  return traits.idle && traits.usedOnce && !traits.subscriber && !traits.blocked && !traits.inTransaction;
+}
+
+/** "12 not idle long enough, 3 subscribers": why the workload's connections were all left alone. */
+export function skipText(selection: ReclaimSelection): string {
+  const parts = Object.entries(selection.skipped).filter(([reason, n]) => n > 0 && reason !== 'other-workload' && reason !== 'own-connection' && reason !== 'replication-link')
+    .map(([reason, n]) => `${n} ${reason.replace(/-/g, ' ')}`);
+  return parts.length > 0 ? parts.join(', ') : 'it has none on this node';
 }
 
 function targetOf(input: ReclaimInput, counted: readonly ClientRecord[], identify: (c: ClientRecord) => WorkloadIdentity): Targeting {

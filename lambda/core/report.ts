@@ -7,6 +7,7 @@ import type { AuditPolicy } from './model.js';
 import type { Workload } from './workloads.js';
 import type { WorkloadGroup } from './workload-groups.js';
 import type { IdentifiedBy } from './workload-identity.js';
+import type { ReclaimReport } from './reclaim-report.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
@@ -103,6 +104,8 @@ export interface AuditReport {
   readonly serviceMetrics?: ServiceMetricsReport;
   /** What this audit could not see, one plain sentence each (e.g. per-client details when CLIENT LIST was refused). */
   readonly limitations?: readonly string[];
+  /** What reclaiming did after the audit (CLI `reclaim`, or the Lambda's armed break-glass); absent otherwise. */
+  readonly reclaim?: ReclaimReport;
   readonly auditor: {
     /** client-list: one plain CLIENT LIST; client-list-by-id: CLIENT LIST ID in bounded batches; info-only: no list. */
     readonly method: 'client-list' | 'client-list-by-id' | 'info-only';

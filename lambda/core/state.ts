@@ -17,6 +17,35 @@ export interface AuditState {
   readonly collection?: Readonly<Record<string, StoredCollectionMemory>>;
   /** Free space for the delivery edges (e.g. notification fingerprints), kept as it is. */
   readonly extensions?: Readonly<Record<string, unknown>>;
+  /** Per node: the client ids reclaiming closed (issue 19), never selected again while the server runs. */
+  readonly reclaimed?: Readonly<Record<string, StoredReclaimed>>;
+}
+
+/**
+ * Ids closed on one node, with the server's run_id: client ids restart at 1 when the server restarts, so the
+ * memory holds only for the run it was made in. The newest MAX_RECLAIMED_IDS are kept (a killed connection is
+ * gone from the next listing anyway; the memory guards the one that lingers, e.g. while its output drains).
+ */
+export interface StoredReclaimed {
+  readonly runId: string;
+  readonly ids: string;
+}
+
+export const MAX_RECLAIMED_IDS = 10_000;
+
+/** The ids reclaimed on `node` during this server run (`runId`); none when unknown or of another run. */
+export function reclaimedIdsOf(state: AuditState | null, node: string, runId: string | null): number[] {
+  const stored = state?.reclaimed?.[node];
+  if (stored === undefined || runId === null || stored.runId !== runId) return [];
+  return decodeIds(stored.ids) ?? [];
+}
+
+/** The state with `ids` added to the node's memory (a memory of another server run is replaced). */
+export function withReclaimedIds(state: AuditState, node: string, runId: string | null, ids: readonly number[]): AuditState {
+  if (ids.length === 0 || runId === null) return state;
+  const known = reclaimedIdsOf(state, node, runId);
+  const all = [...new Set([...known, ...ids])].sort((a, b) => a - b).slice(-MAX_RECLAIMED_IDS);
+  return { ...state, reclaimed: { ...(state.reclaimed ?? {}), [node]: { runId, ids: encodeIds(all) } } };
 }
 
 export interface StoredCollectionMemory {
@@ -78,6 +107,7 @@ export function restoreState(text: string | null, target: string): RestoredState
       samples: samples.sort((a, b) => a.takenAtMs - b.takenAtMs),
       ...(isRecord(value.collection) ? { collection: validCollection(value.collection) } : {}),
       ...(isRecord(value.extensions) ? { extensions: value.extensions } : {}),
+      ...(isRecord(value.reclaimed) ? { reclaimed: validReclaimed(value.reclaimed) } : {}),
     },
     warning: dropped > 0 ? `${dropped} damaged samples in the state were ignored` : null,
   };
@@ -103,7 +133,18 @@ export function nextState(
     samples,
     ...(Object.keys(collection).length > 0 ? { collection } : {}),
     ...(previous?.extensions ? { extensions: previous.extensions } : {}),
+    ...(previous?.reclaimed ? { reclaimed: previous.reclaimed } : {}),
   };
+}
+
+function validReclaimed(value: Record<string, unknown>): Record<string, StoredReclaimed> {
+  const valid: Record<string, StoredReclaimed> = {};
+  for (const [node, entry] of Object.entries(value)) {
+    if (isRecord(entry) && typeof entry.runId === 'string' && typeof entry.ids === 'string' && decodeIds(entry.ids) !== null) {
+      valid[node] = { runId: entry.runId, ids: entry.ids };
+    }
+  }
+  return valid;
 }
 
 function validCollection(value: Record<string, unknown>): Record<string, StoredCollectionMemory> {

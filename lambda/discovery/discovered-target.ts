@@ -81,9 +81,11 @@ export function serverlessCacheCandidate(cache: ServerlessCacheDescription, disc
 }
 
 function withCredentials(target: TargetConfig, discovery: DiscoveryConfig): TargetConfig {
-  if (discovery.authSecretArn !== undefined) return { ...target, authSecretArn: discovery.authSecretArn };
-  if (discovery.iamUser !== undefined) return { ...target, iamUser: discovery.iamUser };
-  return target;
+  // The break-glass's credential goes with either way of signing in: it is a separate user either way.
+  const armed = discovery.reclaimSecretArn === undefined ? target : { ...target, reclaimSecretArn: discovery.reclaimSecretArn };
+  if (discovery.authSecretArn !== undefined) return { ...armed, authSecretArn: discovery.authSecretArn };
+  if (discovery.iamUser !== undefined) return { ...armed, iamUser: discovery.iamUser };
+  return armed;
 }
 
 /** Every wanted tag is present with the wanted value; the value `*` accepts any value. */

@@ -241,8 +241,8 @@ describe('AuditorMonitoring dashboard', () => {
     template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'redis-leaks-prod' });
   });
 
-  it('graphs every auditor metric of each target', () => {
-    const body = dashboardBody(build().template);
+  it('graphs every auditor metric of each target (the break-glass\'s when it is armed)', () => {
+    const body = dashboardBody(build({ breakGlass: true }).template);
 
     for (const target of TARGETS) {
       // The discovery metrics are per fleet, not per target (test/infra/discovery.test.ts).
@@ -250,6 +250,10 @@ describe('AuditorMonitoring dashboard', () => {
         expect(body).toContain(`"RedisLeakAuditor","${name}","Target","${target}"`);
       }
     }
+  });
+
+  it('graphs ConnectionsReclaimed only when the break-glass is armed (it is published only then)', () => {
+    expect(dashboardBody(build().template)).not.toContain('ConnectionsReclaimed');
   });
 
   it('shows the status of all alarms and the Lambda errors and duration', () => {

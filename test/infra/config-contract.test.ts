@@ -15,14 +15,20 @@ import { parseCli, type AuditOptions } from '../../cli/args.js';
 import { loadConfig, type TargetConfig } from '../../lambda/config.js';
 import type { AuditPolicy } from '../../lambda/core/model.js';
 import { POLICY_RULES, POLICY_SETTINGS, SCHEDULE_MINUTES_RULE, TIMEOUT_RULES, type AnyPolicySetting, type NumberRule } from '../../lambda/core/policy-rules.js';
+import { BREAK_GLASS_ENV, RECLAIM_RULES } from '../../lambda/core/reclaim-selection.js';
 import { loadAppConfig } from '../../lib/app-config.js';
-import { RedisLeakAuditor, type AuditThresholds, type RedisLeakAuditorProps } from '../../lib/index.js';
+import { RedisLeakAuditor, type AuditThresholds, type BreakGlassSpec, type RedisLeakAuditorProps } from '../../lib/index.js';
 import { validateAuditorProps } from '../../lib/redis-leak-auditor-validation.js';
 import { flatten, writtenTargetList } from '../support/target-list.js';
 
 const env = { account: '123456789012', region: 'eu-west-1' };
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-auditor-AbCdEf';
 const DISCOVERY_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:fleet-auditor-GhIjKl';
+const RECLAIM_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-reclaimer-MnOpQr';
+const DISCOVERY_RECLAIM_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:fleet-reclaimer-StUvWx';
+
+/** The break-glass armed, every setting away from its default (checked below). */
+const BREAK_GLASS: Required<BreakGlassSpec> = { enabled: true, maxPerRun: 25, minIdleSeconds: 7200 };
 
 /** Every threshold, none at its default (checked below): a threshold the environment dropped would read back as the default. */
 const THRESHOLDS: Required<AuditThresholds> = {
@@ -42,10 +48,12 @@ function synthesized(): { template: Template } {
     thresholds: THRESHOLDS,
     notifyCooldownMinutes: 15,
     resolveSourceIps: false,
+    breakGlass: BREAK_GLASS,
     targets: [
       {
         name: 'orders.cache-1', host: 'master.orders.abc123.euw1.cache.amazonaws.com', port: 6380, tls: true,
         authSecret: secretsmanager.Secret.fromSecretCompleteArn(stack, 'OrdersSecret', SECRET_ARN),
+        reclaimSecret: secretsmanager.Secret.fromSecretCompleteArn(stack, 'OrdersReclaimSecret', RECLAIM_SECRET_ARN),
         clusterAllow: ['10.1.0.0/16', '*.orders.internal'],
         securityGroup: ec2.SecurityGroup.fromSecurityGroupId(stack, 'OrdersSg', 'sg-0a1b2c3d4e5f60718'),
       },
@@ -55,6 +63,7 @@ function synthesized(): { template: Template } {
     discovery: {
       tags: { 'leak-audit': 'on', team: '*' }, kinds: ['serverless-cache'], maxTargetsPerShard: 7, shards: 2, ports: [6390],
       authSecret: secretsmanager.Secret.fromSecretCompleteArn(stack, 'FleetSecret', DISCOVERY_SECRET_ARN),
+      reclaimSecret: secretsmanager.Secret.fromSecretCompleteArn(stack, 'FleetReclaimSecret', DISCOVERY_RECLAIM_SECRET_ARN),
     },
   };
   new RedisLeakAuditor(stack, 'Auditor', props);
@@ -91,7 +100,10 @@ describe('the construct and the handler read the same configuration', () => {
 
   it('maps every field of every target to the handler\'s TargetConfig', () => {
     const expected: TargetConfig[] = [
-      { name: 'orders.cache-1', url: 'rediss://master.orders.abc123.euw1.cache.amazonaws.com:6380', tls: true, authSecretArn: SECRET_ARN, clusterAllow: ['10.1.0.0/16', '*.orders.internal'] },
+      {
+        name: 'orders.cache-1', url: 'rediss://master.orders.abc123.euw1.cache.amazonaws.com:6380', tls: true, authSecretArn: SECRET_ARN,
+        reclaimSecretArn: RECLAIM_SECRET_ARN, clusterAllow: ['10.1.0.0/16', '*.orders.internal'],
+      },
       { name: 'sessions', url: 'rediss://sessions-xyz.serverless.euw1.cache.amazonaws.com:6379', tls: true, iamUser: 'leak-auditor', cacheName: 'sessions-xyz', serverless: true },
       { name: 'legacy_queue', url: 'redis://10.0.3.4:7000' },
     ];
@@ -99,7 +111,35 @@ describe('the construct and the handler read the same configuration', () => {
   });
 
   it('hands discovery to the handler: tags, kinds, the per-shard maximum and the credentials', () => {
-    expect(config.discovery).toEqual({ tags: { 'leak-audit': 'on', team: '*' }, kinds: ['serverless-cache'], maxTargets: 7, authSecretArn: DISCOVERY_SECRET_ARN });
+    expect(config.discovery).toEqual({
+      tags: { 'leak-audit': 'on', team: '*' }, kinds: ['serverless-cache'], maxTargets: 7, authSecretArn: DISCOVERY_SECRET_ARN, reclaimSecretArn: DISCOVERY_RECLAIM_SECRET_ARN,
+    });
+  });
+
+  it('sets every break-glass setting away from its default, so a dropped one would show', () => {
+    for (const [key, rule] of Object.entries(RECLAIM_RULES)) expect(BREAK_GLASS[key as keyof typeof RECLAIM_RULES], rule.configKey).not.toEqual(rule.default);
+  });
+
+  it('hands the break-glass to the handler armed, with its settings intact', () => {
+    expect(environment[BREAK_GLASS_ENV]).toBe('true');
+    expect(config.breakGlass).toEqual(BREAK_GLASS);
+  });
+});
+
+describe('the break-glass is off unless enabled', () => {
+  const lambdaEnv = { AWS_REGION: 'eu-west-1', REPORT_BUCKET: 'contract-test', DISCOVERY: '{"tags":{"leak-audit":"on"}}' };
+
+  it.each([
+    ['absent', undefined],
+    ['enabled: false', { enabled: false, maxPerRun: 5 }],
+  ] as const)('sets no break-glass variable when breakGlass is %s, which the handler reads as off with the defaults', (_, breakGlass) => {
+    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'rla-contract-')), context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Off', { env });
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-0a1b2c3d4e5f60718', availabilityZones: ['eu-west-1a'], privateSubnetIds: ['subnet-0a1b2c3d4e5f60718'], vpcCidrBlock: '10.0.0.0/16' });
+    new RedisLeakAuditor(stack, 'Auditor', { vpc, targets: [{ name: 'a', host: 'h' }], ...(breakGlass ? { breakGlass } : {}) });
+    const variables = Object.keys(functionEnvironment(Template.fromStack(stack)));
+    expect(variables.filter((v) => v === BREAK_GLASS_ENV || v.startsWith('RECLAIM_'))).toEqual([]);
+    expect(loadConfig(lambdaEnv).breakGlass).toEqual({ enabled: false, maxPerRun: RECLAIM_RULES.maxPerRun.default, minIdleSeconds: RECLAIM_RULES.minIdleSeconds.default });
   });
 });
 
@@ -174,6 +214,19 @@ describe('every setting has one range at every entry point', () => {
     for (const read of [cli, lambda]) {
       for (const value of [rule.min, rule.max]) expect(accepted(() => read(value))).toBe(true);
       for (const value of [rule.min - 1, rule.max + 1]) expect(accepted(() => read(value))).toBe(false);
+    }
+  });
+
+  it.each(Object.entries(RECLAIM_RULES))('reads the break-glass\'s %s in the Lambda, the CDK config and the construct with one range', (key, rule) => {
+    const lambda = (value: unknown) => loadConfig({ ...LAMBDA_BASE, [BREAK_GLASS_ENV]: 'true', [rule.env]: String(value) }).breakGlass[key as keyof typeof RECLAIM_RULES];
+    const appConfig = (value: unknown) => loadAppConfig((k) => (k === 'breakGlass' ? JSON.stringify({ enabled: true, [key]: value }) : undefined)).breakGlass?.[key as keyof typeof RECLAIM_RULES];
+    const construct = (value: unknown) => {
+      validateAuditorProps({ vpc: undefined as never, targets: [{ name: 'a', host: 'h' }], breakGlass: { enabled: true, [key]: value } });
+      return value;
+    };
+    for (const read of [lambda, appConfig, construct]) {
+      for (const value of [rule.min, rule.max]) expect(read(value)).toBe(value);
+      for (const value of [rule.min - 1, rule.max + 1, rule.min + 0.5, 'many']) expect(accepted(() => read(value)), `${rule.configKey} = ${value}`).toBe(false);
     }
   });
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRedis, type LocalRedisServer } from '../../cli/demo/local-redis-server.js';
 import { RespClient } from '../../cli/demo/resp-client.js';
 import { perRequestLeak, type WorkloadHandle } from '../../cli/demo/workload.js';
-import type { ReclaimOutcome } from '../../cli/reclaim.js';
+import type { ReclaimReport } from '../../lambda/core/reclaim-report.js';
 import { parseClientList } from '../../lambda/core/parse-client-list.js';
 import { cli } from '../support/run-cli.js';
 import { waitForIdle } from '../support/wait.js';
@@ -46,8 +46,8 @@ describe('reclaim --apply as the separate ACL user', () => {
       '--min-idle', '1', '--idle-seconds', '1', '--min-group-connections', '5']);
 
     expect(run.stderr).toBe('');
-    const reclaim = (JSON.parse(run.stdout) as { reclaim: ReclaimOutcome }).reclaim;
-    expect(reclaim.refused).toBeNull();
+    const reclaim = (JSON.parse(run.stdout) as { reclaim: ReclaimReport }).reclaim;
+    expect(reclaim.reason).toBeNull();
     expect(reclaim.killed).toBe(LEAKED / 10);
     expect(reclaim.capped).toBe(LEAKED - LEAKED / 10);
     const after = await leakedIds();

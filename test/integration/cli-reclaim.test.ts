@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRedis, type LocalRedisServer } from '../../cli/demo/local-redis-server.js';
 import { RespClient } from '../../cli/demo/resp-client.js';
 import { blockingPopNoTimeout, idlePool, perRequestLeak, pubsubLeak, type WorkloadHandle } from '../../cli/demo/workload.js';
-import type { ReclaimOutcome } from '../../cli/reclaim.js';
+import type { ReclaimReport } from '../../lambda/core/reclaim-report.js';
 import { parseClientList } from '../../lambda/core/parse-client-list.js';
 import type { ClientRecord } from '../../lambda/core/model.js';
 import type { AuditReport } from '../../lambda/core/report.js';
@@ -24,7 +24,7 @@ const FLAGS = ['--json', '--fail-on', 'never', '--min-idle', '1', '--idle-second
 const READ_ONLY = new Set(['client|list', 'client|setname', 'client|setinfo', 'info', 'ping', 'auth', 'config|get', 'quit', 'hello']);
 const WITH_SUBCOMMAND = new Set(['client', 'config', 'cluster']);
 
-type ReclaimRun = AuditReport & { readonly reclaim: ReclaimOutcome };
+type ReclaimRun = AuditReport & { readonly reclaim: ReclaimReport };
 
 const servers: LocalRedisServer[] = [];
 const workloads: WorkloadHandle[] = [];
@@ -105,7 +105,7 @@ describe('redis-leak-audit reclaim on a primary', () => {
     const after = await workloadClients();
 
     expect(run.code).toBe(0);
-    expect(out.reclaim).toMatchObject({ applied: false, refused: null, killed: 0, capped: 0 });
+    expect(out.reclaim).toMatchObject({ outcome: 'dry-run', reason: null, killed: 0, capped: 0 });
     expect(sorted(out.reclaim.selected.map((c) => c.id))).toEqual(leakedIds);
     expect(new Set(out.reclaim.selected.map((c) => c.workload))).toEqual(new Set([LEAK.name]));
     // The audit reports the idle pool too (idle-connections), so it is a target: skipped as used more than once.
@@ -118,8 +118,8 @@ describe('redis-leak-audit reclaim on a primary', () => {
     const run = await cli(['reclaim', '--url', server.url, ...FLAGS.filter((f) => f !== '--json')]);
 
     expect(run.stdout).toContain('Reclaim (dry run; nothing was killed, --apply kills):');
-    expect(run.stdout).toContain(`would kill ${LEAK.count} connections`);
-    expect(run.stdout).toContain(`    ${LEAK.name}: ${LEAK.count}`);
+    expect(run.stdout).toContain(`would close ${LEAK.count} idle connections of ${LEAK.name}; nothing was killed`);
+    expect(run.stdout).toMatch(new RegExp(`per workload:\\n.*\\n +${LEAK.name} +- +${LEAK.count}\\n`));
     expect(run.stdout).toMatch(/skipped: .*subscriber 1, blocked 1/);
     expect((await workloadClients()).size).toBe(LEAK.count + POOL.size + 2);
   }, 15_000);
@@ -141,7 +141,7 @@ describe('redis-leak-audit reclaim on a primary', () => {
     const after = await workloadClients();
 
     expect(run.code).toBe(0);
-    expect(out.reclaim).toMatchObject({ applied: true, refused: null, killed: LEAK.count });
+    expect(out.reclaim).toMatchObject({ outcome: 'reclaimed', reason: null, killed: LEAK.count, spared: 0 });
     expect(sorted(out.reclaim.selected.map((c) => c.id))).toEqual(leakedIds);
     // Before: 12 leaked + 6 pool + subscriber + blocked = 20; after: the 8 that are not the leak.
     expect(before.size).toBe(20);
@@ -170,11 +170,11 @@ describe('redis-leak-audit reclaim on a primary', () => {
     const byFinding = parsed(await cli(['reclaim', '--url', server.url, ...FLAGS, '--apply'])).reclaim;
     const named = parsed(await cli(['reclaim', '--url', server.url, ...FLAGS, '--apply', '--workload', LEAK.name])).reclaim;
 
-    expect(byFinding).toMatchObject({ applied: true, refused: null, selected: [], killed: 0 });
+    expect(byFinding).toMatchObject({ outcome: 'not-needed', selected: [], killed: 0 });
     // Only the pool is still reported; the leaky workload's subscriber and blocked client (and the test's control
     // connection) are other workloads now.
     expect(byFinding.skipped).toMatchObject({ 'used-more-than-once': POOL.size, 'other-workload': 3 });
-    expect(named).toMatchObject({ applied: true, refused: null, selected: [], killed: 0 });
+    expect(named).toMatchObject({ outcome: 'not-needed', reason: "None of the workload's connections may be closed (1 subscriber, 1 blocked).", selected: [], killed: 0 });
     expect(named.skipped).toMatchObject({ subscriber: 1, blocked: 1 });
     expect(sorted((await workloadClients()).keys())).toEqual(sorted(before.keys()));
   }, 15_000);
@@ -196,8 +196,8 @@ describe('redis-leak-audit reclaim on a replica', () => {
     const text = await cli(['reclaim', '--url', replica.url, ...FLAGS.filter((f) => f !== '--json'), '--apply']);
 
     expect(out.findings.some((f) => f.kind === 'idle-connections')).toBe(true);
-    expect(out.reclaim).toMatchObject({ applied: false, refused: 'The node is a replica: reclaiming acts only on a primary.', selected: [], killed: 0 });
-    expect(text.stdout).toContain('refused: The node is a replica: reclaiming acts only on a primary.');
+    expect(out.reclaim).toMatchObject({ outcome: 'refused', reason: 'The node is a replica: reclaiming acts only on a primary.', selected: [], killed: 0 });
+    expect(text.stdout).toContain('Reclaim did not act: The node is a replica: reclaiming acts only on a primary. Nothing was killed.');
     expect(sorted((await workloadClients(probe)).keys())).toEqual(sorted(before.keys()));
     expect(before.size).toBe(6);
   }, 15_000);

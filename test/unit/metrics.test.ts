@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { assessAudit, type AuditInput } from '../../lambda/core/audit.js';
 import { METRIC_NAMES, METRIC_UNITS, metricsFor, type MetricDatum } from '../../lambda/core/metrics.js';
 import { defaultPolicy, type RawNodeSample } from '../../lambda/core/model.js';
+import type { AuditReport } from '../../lambda/core/report.js';
 import { expectValidReport } from '../support/report-schema.js';
 
 const T0 = 1_700_000_000_000;
@@ -124,7 +125,16 @@ describe('metricsFor', () => {
   it('exports the metric names the alarms use, each with a unit', () => {
     expect(METRIC_NAMES).toEqual(['ConnectedClients', 'BlockedClients', 'PubSubClients', 'IdleClients', 'NewConnectionsPerMinute',
       'RejectedConnections', 'MaxClientsUtilization', 'SuspectedLeaks', 'LargestSourceConnections', 'LargestWorkloadConnections', 'SuspectedLeakConnections',
-      'AuditDurationMs', 'AuditSucceeded', 'DiscoverySucceeded', 'DiscoveredTargets']);
+      'AuditDurationMs', 'AuditSucceeded', 'DiscoverySucceeded', 'DiscoveredTargets', 'ConnectionsReclaimed']);
     for (const name of METRIC_NAMES) expect(['Count', 'Percent', 'Milliseconds', 'None']).toContain(METRIC_UNITS[name]);
+  });
+
+  it('publishes ConnectionsReclaimed only while the break-glass is armed: the kills, or 0 when it did not act', () => {
+    const reclaimed = (reclaim: object | undefined) => metricsFor({ ...report(), ...(reclaim ? { reclaim } : {}) } as AuditReport, 'orders-cache', NOW)
+      .filter((d) => d.name === 'ConnectionsReclaimed').map((d) => [d.value, d.unit]);
+    expect(reclaimed(undefined)).toEqual([]);
+    expect(reclaimed({ mode: 'cli', killed: 5 })).toEqual([]);
+    expect(reclaimed({ mode: 'break-glass', outcome: 'reclaimed', killed: 7 })).toEqual([[7, 'Count']]);
+    expect(reclaimed({ mode: 'break-glass', outcome: 'not-needed', killed: 0 })).toEqual([[0, 'Count']]);
   });
 });

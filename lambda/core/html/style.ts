@@ -51,6 +51,12 @@ dl.evidence div{border-top:1px solid var(--line);padding-top:2px}
 dl.evidence dt{color:var(--muted);font-size:12px}
 dl.evidence dd{margin:0;font-weight:600}
 .fix{background:var(--head);border-radius:6px;padding:6px 10px}
+.reclaim{border:1px solid var(--line);border-left-width:4px;border-radius:8px;padding:6px 12px;margin:0 0 12px}
+.reclaim p{margin:4px 0}
+.r-warning{border-color:var(--warn-line);border-left-color:var(--warn);background:var(--warn-bg)}
+.r-critical{border-color:var(--crit-line);border-left-color:var(--crit);background:var(--crit-bg)}
+.r-ok{border-color:var(--ok-line);border-left-color:var(--ok);background:var(--ok-bg)}
+.r-info{border-color:var(--info-line);border-left-color:var(--info);background:var(--info-bg)}
 .fix b{color:var(--muted);font-weight:600}
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;max-width:100%}
 table{border-collapse:collapse;width:100%;font-size:14px}
