@@ -9,6 +9,7 @@ import { AuditError } from './core/errors.js';
 import { withNotifyState, type NotifyReason } from './core/notify-policy.js';
 import type { AuditReport } from './core/report.js';
 import type { Workload } from './core/workloads.js';
+import { breakGlassAfterAudit, type BreakGlassRunSettings } from './break-glass-run.js';
 import { deliverReport } from './deliver-report.js';
 import { DeliveryAttempts, type DeliveryStep } from './delivery-steps.js';
 import type { IpResolver, MetricSink, Notifier, ReportStore, ServiceMetricsSource, StoredReport } from './publish/ports.js';
@@ -26,7 +27,7 @@ export type { DeliveryStep } from './delivery-steps.js';
 type AuditSettings = Pick<LambdaConfig, 'samples' | 'sampleIntervalSeconds' | 'policy' | 'connectTimeoutMs' | 'commandTimeoutMs' | 'auditDeadlineSeconds'>;
 
 /** The settings one target's run uses (a LambdaConfig has them all); each step is given only its own. */
-export type TargetRunSettings = AuditSettings & CacheMetricsSettings & NotifySettings;
+export type TargetRunSettings = AuditSettings & CacheMetricsSettings & NotifySettings & BreakGlassRunSettings;
 
 export interface TargetDeps {
   readonly store: ReportStore;
@@ -42,6 +43,8 @@ export interface TargetDeps {
    */
   readonly serviceMetrics?: ServiceMetricsSource;
   readonly connectable: (target: TargetConfig) => Promise<RedisTarget>;
+  /** The target with its break-glass credential (reclaimSecretArn) instead of the audit's; absent: the break-glass never kills. */
+  readonly reclaimConnectable?: (target: TargetConfig) => Promise<RedisTarget>;
   readonly toolVersion: string;
   /** When the Lambda invocation ends (epoch ms): every target's audit ends before, leaving time to deliver. */
   readonly invocationEndsAtMs?: number;
@@ -66,7 +69,9 @@ export async function auditTarget(settings: TargetRunSettings, target: TargetCon
   const log = targetLog(deps.logger, target.name);
   const deliveries = new DeliveryAttempts(log);
   const previous = await loadPreviousState(deps.store, target, deliveries, log);
-  const result = await auditWithEvidence(settings, target, deps, previous, log);
+  const audited = await auditWithEvidence(settings, target, deps, previous, log);
+  // Armed only by RECLAIM_BREAK_GLASS; before delivery, so that the report, its metric and the summary say what it did.
+  const result = await breakGlassAfterAudit(settings, target, audited, previous.state, deps, log);
   const { report } = result;
   const stored = await deliverReport(deps, target.name, report, result.state.samples, now, deliveries);
   const notification = await notifyIfNews(settings, deps.notifier, { targetName: target.name, report, previousState: previous.state, stored, now }, deliveries);

@@ -23,6 +23,11 @@ export type DeliverySettings = Pick<LambdaConfig,
 export function targetDepsFor(settings: DeliverySettings, clients: HandlerClients, metrics: MetricSink, context: Context, deps: HandlerDeps): TargetDeps {
   const now = deps.now ?? Date.now;
   // One resolver per invocation: its cache lives for this run only (workloads come and go).
+  const credentialSources = {
+    getSecret: (arn: string) => deps.getSecret(arn, settings.secretMaxAgeSeconds),
+    awsCredentials: deps.awsCredentials,
+    region: settings.region,
+  };
   const resolver = settings.resolveSourceIps ? (deps.ipResolver ?? defaultIpResolver)(clients, deps.logger) : null;
   return {
     store: new S3ReportStore({
@@ -40,17 +45,21 @@ export function targetDepsFor(settings: DeliverySettings, clients: HandlerClient
     notifier: settings.topicArn ? new SnsNotifier({ sns: clients.sns, topicArn: settings.topicArn, logger: deps.logger }) : null,
     logger: deps.logger as LogSink,
     ...(resolver ? { resolver } : {}),
-    connectable: (target: TargetConfig) => connectableTarget(target, {
-      getSecret: (arn) => deps.getSecret(arn, settings.secretMaxAgeSeconds),
-      awsCredentials: deps.awsCredentials,
-      region: settings.region,
-    }),
+    connectable: (target: TargetConfig) => connectableTarget(target, credentialSources),
+    // The break-glass's own user: the same connection settings with the reclaim secret in place of the audit's credential.
+    reclaimConnectable: (target: TargetConfig) => connectableTarget(reclaimCredentialOf(target), credentialSources),
     toolVersion: TOOL_VERSION,
     // Audits stop in time for their reports to be delivered before Lambda ends the invocation.
     ...(typeof context?.getRemainingTimeInMillis === 'function' ? { invocationEndsAtMs: now() + context.getRemainingTimeInMillis() } : {}),
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.sleep ? { sleep: deps.sleep } : {}),
   };
+}
+
+/** The target signed in as its reclaim user: only the secret changes (an IAM-auth target's token is not used). */
+function reclaimCredentialOf(target: TargetConfig): TargetConfig {
+  const { iamUser: _iam, authSecretArn: _auth, ...rest } = target;
+  return target.reclaimSecretArn === undefined ? rest : { ...rest, authSecretArn: target.reclaimSecretArn };
 }
 
 function defaultIpResolver(clients: HandlerClients, logger: Logger): IpResolver | null {

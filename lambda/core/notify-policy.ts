@@ -103,11 +103,14 @@ export function planNotification(input: PlanInput): NotificationPlan {
   const sinceLastSend = previous.lastSentAtMs === null ? Infinity : nowMs - previous.lastSentAtMs;
   const reminder = Object.keys(current).length > 0 && sinceLastSend >= cooldownMs;
 
-  const reason: NotifyReason = appeared ? 'new-finding'
-    : newKeys.length > 0 ? 'escalated'
-      : unreachable ? 'unreachable'
-        : reminder ? 'reminder'
-          : 'none';
+  // The break-glass closed connections: always told, cooldown or not (someone must know, and fix the leak).
+  const reclaimed = report.reclaim?.outcome === 'reclaimed' && report.reclaim.killed > 0;
+  const reason: NotifyReason = reclaimed ? 'reclaimed'
+    : appeared ? 'new-finding'
+      : newKeys.length > 0 ? 'escalated'
+        : unreachable ? 'unreachable'
+          : reminder ? 'reminder'
+            : 'none';
   const send = reason !== 'none';
   const next: NotifyState = {
     lastSentAtMs: send ? nowMs : previous.lastSentAtMs,
