@@ -4,7 +4,7 @@
 // lambda/redis/reclaim-kills.ts (CLIENT KILL ID, one id at a time, after looking the ids up again).
 // Standalone servers only: a cluster is refused. The result is the report's `reclaim` section.
 import { reclaimInputOf } from '../lambda/core/reclaim-input.js';
-import { reclaimReport, type ReclaimReport } from '../lambda/core/reclaim-report.js';
+import { selectionSection, type ReclaimKills, type ReclaimReport } from '../lambda/core/reclaim-report.js';
 import { refusedSelection, selectReclaimable, skipText, type ReclaimSelection } from '../lambda/core/reclaim-selection.js';
 import { reclaimedIdsOf } from '../lambda/core/state.js';
 import { killSelected } from '../lambda/redis/reclaim-kills.js';
@@ -28,13 +28,9 @@ export async function reclaimAfterAudit(
   const { report } = result;
   const sample = result.lastRound.length === 1 ? result.lastRound[0] : undefined;
   const node = sample?.node ?? null;
-  const section = (selection: ReclaimSelection, outcome: ReclaimReport['outcome'], kills: { killed?: readonly number[]; spared?: number; stoppedBy?: string } = {}): CliReclaim => ({
-    section: reclaimReport({
-      mode: 'cli', outcome, reason: selection.refused, node, selected: selection.selected,
-      killed: kills.killed?.length ?? 0, spared: kills.spared ?? 0, skipped: selection.skipped, capped: selection.capped,
-      minIdleSeconds: options.minIdleSeconds, max: selection.max, ...(kills.stoppedBy === undefined ? {} : { stoppedBy: kills.stoppedBy }),
-    }),
-    node, killedIds: kills.killed ?? [],
+  const at = { mode: 'cli', node, minIdleSeconds: options.minIdleSeconds } as const;
+  const section = (selection: ReclaimSelection, outcome: ReclaimReport['outcome'], kills?: ReclaimKills): CliReclaim => ({
+    section: selectionSection(selection, at, outcome, selection.refused, kills), node, killedIds: kills?.killed ?? [],
   });
   if (report.nodes.length > 1 || result.lastRound.length > 1) return section(refusedSelection(CLUSTER_REFUSAL), 'refused');
   if (sample === undefined) return section(refusedSelection(`The audit is ${report.status}: reclaiming acts only on a complete audit.`), 'refused');

@@ -5,7 +5,7 @@
 import type { LambdaConfig, TargetConfig } from './config.js';
 import { planBreakGlass } from './core/break-glass.js';
 import { auditDeadlineAtMs } from './core/deadline.js';
-import { reclaimReport, type ReclaimReport } from './core/reclaim-report.js';
+import { killedSection, selectionSection, type ReclaimReport } from './core/reclaim-report.js';
 import { reclaimedIdsOf, withReclaimedIds, type AuditState } from './core/state.js';
 import { killSelected } from './redis/reclaim-kills.js';
 import type { RedisTarget } from './redis/target-url.js';
@@ -41,12 +41,7 @@ export async function breakGlassAfterAudit(
   }
 
   const { node, selection, goal } = plan;
-  const minIdleSeconds = settings.breakGlass.minIdleSeconds;
-  const section = (outcome: ReclaimReport['outcome'], reason: string | null, kills: { killed?: readonly number[]; spared?: number; stoppedBy?: string } = {}) => reclaimReport({
-    mode: 'break-glass', outcome, reason, node, selected: selection.selected, killed: kills.killed?.length ?? 0, spared: kills.spared ?? 0,
-    skipped: selection.skipped, capped: selection.capped, minIdleSeconds, max: selection.max, goal,
-    ...(kills.stoppedBy === undefined ? {} : { stoppedBy: kills.stoppedBy }),
-  });
+  const at = { mode: 'break-glass', node, minIdleSeconds: settings.breakGlass.minIdleSeconds, goal } as const;
   const withSection = (reclaim: ReclaimReport, state = result.state): RunAuditResult => ({ ...result, report: { ...report, reclaim }, state });
 
   let killer: RedisTarget;
@@ -55,22 +50,20 @@ export async function breakGlassAfterAudit(
   } catch (err) {
     const reason = `The reclaim credential could not be read (${describeError(err)}).`;
     log('warn', 'break-glass did not act', { reason });
-    return withSection(section('refused', reason));
+    return withSection(selectionSection(selection, at, 'refused', reason));
   }
   const now = deps.now ?? Date.now;
   const kills = await killSelected({
-    target: killer, selected: selection.selected, minIdleSeconds,
+    target: killer, selected: selection.selected, minIdleSeconds: at.minIdleSeconds,
     timeouts: { connectTimeoutMs: settings.connectTimeoutMs, commandTimeoutMs: settings.commandTimeoutMs },
     deadlineAtMs: auditDeadlineAtMs(now(), settings.auditDeadlineSeconds, deps.invocationEndsAtMs),
     now,
   });
   if (kills.refused !== undefined) {
     log('warn', 'break-glass did not act', { reason: kills.refused });
-    return withSection(section('refused', kills.refused));
+    return withSection(selectionSection(selection, at, 'refused', kills.refused));
   }
-  const reclaim = kills.killed.length > 0 ? section('reclaimed', null, kills)
-    : kills.stoppedBy !== undefined ? section('refused', `Nothing could be killed: ${kills.stoppedBy}.`, kills)
-      : section('not-needed', `All ${selection.selected.length} selected connections were gone or used again when looked up just before the kill.`, kills);
+  const reclaim = killedSection(selection, at, kills);
   log('warn', 'break-glass reclaimed connections', {
     node, killed: kills.killed.length, spared: kills.spared, selected: selection.selected.length, capped: selection.capped,
     connectedClients: goal.connectedClients, keepAtMost: goal.keepAtMost, ...(kills.stoppedBy === undefined ? {} : { stoppedBy: kills.stoppedBy }),

@@ -10,7 +10,7 @@
 import { isClusterMode } from './cluster-nodes.js';
 import type { RawNodeSample } from './model.js';
 import { reclaimInputOf } from './reclaim-input.js';
-import { reclaimReport, type ReclaimGoal, type ReclaimReport } from './reclaim-report.js';
+import { selectionSection, type ReclaimGoal, type ReclaimReport } from './reclaim-report.js';
 import { refusedSelection, selectReclaimable, skipText, type ReclaimSelection } from './reclaim-selection.js';
 import type { AuditReport } from './report.js';
 
@@ -70,30 +70,21 @@ export function planBreakGlass(input: BreakGlassInput): BreakGlassPlan | null {
     max: Math.min(settings.maxPerRun, goal.needed),
     alreadyReclaimed: input.alreadyReclaimed(sample.node),
   });
-  if (selection.refused !== null) return { act: false, section: sectionOf(selection, 'refused', selection.refused, minIdleSeconds, sample.node, goal) };
+  const at = { mode: 'break-glass', node: sample.node, minIdleSeconds, goal } as const;
+  if (selection.refused !== null) return { act: false, section: selectionSection(selection, at, 'refused') };
   if (selection.selected.length === 0) {
-    return { act: false, section: sectionOf(selection, 'refused', `None of the leaking workload's connections may be closed (${skipText(selection)}).`, minIdleSeconds, sample.node, goal) };
+    return { act: false, section: selectionSection(selection, at, 'refused', `None of the leaking workload's connections may be closed (${skipText(selection)}).`) };
   }
   if (!input.hasCredential) {
     const reason = 'The target has no reclaim credential (reclaimSecretArn: a Redis user with the read-only rule plus +client|kill), '
       + 'and the audit\'s own user is read-only.';
-    return { act: false, section: sectionOf(selection, 'refused', reason, minIdleSeconds, sample.node, goal) };
+    return { act: false, section: selectionSection(selection, at, 'refused', reason) };
   }
   return { act: true, node: sample.node, selection, goal };
 }
 
-/** The section of a selection that was not acted on (or is about to be: the edge adds the kills). */
-export function sectionOf(
-  selection: ReclaimSelection, outcome: ReclaimReport['outcome'], reason: string | null, minIdleSeconds: number, node: string | null, goal?: ReclaimGoal,
-): ReclaimReport {
-  return reclaimReport({
-    mode: 'break-glass', outcome, reason, node, selected: selection.selected, killed: 0, spared: 0,
-    skipped: selection.skipped, capped: selection.capped, minIdleSeconds, max: selection.max, ...(goal ? { goal } : {}),
-  });
-}
-
 function notActing(outcome: 'refused' | 'not-needed', reason: string, minIdleSeconds: number, node: string | null = null): BreakGlassPlan {
-  return { act: false, section: sectionOf(refusedSelection(reason), outcome, reason, minIdleSeconds, node) };
+  return { act: false, section: selectionSection(refusedSelection(reason), { mode: 'break-glass', node, minIdleSeconds }, outcome) };
 }
 
 function percent(share: number): string {

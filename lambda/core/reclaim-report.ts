@@ -1,7 +1,7 @@
 // What a reclaim did, as the report's `reclaim` section (schema/report.schema.json): written by the CLI's
 // `reclaim` and by the Lambda's break-glass, read by every output (terminal, HTML, e-mail, Slack, metrics).
 // Types and the one sentence every output prints, so that the terminal, the page and the message say the same.
-import type { ReclaimCandidate, SkipReason } from './reclaim-selection.js';
+import type { ReclaimCandidate, ReclaimSelection, SkipReason } from './reclaim-selection.js';
 
 /**
  * - reclaimed: CLIENT KILL ID was sent (CLI --apply, or the break-glass acting); `killed` says how many the
@@ -115,4 +115,42 @@ export function reclaimSentence(r: Omit<ReclaimReport, 'summary'>): string {
 export function reclaimReport(r: Omit<ReclaimReport, 'summary' | 'byWorkload'>): ReclaimReport {
   const withCounts = { ...r, byWorkload: countByWorkload(r.selected) };
   return { ...withCounts, summary: reclaimSentence(withCounts) };
+}
+
+/** Where a selection was made: who reclaims, on which node, with which idle bound, towards which level. */
+export interface ReclaimContext {
+  readonly mode: ReclaimReport['mode'];
+  readonly node: string | null;
+  readonly minIdleSeconds: number;
+  readonly goal?: ReclaimGoal;
+}
+
+/** What the kills of a selection came to (redis/reclaim-kills.ts). */
+export interface ReclaimKills {
+  readonly killed: readonly number[];
+  readonly spared: number;
+  readonly stoppedBy?: string;
+}
+
+/** A selection's section: what was selected, what was left and why, and the kills when there were some. */
+export function selectionSection(
+  selection: ReclaimSelection, at: ReclaimContext, outcome: ReclaimOutcomeKind, reason: string | null = selection.refused, kills?: ReclaimKills,
+): ReclaimReport {
+  return reclaimReport({
+    mode: at.mode, outcome, reason, node: at.node, selected: selection.selected,
+    killed: kills?.killed.length ?? 0, spared: kills?.spared ?? 0, skipped: selection.skipped, capped: selection.capped,
+    minIdleSeconds: at.minIdleSeconds, max: selection.max, ...(at.goal ? { goal: at.goal } : {}),
+    ...(kills?.stoppedBy === undefined ? {} : { stoppedBy: kills.stoppedBy }),
+  });
+}
+
+/**
+ * The section after the kills: reclaimed when at least one was closed; refused when the first kill failed;
+ * not needed when every selected connection was gone or used again by the time it was looked up.
+ */
+export function killedSection(selection: ReclaimSelection, at: ReclaimContext, kills: ReclaimKills): ReclaimReport {
+  if (kills.killed.length > 0) return selectionSection(selection, at, 'reclaimed', null, kills);
+  if (kills.stoppedBy !== undefined) return selectionSection(selection, at, 'refused', `Nothing could be killed: ${kills.stoppedBy}.`, kills);
+  return selectionSection(selection, at, 'not-needed',
+    `All ${selection.selected.length} selected connections were gone or used again when looked up just before the kill.`, kills);
 }
