@@ -4,7 +4,7 @@
 // lambda/redis/reclaim-kills.ts (CLIENT KILL ID, one id at a time, after looking the ids up again).
 // Standalone servers only: a cluster is refused. The result is the report's `reclaim` section.
 import { reclaimInputOf } from '../lambda/core/reclaim-input.js';
-import { selectionSection, type ReclaimKills, type ReclaimReport } from '../lambda/core/reclaim-report.js';
+import { killedSection, selectionSection, type ReclaimKills, type ReclaimReport } from '../lambda/core/reclaim-report.js';
 import { refusedSelection, selectReclaimable, skipText, type ReclaimSelection } from '../lambda/core/reclaim-selection.js';
 import { reclaimedIdsOf } from '../lambda/core/state.js';
 import { killSelected } from '../lambda/redis/reclaim-kills.js';
@@ -55,5 +55,5 @@ export async function reclaimAfterAudit(
     timeouts: { connectTimeoutMs: options.connectTimeoutMs, commandTimeoutMs: options.commandTimeoutMs },
   });
   if (kills.refused !== undefined) return section({ ...selection, refused: kills.refused }, 'refused');
-  return section(selection, 'reclaimed', kills);
+  return { section: killedSection(selection, at, kills), node, killedIds: kills.killed };
 }

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { assessAudit } from '../../lambda/core/audit.js';
 import { defaultPolicy } from '../../lambda/core/model.js';
-import { countByWorkload, reclaimReport, reclaimSentence, type ReclaimReport } from '../../lambda/core/reclaim-report.js';
+import { countByWorkload, killedSection, reclaimReport, reclaimSentence, type ReclaimReport } from '../../lambda/core/reclaim-report.js';
 import { RECLAIM_DEFAULTS, SKIP_REASONS, type ReclaimCandidate, type SkipReason } from '../../lambda/core/reclaim-selection.js';
 import { expectValidReport } from '../support/report-schema.js';
 
@@ -127,5 +127,27 @@ describe('the reclaim section in the report schema', () => {
     expect(skips.required).toEqual([...SKIP_REASONS]);
     expect(Object.keys(skips.properties)).toEqual([...SKIP_REASONS]);
     expect(selected.maxItems).toBe(RECLAIM_DEFAULTS.maxCeiling);
+  });
+});
+
+describe('killedSection: what the kills of a selection came to, for the CLI and the break-glass alike', () => {
+  const selection = { refused: null, selected: candidates(3), skipped: skipped(), capped: 0, max: 3 };
+  const at = { mode: 'cli', node: '10.0.0.5:6379', minIdleSeconds: 3600 } as const;
+
+  it('reclaimed when at least one was closed, with what was spared and why it stopped', () => {
+    const r = killedSection(selection, at, { killed: [100], spared: 1, stoppedBy: 'CLIENT KILL ID 102 failed after 1 kills (timeout)' });
+    expect(r).toMatchObject({ outcome: 'reclaimed', reason: null, killed: 1, spared: 1, stoppedBy: 'CLIENT KILL ID 102 failed after 1 kills (timeout)' });
+  });
+
+  it('refused, never "reclaimed 0", when the first kill failed', () => {
+    const r = killedSection(selection, at, { killed: [], spared: 0, stoppedBy: 'CLIENT KILL ID 100 failed after 0 kills (NOPERM)' });
+    expect(r).toMatchObject({ outcome: 'refused', reason: 'Nothing could be killed: CLIENT KILL ID 100 failed after 0 kills (NOPERM).', killed: 0 });
+    expect(r.summary).toMatch(/^Reclaim did not act: Nothing could be killed: .*Nothing was killed\./);
+  });
+
+  it('not needed when every selected connection was gone or used again by the time it was looked up', () => {
+    const r = killedSection(selection, { ...at, mode: 'break-glass' }, { killed: [], spared: 3 });
+    expect(r).toMatchObject({ mode: 'break-glass', outcome: 'not-needed', killed: 0, spared: 3,
+      reason: 'All 3 selected connections were gone or used again when looked up just before the kill.' });
   });
 });
