@@ -12,17 +12,20 @@ import { BREAK_GLASS_ENV, RECLAIM_RULES } from './core/reclaim-selection.js';
 import type { BreakGlassSettings } from './core/break-glass.js';
 import { LAMBDA_RUN_RULES, LAMBDA_SAMPLING, readPolicy, readSetting, TIMEOUT_RULES, type NumberRule } from './core/policy-rules.js';
 
+/** A Secrets Manager secret's ARN: the audit's credential and the break-glass's are checked alike. */
+const secretArn = z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, 'expected a Secrets Manager secret ARN').optional();
+
 const targetSchema = z.strictObject({
   name: z.string().regex(TARGET_NAME, `expected ${TARGET_NAME_FORM}`),
   url: z.string().regex(/^rediss?:\/\/[^\s]+$/, 'expected redis://host:port or rediss://host:port'),
   tls: z.boolean().optional(),
   cluster: z.boolean().optional(),
-  authSecretArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, 'expected a Secrets Manager secret ARN').optional(),
+  authSecretArn: secretArn,
   /**
    * The break-glass's own credential (issue 19): a Redis ACL user with the read-only rule plus `+client|kill`,
    * used only to kill; the audit keeps its read-only one. Without it the break-glass kills nothing and says why.
    */
-  reclaimSecretArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, 'expected a Secrets Manager secret ARN').optional(),
+  reclaimSecretArn: secretArn,
   iamUser: z.string().min(1, 'expected the ElastiCache user id of an IAM-enabled user').optional(),
   cacheName: z.string().regex(/^[a-z0-9-]{1,64}$/, 'expected the replication group id or serverless cache name, lower case').optional(),
   serverless: z.boolean().optional(),
