@@ -150,7 +150,11 @@ export function selectionSection(
  */
 export function killedSection(selection: ReclaimSelection, at: ReclaimContext, kills: ReclaimKills): ReclaimReport {
   if (kills.killed.length > 0) return selectionSection(selection, at, 'reclaimed', null, kills);
-  if (kills.stoppedBy !== undefined) return selectionSection(selection, at, 'refused', `Nothing could be killed: ${kills.stoppedBy}.`, kills);
+  if (kills.stoppedBy !== undefined) return selectionSection(selection, at, 'refused', `${capitalized(kills.stoppedBy)}.`, kills);
   return selectionSection(selection, at, 'not-needed',
     `All ${selection.selected.length} selected connections were gone or used again when looked up just before the kill.`, kills);
+}
+
+function capitalized(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }

@@ -93,7 +93,10 @@ async function killOn(connection: RespConnection, request: KillRequest): Promise
       if (reply === 1 || reply === 'OK') killed.push(candidate.id);
       else spared += 1;
     } catch (err) {
-      return { killed, spared, stoppedBy: `CLIENT KILL ID ${candidate.id} failed after ${killed.length} kills (${describeError(err, target)})` };
+      const detail = describeError(err, target);
+      // The one refusal the operator fixes in the ACL: say which rule (the README's leak-reclaimer user has it).
+      const fix = /\bNOPERM\b/.test(detail) ? '; the reclaim user needs +client|kill' : '';
+      return { killed, spared, stoppedBy: `CLIENT KILL ID ${candidate.id} failed after ${killed.length} kills (${detail}${fix})` };
     }
   }
   return { killed, spared };
