@@ -119,7 +119,7 @@ function idleThreshold(seconds: number): string {
  * The facts under the reclaim sentence, our own words and numbers plus the node (escaped): where, the level
  * before, what was eligible, and what a later run may still close. Null when there is nothing to add.
  * `Node 10.0.0.5:6379; 9,800 of maxclients 10,000 were in use; only connections idle at least 1 hour and used
- * only when opened were closed (at most 1,000 per run); 800 more eligible were left open (per-run cap or goal).`
+ * only when opened were closed (at most 1,000 this run); 800 more eligible were left open (the per-run cap).`
  */
 export function reclaimDetails(r: ReclaimReport, escape: (untrusted: string) => string): string | null {
   const parts = [
@@ -127,11 +127,19 @@ export function reclaimDetails(r: ReclaimReport, escape: (untrusted: string) => 
     ...(r.goal === undefined ? [] : [`${thousands(r.goal.connectedClients)} of maxclients ${thousands(r.goal.maxClients)} were in use`]),
     ...(r.outcome !== 'reclaimed' ? [] : [
       `only connections idle at least ${idleThreshold(r.minIdleSeconds)} and used only when opened were closed`
-        + (r.max > 0 ? ` (at most ${thousands(r.max)} per run)` : ''),
-      ...(r.capped > 0 ? [`${thousands(r.capped)} more eligible ${r.capped === 1 ? 'was' : 'were'} left open (per-run cap${r.goal === undefined ? '' : ' or goal'})`] : []),
+        + (r.max > 0 ? ` (at most ${thousands(r.max)} ${r.goal === undefined ? 'per' : 'this'} run)` : ''),
+      ...(r.capped > 0 ? [`${thousands(r.capped)} more eligible ${r.capped === 1 ? 'was' : 'were'} left open (${whyLeftOpen(r)})`] : []),
     ]),
   ];
   return parts.length === 0 ? null : `${parts.join('; ')}.`;
+}
+
+/** Why eligible connections stayed open: the break-glass's goal was met, or the per-run cap was reached. */
+function whyLeftOpen(r: ReclaimReport): string {
+  if (r.goal !== undefined && r.max >= r.goal.needed) {
+    return `closing ${thousands(r.goal.needed)} was enough to get down to ${thousands(r.goal.keepAtMost)}`;
+  }
+  return 'the per-run cap';
 }
 
 export function statusOf(report: AuditReport): string {

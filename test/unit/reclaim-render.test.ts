@@ -88,7 +88,7 @@ describe('the e-mail', () => {
     expect(lines[0]).toBe('The break-glass reclaimed connections on orders-cache.');
     expect(lines[2]).toBe(SENTENCE);
     expect(lines[3]).toBe('Node 10.0.0.5:6379; 9,800 of maxclients 10,000 were in use; only connections idle at least 1 hour and used only '
-      + 'when opened were closed (at most 1,000 per run); 200 more eligible were left open (per-run cap or goal).');
+      + 'when opened were closed (at most 1,000 this run); 200 more eligible were left open (the per-run cap).');
     expect(message.email.indexOf(SENTENCE)).toBeLessThan(message.email.indexOf('Findings, most severe first'));
   });
 
