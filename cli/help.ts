@@ -60,7 +60,8 @@ Refused on a replica, after a partial audit or listing, or for a workload known 
   --source IP                  only connections from this address (vouches that the address is one program)
   --min-idle S                 ${RECLAIM_RULES.minIdleSeconds.what} (default ${RECLAIM_RULES.minIdleSeconds.default})
   --max N                      ${RECLAIM_RULES.maxPerRun.what} (${RECLAIM_RULES.maxPerRun.min} to ${RECLAIM_RULES.maxPerRun.max}; default ${RECLAIM_DEFAULTS.maxShare * 100}% of the workload's)
-  --json adds a "reclaim" section { applied, refused, selected, killed, skipped, capped } beside the report.
+  The report (--json, --out, --html) carries a "reclaim" section: its outcome (reclaimed, dry-run, not-needed
+  or refused) and why, the selected connections, how many were killed, spared and skipped, and the sentence printed.
 
 Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 could not audit.
 The audit is read-only (reclaim --apply alone sends CLIENT KILL ID): INFO, CLIENT LIST, CONFIG GET (where allowed), CLUSTER NODES (clusters),

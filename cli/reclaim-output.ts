@@ -2,7 +2,7 @@
 // the sentence every output prints, then whose connections per workload, the connections selected (oldest
 // first, the first SELECTED_ROWS), what was left alone and why, and why killing stopped early. Workload names,
 // origins, addresses and reasons come from the server: safeCell keeps each one clean and on its line.
-import type { ReclaimReport } from '../lambda/core/reclaim-report.js';
+import { boundText, leftOpenBecause, type ReclaimReport } from '../lambda/core/reclaim-report.js';
 import { palette, safeCell, table } from './text-table.js';
 
 /** Selected connections listed; the rest are counted (the --json report has them all). */
@@ -40,8 +40,8 @@ export function renderReclaim(r: ReclaimReport, color = false): string {
     lines.push(`  killed: ${count(r.killed)} of ${count(r.selected.length)} selected`
       + (r.spared > 0 ? ` (${count(r.spared)} gone or used again when checked, left alone)` : ''));
   }
-  lines.push(`  eligible: idle at least ${duration(r.minIdleSeconds)} and used only when opened; at most ${count(r.max)} per run`
-    + (r.capped > 0 ? ` (${count(r.capped)} more left open by the cap${r.goal === undefined ? '' : ' or the goal'})` : ''));
+  lines.push(`  eligible: idle at least ${duration(r.minIdleSeconds)} and used only when opened; ${boundText(r, count)}`
+    + (r.capped > 0 ? ` (${count(r.capped)} more left open: ${leftOpenBecause(r, count)})` : ''));
 
   if (r.byWorkload.length > 0) {
     lines.push('  per workload:');
@@ -49,7 +49,7 @@ export function renderReclaim(r: ReclaimReport, color = false): string {
       r.byWorkload.map((w) => [w.workload, w.origin ?? '-', count(w.selected)]), '    '));
   }
   if (r.selected.length > 0) {
-    lines.push(`  selected (oldest first${r.outcome === 'reclaimed' ? '; CLIENT KILL ID was sent for each' : ''}):`);
+    lines.push(`  selected (oldest first${r.outcome === 'reclaimed' ? '; each looked up again just before CLIENT KILL ID' : ''}):`);
     lines.push(table([
       { header: 'id', align: 'right' }, { header: 'address', max: 60 }, { header: 'workload', max: 60 }, { header: 'age', align: 'right' },
       { header: 'idle', align: 'right' }, { header: 'opened at', max: 80 },

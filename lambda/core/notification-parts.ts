@@ -5,7 +5,7 @@
 import type { Finding } from './findings/index.js';
 import { originList } from './findings/origin-text.js';
 import type { NotifyReason } from './notify-policy.js';
-import type { ReclaimReport } from './reclaim-report.js';
+import { boundText, leftOpenBecause, type ReclaimReport } from './reclaim-report.js';
 import type { AuditReport } from './report.js';
 import { plain } from './text-safety.js';
 import { IDENTIFIED_BY_TEXT } from './workload-identity.js';
@@ -127,19 +127,11 @@ export function reclaimDetails(r: ReclaimReport, escape: (untrusted: string) => 
     ...(r.goal === undefined ? [] : [`${thousands(r.goal.connectedClients)} of maxclients ${thousands(r.goal.maxClients)} were in use`]),
     ...(r.outcome !== 'reclaimed' ? [] : [
       `only connections idle at least ${idleThreshold(r.minIdleSeconds)} and used only when opened were closed`
-        + (r.max > 0 ? ` (at most ${thousands(r.max)} ${r.goal === undefined ? 'per' : 'this'} run)` : ''),
-      ...(r.capped > 0 ? [`${thousands(r.capped)} more eligible ${r.capped === 1 ? 'was' : 'were'} left open (${whyLeftOpen(r)})`] : []),
+        + (r.max > 0 ? ` (${boundText(r, thousands)})` : ''),
+      ...(r.capped > 0 ? [`${thousands(r.capped)} more eligible ${r.capped === 1 ? 'was' : 'were'} left open (${leftOpenBecause(r, thousands)})`] : []),
     ]),
   ];
   return parts.length === 0 ? null : `${parts.join('; ')}.`;
-}
-
-/** Why eligible connections stayed open: the break-glass's goal was met, or the per-run cap was reached. */
-function whyLeftOpen(r: ReclaimReport): string {
-  if (r.goal !== undefined && r.max >= r.goal.needed) {
-    return `closing ${thousands(r.goal.needed)} was enough to get down to ${thousands(r.goal.keepAtMost)}`;
-  }
-  return 'the per-run cap';
 }
 
 export function statusOf(report: AuditReport): string {

@@ -158,3 +158,19 @@ export function killedSection(selection: ReclaimSelection, at: ReclaimContext, k
 function capitalized(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
+
+/**
+ * The selection's bound in words, for every output: "at most 1,000 per run" (the CLI's --max or its default), or
+ * "at most 10 this run" when the break-glass's goal bounded it (max = min(maxPerRun, goal.needed)).
+ */
+export function boundText(r: Pick<ReclaimReport, 'max' | 'goal'>, format: (n: number) => string): string {
+  return `at most ${format(r.max)} ${r.goal === undefined ? 'per' : 'this'} run`;
+}
+
+/** Why eligible connections stayed open: the break-glass's goal was met, or the per-run cap was reached. */
+export function leftOpenBecause(r: Pick<ReclaimReport, 'max' | 'goal'>, format: (n: number) => string): string {
+  if (r.goal !== undefined && r.max >= r.goal.needed) {
+    return `closing ${format(r.goal.needed)} was enough to get down to ${format(r.goal.keepAtMost)}`;
+  }
+  return 'the per-run cap';
+}

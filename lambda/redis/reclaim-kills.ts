@@ -19,7 +19,7 @@ export interface KillRequest {
   readonly selected: readonly ReclaimCandidate[];
   readonly minIdleSeconds: number;
   readonly timeouts: ConnectionTimeouts;
-  /** No kill is started after this (epoch ms): the Lambda's audit deadline. */
+  /** No kill is started after this (epoch ms). The Lambda sets it (break-glass-run.ts); the CLI relies on the command timeout. */
   readonly deadlineAtMs?: number;
   readonly now?: () => number;
 }
@@ -70,10 +70,7 @@ async function killOn(connection: RespConnection, request: KillRequest): Promise
   try {
     listed = await send(['CLIENT', 'LIST', 'ID', ...ids] as [string, ...string[]], clientListByIdLimits(ids.length));
   } catch (err) {
-    return {
-      killed: [], spared: 0,
-      refused: `The selected connections could not be looked up again just before the kill (CLIENT LIST ID needs Redis 6.2 or later: ${describeError(err, target)}).`,
-    };
+    return { killed: [], spared: 0, refused: `The selected connections could not be looked up again just before the kill (${lookUpFailure(describeError(err, target))}).` };
   }
   const current = new Map(parseClientList(textOf(listed)).clients.map((c) => [c.id, c]));
   const still = request.selected.filter((c) => {
@@ -104,4 +101,11 @@ async function killOn(connection: RespConnection, request: KillRequest): Promise
 
 function textOf(reply: unknown): string {
   return Buffer.isBuffer(reply) ? reply.toString('utf8') : typeof reply === 'string' ? reply : '';
+}
+
+/** The look-up's failure with its likely fix: a permission, or a server older than CLIENT LIST ID (Redis 6.2). */
+function lookUpFailure(detail: string): string {
+  if (/\bNOPERM\b/.test(detail)) return `${detail}; the reclaim user needs +client|list`;
+  if (/syntax error|unknown subcommand|wrong number of arguments/i.test(detail)) return `CLIENT LIST ID needs Redis 6.2 or later: ${detail}`;
+  return detail;
 }

@@ -4,7 +4,7 @@
 // README's read-only user; the break-glass as the separate leak-reclaimer user (+client|kill). AWS is
 // aws-sdk-client-mock with an in-memory S3, so the state one invocation writes is read by the next.
 // In order: off; armed without a reclaim credential; armed with the read-only user as the reclaim credential;
-// armed with the right one (kills exactly what brings the server down to the warning share); the next run.
+// armed with a user that may kill but not list; armed with the right one (kills exactly what brings the server down to the warning share); the next run.
 import { PutMetricDataCommand, type PutMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
 import { GetSecretValueCommand, type GetSecretValueCommandInput } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, type PublishCommandInput } from '@aws-sdk/client-sns';
@@ -43,7 +43,10 @@ const SECRETS = {
   [AUDIT_ARN]: JSON.stringify({ username: 'leak-auditor', password: AUDITOR_PASSWORD }),
   [arn('read-only-as-reclaimer-Ef34Gh')]: JSON.stringify({ username: 'leak-auditor', password: AUDITOR_PASSWORD }),
   [arn('leak-reclaimer-Ij56Kl')]: JSON.stringify({ username: 'leak-reclaimer', password: RECLAIMER_PASSWORD }),
+  [arn('kill-only-Mn78Op')]: JSON.stringify({ username: 'kill-only', password: RECLAIMER_PASSWORD }),
 };
+// A reclaim user that may kill but not look the selected ids up again: refused before any kill.
+const KILL_ONLY_RULE = ['on', `>${RECLAIMER_PASSWORD}`, 'resetkeys', 'resetchannels', '-@all', '+info', '+ping', '+client|setname', '+client|kill'];
 
 type Report = Record<string, unknown> & { reclaim?: ReclaimReport; findings: Array<{ kind: string; subject: { workload?: string } }> };
 
@@ -91,7 +94,7 @@ const emails = (aws: ReturnType<typeof fakeAws>) => aws.snsMock.commandCalls(Pub
   .map((c) => (JSON.parse((c.args[0].input as PublishCommandInput).Message ?? '{}') as { email: string }).email);
 
 beforeAll(async () => {
-  server = await startLocalRedis({ args: ['--maxclients', String(MAXCLIENTS), '--user', 'leak-auditor', ...AUDITOR_RULE, '--user', 'leak-reclaimer', ...RECLAIMER_RULE] });
+  server = await startLocalRedis({ args: ['--maxclients', String(MAXCLIENTS), '--user', 'leak-auditor', ...AUDITOR_RULE, '--user', 'leak-reclaimer', ...RECLAIMER_RULE, '--user', 'kill-only', ...KILL_ONLY_RULE] });
   const target = { host: server.host, port: server.port };
   control = await RespClient.connect(target);
   workloads.push(await idlePool(target, POOL.source, { size: POOL.size, name: POOL.name }));
@@ -167,6 +170,19 @@ describe('the break-glass through the Lambda handler', () => {
     expect(reclaimedMetric(aws)[0]?.value).toBe(0);
     expect(sorted((await listed()).keys())).toEqual(sorted(before.keys()));
     expect(JSON.stringify([...aws.objects.values()])).not.toContain(AUDITOR_PASSWORD);
+    aws.restore();
+  }, 30_000);
+
+  it('armed with a reclaim user that may not run CLIENT LIST: nothing is killed, and the report names the missing rule', async () => {
+    const before = await listed();
+    const aws = fakeAws(SECRETS);
+
+    await invoke(aws, ARMED, arn('kill-only-Mn78Op'));
+
+    const reclaim = latest(aws).reclaim;
+    expect(reclaim).toMatchObject({ mode: 'break-glass', outcome: 'refused', killed: 0 });
+    expect(reclaim?.reason).toMatch(/^The selected connections could not be looked up again just before the kill \(.*NOPERM.*; the reclaim user needs \+client\|list\)\.$/);
+    expect(sorted((await listed()).keys())).toEqual(sorted(before.keys()));
     aws.restore();
   }, 30_000);
 

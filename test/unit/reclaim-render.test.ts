@@ -223,6 +223,21 @@ describe('the HTML page', () => {
     const block = reclaimSectionOf(renderHtmlReport(reportWith(section({ killed: 900, spared: 60, stoppedBy: 'the run reached its <deadline>' }))));
     expect(block).toContain('<strong>900</strong> of 1,000 selected; 60 were gone or used again when checked, and left alone');
     expect(block).toContain('<span class="err">the run reached its &lt;deadline&gt;</span>');
+    expect(block).toContain('the server closed 900, 60 gone or used again were left alone');
+  });
+
+  it('says one subscriber, two subscribers; and why eligible connections stayed open: the cap or the goal', () => {
+    const one = reclaimSectionOf(renderHtmlReport(reportWith(section({ skipped: skipped({ subscriber: 1, 'replication-link': 1 }) }))));
+    const two = reclaimSectionOf(renderHtmlReport(reportWith(section({ skipped: skipped({ subscriber: 2, 'replication-link': 2 }) }))));
+    expect(one).toContain('1 replication link, 1 subscriber<');
+    expect(two).toContain('2 replication links, 2 subscribers<');
+    // max 1,000 < 1,800 needed: the cap held it; max 900 = needed: the goal did.
+    expect(one).toContain('at most 1,000 this run; 200 more left open (the per-run cap)');
+    const goal = { ...GOAL, keepAtMost: 8900, needed: 900 };
+    const goalMet = reclaimSectionOf(renderHtmlReport(reportWith(section({ goal, max: 900, selected: candidates(900), killed: 900 }))));
+    expect(goalMet).toContain('at most 900 this run; 200 more left open (closing 900 was enough to get down to 8,900)');
+    const cli = reclaimSectionOf(renderHtmlReport(reportWith(section({ mode: 'cli', goal: undefined }))));
+    expect(cli).toContain('at most 1,000 per run; 200 more left open (the per-run cap)');
   });
 });
 

@@ -4,7 +4,7 @@
 // first), what was left alone and why, and the level the break-glass reclaims down to. Right after the verdict
 // when connections were closed, would be (dry run) or the break-glass refused; near the end when it was not
 // needed. Workload names, origins, addresses and reasons come from the server or the report: all escaped.
-import type { ReclaimReport } from '../reclaim-report.js';
+import { boundText, leftOpenBecause, type ReclaimReport } from '../reclaim-report.js';
 import { facts, jsonReport, moreNote, section, table, type PageContext, type Row } from './blocks.js';
 import { count, duration, plural } from './format.js';
 import { clip, html, type Fragment, type Html } from './markup.js';
@@ -13,16 +13,16 @@ export const RECLAIM_ROWS = 50;
 const WORKLOAD_ROWS = 20;
 
 /** Why connections of the node were left alone, in words; an unknown reason (a newer report) is shown escaped. */
-const SKIP_TEXT: Readonly<Record<string, string>> = {
-  'own-connection': "the auditor's own",
-  'replication-link': 'replication links',
-  'other-workload': 'other workloads',
-  'already-reclaimed': 'already reclaimed',
-  subscriber: 'subscribers',
-  blocked: 'blocked',
-  'in-multi': 'inside MULTI',
-  'not-idle-long-enough': 'not idle long enough',
-  'used-more-than-once': 'used more than once',
+const SKIP_TEXT: Readonly<Record<string, readonly [one: string, many: string]>> = {
+  'own-connection': ["the auditor's own", "the auditor's own"],
+  'replication-link': ['replication link', 'replication links'],
+  'other-workload': ['other workload', 'other workloads'],
+  'already-reclaimed': ['already reclaimed', 'already reclaimed'],
+  subscriber: ['subscriber', 'subscribers'],
+  blocked: ['blocked', 'blocked'],
+  'in-multi': ['inside MULTI', 'inside MULTI'],
+  'not-idle-long-enough': ['not idle long enough', 'not idle long enough'],
+  'used-more-than-once': ['used more than once', 'used more than once'],
 };
 
 const OUTCOME_TEXT: Readonly<Record<ReclaimReport['outcome'], string>> = {
@@ -45,7 +45,7 @@ function title(r: ReclaimReport): string {
 
 function skippedText(r: ReclaimReport): Fragment {
   const parts = Object.entries(r.skipped).filter(([, n]) => typeof n === 'number' && n > 0)
-    .map(([reason, n]) => `${count(n)} ${Object.prototype.hasOwnProperty.call(SKIP_TEXT, reason) ? SKIP_TEXT[reason] : clip(reason, 40)}`);
+    .map(([reason, n]) => `${count(n)} ${Object.prototype.hasOwnProperty.call(SKIP_TEXT, reason) ? SKIP_TEXT[reason]?.[n === 1 ? 0 : 1] : clip(reason, 40)}`);
   return parts.length === 0 ? html`<span class="muted">none</span>` : parts.join(', ');
 }
 
@@ -90,7 +90,9 @@ function selectedTable(context: PageContext, r: ReclaimReport): Html | '' {
       c.origin === undefined ? html`<span class="muted">not named</span>` : html`<code>${clip(c.origin, 120)}</code>`,
     ],
   }));
-  const caption = r.outcome === 'reclaimed' ? `Oldest first; CLIENT KILL ID was sent for each, the server confirmed ${count(r.killed)}`
+  const caption = r.outcome === 'reclaimed'
+    ? `Oldest first; each was looked up again just before CLIENT KILL ID: the server closed ${count(r.killed)}`
+      + (r.spared > 0 ? `, ${count(r.spared)} gone or used again were left alone` : '')
     : r.outcome === 'dry-run' ? 'Connections a run with --apply would close, oldest first'
       : 'Connections it would have closed, oldest first';
   const more = r.selected.length - RECLAIM_ROWS;
@@ -112,8 +114,8 @@ export function reclaimSection(context: PageContext): Html | '' {
     ...(r.outcome === 'not-needed' ? [] : [['Killed', killedText(r)] as const]),
     ...(goal === null ? [] : [['Goal', goal] as const]),
     ...(r.outcome === 'not-needed' ? [] : [
-      ['Eligible', `idle at least ${duration(r.minIdleSeconds)} and used only when opened; at most ${count(r.max)} per run`
-        + (r.capped > 0 ? `, ${count(r.capped)} more left open by the cap${r.goal === undefined ? '' : ' or the goal'}` : '')] as const,
+      ['Eligible', `idle at least ${duration(r.minIdleSeconds)} and used only when opened; ${boundText(r, count)}`
+        + (r.capped > 0 ? `; ${count(r.capped)} more left open (${leftOpenBecause(r, count)})` : '')] as const,
       ['Left alone', skippedText(r)] as const,
     ]),
     ...(reason === null ? [] : [['Reason', clip(reason, 600)] as const]),
