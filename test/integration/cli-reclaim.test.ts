@@ -1,8 +1,10 @@
 // `redis-leak-audit reclaim` against a real redis-server (issue 19): a leaking workload (12 connections used once
 // and left idle) beside a healthy pool (6 connections used again after opening, then idle), a subscriber and a
-// blocked client of the leaking workload's own name. The dry run kills nothing; --apply kills exactly the leaked
-// ids, one CLIENT KILL ID each, and nothing else the auditor sends is a write (MONITOR, INFO commandstats); a
-// second run finds nothing left; a replica is refused. Bounded: 20 clients, a few seconds of real idle time.
+// blocked client of the leaking workload's own name, and a replica attached to the primary (its replication link
+// is on the primary's CLIENT LIST). The dry run kills nothing; --apply kills exactly the leaked ids, one CLIENT
+// KILL ID each, and nothing else the auditor sends is a write (MONITOR, INFO commandstats); the replication link
+// is never selected and survives with its id; a second run finds nothing left; the replica itself is refused.
+// Bounded: 20 clients, one replica, a few seconds of real idle time.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRedis, type LocalRedisServer } from '../../cli/demo/local-redis-server.js';
 import { RespClient } from '../../cli/demo/resp-client.js';
@@ -30,7 +32,12 @@ const servers: LocalRedisServer[] = [];
 const workloads: WorkloadHandle[] = [];
 const clients: RespClient[] = [];
 let server: LocalRedisServer;
+let replica: LocalRedisServer;
 let control: RespClient;
+/** A connection to the replica (from 127.0.0.1). */
+let replicaProbe: RespClient;
+/** The replica's connection on the primary (flags S), as listed once the replica is in sync. */
+let replicaLink: ClientRecord;
 
 async function open(target: { host: string; port: number }, localAddress?: string): Promise<RespClient> {
   const client = await RespClient.connect({ host: target.host, port: target.port, ...(localAddress ? { localAddress } : {}) });
@@ -59,6 +66,12 @@ function monitorLine(line: string): { addr: string; command: string } {
   return { addr: m?.[1] ?? '', command };
 }
 
+/** The primary's replication links (flags S: a replica's connection), by id. */
+async function replicationLinks(): Promise<Map<number, ClientRecord>> {
+  const listed = parseClientList(String(await control.command('CLIENT', 'LIST'))).clients;
+  return new Map(listed.filter((c) => c.flags.includes('S')).map((c) => [c.id, c]));
+}
+
 /** INFO commandstats as `client|kill` -> calls + rejected calls. */
 async function commandStats(from: RespClient): Promise<Map<string, number>> {
   const stats = new Map<string, number>();
@@ -69,9 +82,12 @@ async function commandStats(from: RespClient): Promise<Map<string, number>> {
 }
 
 beforeAll(async () => {
-  server = await startLocalRedis();
+  // No diskless-sync delay (5 s by default): the replica is in sync within the pool's 3 s below.
+  server = await startLocalRedis({ args: ['--repl-diskless-sync-delay', '0'] });
   servers.push(server);
   control = await open(server);
+  replica = await startLocalRedis({ args: ['--replicaof', '127.0.0.1', String(server.port)] });
+  servers.push(replica);
   const target = { host: server.host, port: server.port };
   // The healthy pool is opened first and used again 3 s later: older than the used-once slack (2 s) between
   // its opening and its last command, so it is idle but not abandoned.
@@ -84,7 +100,14 @@ beforeAll(async () => {
   for (const c of pool) await c.command('GET', 'rla:reclaim:pool');
   await waitForIdle(() => control.command('CLIENT', 'LIST'), POOL.source, POOL.size, 1);
   await waitForIdle(() => control.command('CLIENT', 'LIST'), LEAK.source, LEAK.count, 1);
-}, 20_000);
+  // The replica in sync (its link up), then its one connection on the primary: flags S, from 127.0.0.1.
+  replicaProbe = await open(replica);
+  await waitFor(async () => String(await replicaProbe.command('INFO', 'replication')), (info) => /^master_link_status:up\r?$/m.test(info),
+    { what: 'the replica in sync with the primary', timeoutMs: 10_000 });
+  const links = await waitFor(replicationLinks, (l) => l.size === 1, { what: "the replica's connection in the primary's CLIENT LIST" });
+  replicaLink = [...links.values()][0] as ClientRecord;
+  expect(replicaLink.sourceIp).toBe('127.0.0.1');
+}, 25_000);
 
 afterAll(async () => {
   await Promise.allSettled(workloads.map((w) => w.stop()));
@@ -108,10 +131,16 @@ describe('redis-leak-audit reclaim on a primary', () => {
     expect(out.reclaim).toMatchObject({ outcome: 'dry-run', reason: null, killed: 0, capped: 0 });
     expect(sorted(out.reclaim.selected.map((c) => c.id))).toEqual(leakedIds);
     expect(new Set(out.reclaim.selected.map((c) => c.workload))).toEqual(new Set([LEAK.name]));
+    expect(out.reclaim.selected.map((c) => c.id)).not.toContain(replicaLink.id);
     // The audit reports the idle pool too (idle-connections), so it is a target: skipped as used more than once.
-    expect(out.reclaim.skipped).toMatchObject({ subscriber: 1, blocked: 1, 'used-more-than-once': POOL.size, 'other-workload': 1 });
+    // The replica's connection is in the listing the selection walks: skipped as a replication link (before any
+    // workload is looked at, so the control connection is still the one other-workload).
+    expect(out.reclaim.skipped).toMatchObject({
+      subscriber: 1, blocked: 1, 'used-more-than-once': POOL.size, 'other-workload': 1, 'replication-link': 1,
+    });
     expect(sorted(after.keys())).toEqual(sorted(before.keys()));
     expect(after.size).toBe(LEAK.count + POOL.size + 2);
+    expect([...(await replicationLinks()).keys()]).toEqual([replicaLink.id]);
   }, 15_000);
 
   it('prints the dry run as text, per workload with the skip counts', async () => {
@@ -126,6 +155,7 @@ describe('redis-leak-audit reclaim on a primary', () => {
 
   it('--apply: kills exactly the leaked ids, one CLIENT KILL ID each and no other write (MONITOR, commandstats)', async () => {
     const before = await workloadClients();
+    const linksBefore = await replicationLinks();
     const lines: string[] = [];
     const monitor = await open(server);
     monitor.onPush = (value) => lines.push(String(value));
@@ -139,10 +169,16 @@ describe('redis-leak-audit reclaim on a primary', () => {
     await waitFor(async () => lines, (l) => l.some((line) => line.includes('rla-reclaim-end')), { what: 'the end marker in MONITOR' });
     await monitor.destroy();
     const after = await workloadClients();
+    const linksAfter = await replicationLinks();
 
     expect(run.code).toBe(0);
     expect(out.reclaim).toMatchObject({ outcome: 'reclaimed', reason: null, killed: LEAK.count, spared: 0 });
     expect(sorted(out.reclaim.selected.map((c) => c.id))).toEqual(leakedIds);
+    expect(out.reclaim.skipped['replication-link']).toBe(1);
+    // The replication link survives: the same one connection, same id and address, before and after.
+    expect([...linksBefore.keys()]).toEqual([replicaLink.id]);
+    expect([...linksAfter.values()].map((c) => [c.id, c.addr])).toEqual([[replicaLink.id, replicaLink.addr]]);
+    expect(String(await replicaProbe.command('INFO', 'replication'))).toMatch(/^master_link_status:up\r?$/m);
     // Before: 12 leaked + 6 pool + subscriber + blocked = 20; after: the 8 that are not the leak.
     expect(before.size).toBe(20);
     expect(after.size).toBe(8);
@@ -154,12 +190,16 @@ describe('redis-leak-audit reclaim on a primary', () => {
     expect(workloads[0]?.connections()).toBe(0);
 
     // MONITOR leaves admin commands (CLIENT KILL, CLIENT LIST) out: what it shows from the auditor is read-only.
+    // (Neither the control connection nor the replica's link is the auditor.)
     const controlAddr = `${String(control.local.address)}:${String(control.local.port)}`;
-    const auditor = lines.map(monitorLine).filter((l) => l.addr !== controlAddr && l.command !== 'monitor' && l.command !== '');
+    const auditor = lines.map(monitorLine)
+      .filter((l) => l.addr !== controlAddr && l.addr !== replicaLink.addr && l.command !== 'monitor' && l.command !== '');
     expect(auditor.length).toBeGreaterThan(0);
     expect(auditor.filter((l) => !READ_ONLY.has(l.command))).toEqual([]);
-    // commandstats counts every command: the only write is client|kill, once per selected id.
-    const ran = [...statsAfter].map(([name, n]) => [name, n - (statsBefore.get(name) ?? 0) - (name === 'info' ? 1 : 0)] as const).filter(([, n]) => n > 0);
+    // commandstats counts every command: the only write is client|kill, once per selected id. The replica sends
+    // REPLCONF ACK once a second on its link (its own, the link's id is unchanged above): not the auditor's.
+    const ran = [...statsAfter].map(([name, n]) => [name, n - (statsBefore.get(name) ?? 0) - (name === 'info' ? 1 : 0)] as const)
+      .filter(([name, n]) => n > 0 && name !== 'replconf');
     expect(ran.filter(([name]) => !READ_ONLY.has(name) && name !== 'client|kill' && name !== 'monitor')).toEqual([]);
     expect(new Map(ran).get('client|kill')).toBe(LEAK.count);
   }, 15_000);
@@ -182,9 +222,8 @@ describe('redis-leak-audit reclaim on a primary', () => {
 
 describe('redis-leak-audit reclaim on a replica', () => {
   it('refuses, says why, and kills nothing', async () => {
-    const replica = await startLocalRedis({ args: ['--replicaof', '127.0.0.1', String(server.port)] });
-    servers.push(replica);
-    const probe = await open(replica);
+    // The replica attached to the primary in beforeAll.
+    const probe = replicaProbe;
     const target = { host: replica.host, port: replica.port };
     // Read-only on a replica: GET is what a leak on a read replica does.
     workloads.push(await idlePool(target, LEAK.source, { size: 6, name: 'replica-leaky' }));

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 export const HOSTILE_MODES = [
   'healthy', 'huge-array-header', 'fast-huge-list', 'many-lines', 'slow-drip', 'cluster-fanout', 'nil-list', 'swapped',
-  'escape', 'escape-error', 'absurd', 'long-names', 'many-findings',
+  'escape', 'escape-error', 'absurd', 'long-names', 'many-findings', 'malformed-lines',
 ] as const;
 export type HostileMode = (typeof HOSTILE_MODES)[number];
 
@@ -18,6 +18,8 @@ export interface HostileServer {
   readonly process: ChildProcessWithoutNullStreams;
   /** The most connections the server held open at once so far (both listeners of cluster-fanout). */
   peakConnections(): number;
+  /** malformed-lines only: every command received so far, as `NAME SUB` (`CLIENT KILL`); empty for other modes. */
+  commands(): string[];
   stop(): Promise<void>;
 }
 
@@ -58,6 +60,7 @@ export function startHostileServer(mode: HostileMode, options: HostileOptions = 
       reject(new Error(`hostile server (${mode}) exited with ${code}: ${stderr}`));
     });
     let peak = 0;
+    const commands: string[] = [];
     let resolved = false;
     child.stdout.on('data', (chunk: Buffer) => {
       first += chunk.toString();
@@ -65,13 +68,16 @@ export function startHostileServer(mode: HostileMode, options: HostileOptions = 
       first = lines.pop() ?? '';
       for (const line of lines) {
         const peakLine = /^peak-connections (\d+)$/.exec(line.trim());
+        const commandLine = /^command (.+)$/.exec(line.trim());
         if (peakLine) {
           peak = Math.max(peak, Number(peakLine[1]));
+        } else if (commandLine) {
+          commands.push(commandLine[1] ?? '');
         } else if (!resolved && /^\d+$/.test(line.trim())) {
           resolved = true;
           clearTimeout(timer);
           const port = Number(line.trim());
-          resolve({ mode, port, url: `redis://127.0.0.1:${port}`, process: child, peakConnections: () => peak, stop });
+          resolve({ mode, port, url: `redis://127.0.0.1:${port}`, process: child, peakConnections: () => peak, commands: () => [...commands], stop });
         }
       }
     });

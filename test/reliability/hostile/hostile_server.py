@@ -33,6 +33,8 @@ MODES = {
     'absurd': 'INFO maxclients:0, negative and NaN-like counters; CONFIG GET maxclients 10000',
     'long-names': '8 clients whose names are 1 MB each',
     'many-findings': '2,000,000 short lines, each a distinct workload with a blocked client (a finding each)',
+    'malformed-lines': ('6 leaked connections (orders-leaky, used once, idle 2 h) and 2 malformed CLIENT LIST lines; '
+                        'CLIENT KILL answers :1; every command received is printed to stdout as `command NAME SUB`'),
 }
 
 EVIL = '\x1b[31mred\x1b[0m\x1b]0;title\x07\u202eevil'
@@ -49,7 +51,7 @@ class Mode:
         self.drip_ms = drip_ms
         self.others = {
             'fast-huge-list': 3_000_000, 'many-lines': 2_000_000, 'many-findings': 2_000_000,
-            'slow-drip': 14_999, 'escape': 30, 'long-names': 8,
+            'slow-drip': 14_999, 'escape': 30, 'long-names': 8, 'malformed-lines': 8,
         }.get(name, 4)
 
     # --- INFO -------------------------------------------------------------------------------------------
@@ -87,8 +89,9 @@ class Mode:
         return '\r\n'.join(lines) + '\r\n'
 
     # --- CLIENT LIST ------------------------------------------------------------------------------------
-    def client_line(self, cid, addr, name, idle=1, flags='N', cmd='get'):
-        return (f'id={cid} addr={addr} laddr=127.0.0.1:{self.port} fd=9 name={name} age={idle + 5} idle={idle} flags={flags} '
+    def client_line(self, cid, addr, name, idle=1, flags='N', cmd='get', age=None):
+        age = idle + 5 if age is None else age
+        return (f'id={cid} addr={addr} laddr=127.0.0.1:{self.port} fd=9 name={name} age={age} idle={idle} flags={flags} '
                 f'db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=20474 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 '
                 f'obl=0 oll=0 omem=0 tot-mem=22272 events=r cmd={cmd} user=default redir=-1 resp=2\n')
 
@@ -110,6 +113,13 @@ class Mode:
             return self.client_line(cid, f'10.9.9.9:{40000 + i}', EVIL, idle=9999, cmd=f'get{EVIL}')
         if self.name == 'long-names':
             return self.client_line(cid, f'10.8.8.{i}:40000', chr(ord('a') + i) * MB, idle=9999)
+        if self.name == 'malformed-lines':
+            # One host's connections, each used once when opened two hours ago, then two lines that cannot be read.
+            if i == 6:  # cut short in the middle of a field
+                return f'id={cid} addr=10.0.0.2:{40000 + i} laddr=127.0.0.1:{self.port} fd=9 name=orders-leaky age\n'
+            if i == 7:  # a counter that is not a number
+                return f'id={cid} addr=10.0.0.2:{40000 + i} fd=9 name=orders-leaky age=NaN idle=7200 flags=N db=0 multi=-1 cmd=get\n'
+            return self.client_line(cid, f'10.0.0.2:{40000 + i}', 'orders-leaky', idle=7200, age=7200)
         return self.client_line(cid, f'10.0.0.{i + 2}:40000', 'orders-api', idle=1)
 
     def self_line(self, peer, name):
@@ -249,6 +259,8 @@ class Connection:
         m, w = self.mode, self.writer
         command = args[0].upper()
         sub = args[1].upper() if len(args) > 1 else ''
+        if m.name == 'malformed-lines':
+            print(f'command {command} {sub}'.strip(), flush=True)
         if command == 'QUIT':
             w.write(b'+OK\r\n')
             await w.drain()
@@ -271,6 +283,8 @@ class Connection:
                 w.write(b'*%d\r\n' % len(pairs) + b''.join(bulk(p) for p in pairs))
         elif command == 'CLIENT' and sub == 'LIST':
             await self.client_list(args[2:])
+        elif command == 'CLIENT' and sub == 'KILL' and m.name == 'malformed-lines':
+            w.write(b':1\r\n')  # as if the connection were closed
         elif command == 'CLUSTER' and sub == 'NODES':
             if m.name != 'cluster-fanout':
                 w.write(error('ERR This instance has cluster support disabled'))
