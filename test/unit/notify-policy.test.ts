@@ -8,6 +8,8 @@ import { defaultPolicy } from '../../lambda/core/model.js';
 import {
   emptyNotifyState, findingKey, planNotification, readNotifyState, withNotifyState, type NotifyState,
 } from '../../lambda/core/notify-policy.js';
+import { killedSection, reclaimReport, selectionSection, type ReclaimReport } from '../../lambda/core/reclaim-report.js';
+import { refusedSelection, SKIP_REASONS, type ReclaimSelection, type SkipReason } from '../../lambda/core/reclaim-selection.js';
 import type { AuditReport } from '../../lambda/core/report.js';
 import { restoreState } from '../../lambda/core/state.js';
 import { expectValidReport } from '../support/report-schema.js';
@@ -164,6 +166,62 @@ describe('planNotification: failed audits', () => {
     const plans = runs([[0, withFindings([exhausted], unreachable)], [5, withFindings([exhausted], unreachable)]], 1);
     expect(plans.map((p) => p.reason)).toEqual(['new-finding', 'none']);
     expect(plans[0]?.next.failureNotified).toBe(true);
+  });
+});
+
+describe('planNotification: the break-glass', () => {
+  // Three leaked connections the break-glass selected on the node, and what its kills came to (reclaim-report.ts).
+  const selection: ReclaimSelection = {
+    refused: null, capped: 0, max: 3,
+    skipped: Object.fromEntries(SKIP_REASONS.map((r) => [r, 0])) as Record<SkipReason, number>,
+    selected: [100, 101, 102].map((id) => ({ id, addr: `10.0.0.9:${40000 + id}`, workload: 'checkout', ageSeconds: 9000 - id, idleSeconds: 8999 - id })),
+  };
+  const goal = { connectedClients: 9600, maxClients: 10_000, keepAtMost: 8000, needed: 1600 };
+  const at = { mode: 'break-glass', node: NODE, minIdleSeconds: 3600, goal } as const;
+  const withReclaim = (findings: Finding[], reclaim: ReclaimReport) => withFindings(findings, { ...healthy, reclaim });
+
+  const killedTwo = killedSection(selection, at, { killed: [100, 101], spared: 1 });
+  const allSpared = killedSection(selection, at, { killed: [], spared: 3 });
+  const firstKillFailed = killedSection(selection, at, { killed: [], spared: 0, stoppedBy: 'CLIENT KILL ID 100 failed after 0 kills (NOPERM)' });
+  const noCredential = selectionSection(selection, at, 'refused', 'The target has no reclaim credential.');
+  const notNeeded = selectionSection(refusedSelection('Below the critical level.'), at, 'not-needed');
+
+  it('builds the sections it tests from the real section builders', () => {
+    expect([killedTwo, allSpared, firstKillFailed, noCredential, notNeeded].map((r) => [r.outcome, r.killed]))
+      .toEqual([['reclaimed', 2], ['not-needed', 0], ['refused', 0], ['refused', 0], ['not-needed', 0]]);
+  });
+
+  it('sends at once when connections were killed, even within the cooldown and with nothing new', () => {
+    const plans = runs([[0, withFindings([A])], [5, withReclaim([A], killedTwo)], [10, withFindings([A])]]);
+    expect(plans.map((p) => [p.send, p.reason])).toEqual([[true, 'new-finding'], [true, 'reclaimed'], [false, 'none']]);
+    expect(plans[1]?.newKeys).toEqual([]);
+    // The message restarts the cooldown.
+    expect(plans[1]?.next.lastSentAtMs).toBe(T0 + 5 * MINUTE);
+    expect(plans[2]?.next.lastSentAtMs).toBe(T0 + 5 * MINUTE);
+  });
+
+  it('without the reclaim, the same run inside the cooldown stays quiet', () => {
+    const plans = runs([[0, withFindings([A])], [5, withFindings([A])]]);
+    expect(plans[1]).toMatchObject({ send: false, reason: 'none' });
+  });
+
+  it('says reclaimed before anything else the run would be sent for', () => {
+    const [plan] = runs([[0, withReclaim([A], killedTwo)]]);
+    expect(plan).toMatchObject({ send: true, reason: 'reclaimed', newKeys: [findingKey(A)] });
+    expect(plan?.next.fingerprint).toEqual({ [findingKey(A)]: 'warning' });
+    // And even with no finding in the report at all.
+    expect(runs([[0, withFindings([A])], [1, withReclaim([], killedTwo)]])[1]).toMatchObject({ send: true, reason: 'reclaimed' });
+  });
+
+  it.each([
+    ['every selected connection was spared', () => allSpared],
+    ['the first kill failed', () => firstKillFailed],
+    ['there was no reclaim credential', () => noCredential],
+    ['it was not needed', () => notNeeded],
+    ['a reclaimed section says 0 killed', () => reclaimReport({ ...killedTwo, killed: 0 })],
+  ])('does not force a message when nothing was killed: %s', (_what, section) => {
+    const plans = runs([[0, withFindings([A])], [5, withReclaim([A], section())]]);
+    expect(plans[1]).toMatchObject({ send: false, reason: 'none', next: { lastSentAtMs: T0 } });
   });
 });
 
