@@ -3,7 +3,7 @@
 // lambda/core/reclaim-selection.ts; only with --apply are the selected connections closed, by
 // lambda/redis/reclaim-kills.ts (CLIENT KILL ID, one id at a time, after looking the ids up again).
 // Standalone servers only: a cluster is refused. The result is the report's `reclaim` section.
-import { reclaimInputOf } from '../lambda/core/reclaim-input.js';
+import { isClusterAudit, reclaimInputOf } from '../lambda/core/reclaim-input.js';
 import { killedSection, selectionSection, type ReclaimKills, type ReclaimReport } from '../lambda/core/reclaim-report.js';
 import { refusedSelection, selectReclaimable, skipText, type ReclaimSelection } from '../lambda/core/reclaim-selection.js';
 import { reclaimedIdsOf } from '../lambda/core/state.js';
@@ -32,7 +32,7 @@ export async function reclaimAfterAudit(
   const section = (selection: ReclaimSelection, outcome: ReclaimReport['outcome'], kills?: ReclaimKills): CliReclaim => ({
     section: selectionSection(selection, at, outcome, selection.refused, kills), node, killedIds: kills?.killed ?? [],
   });
-  if (report.nodes.length > 1 || result.lastRound.length > 1) return section(refusedSelection(CLUSTER_REFUSAL), 'refused');
+  if (isClusterAudit(report, result.lastRound)) return section(refusedSelection(CLUSTER_REFUSAL), 'refused');
   if (sample === undefined) return section(refusedSelection(`The audit is ${report.status}: reclaiming acts only on a complete audit.`), 'refused');
 
   const selection = selectReclaimable({

@@ -7,9 +7,8 @@
 //     target without one still lists what would have been closed.
 // It closes at most what brings the server back to the warning share (policy.maxclientsWarn), and at most
 // maxPerRun. The edge (lambda/break-glass-run.ts) connects with that credential and kills.
-import { isClusterMode } from './cluster-nodes.js';
 import type { RawNodeSample } from './model.js';
-import { reclaimInputOf } from './reclaim-input.js';
+import { isClusterAudit, reclaimInputOf } from './reclaim-input.js';
 import { selectionSection, type ReclaimGoal, type ReclaimReport } from './reclaim-report.js';
 import { refusedSelection, selectReclaimable, skipText, type ReclaimSelection } from './reclaim-selection.js';
 import type { AuditReport } from './report.js';
@@ -38,6 +37,10 @@ export type BreakGlassPlan =
   | { readonly act: true; readonly node: string; readonly selection: ReclaimSelection; readonly goal: ReclaimGoal }
   | { readonly act: false; readonly section: ReclaimReport };
 
+/** No one is at hand to vouch for an address (the CLI's --source): the workload must be named some other way. */
+export const BREAK_GLASS_ADDRESS_ONLY_FIX = 'name its clients (CLIENT SETNAME) or turn on RESOLVE_SOURCE_IPS, so that the break-glass can tell whose '
+  + 'connections they are; it never reclaims a workload known only by its address';
+
 export const BREAK_GLASS_CLUSTER_REFUSAL = 'The target is a Redis Cluster: the break-glass acts only on a standalone server.';
 
 export function planBreakGlass(input: BreakGlassInput): BreakGlassPlan | null {
@@ -45,7 +48,7 @@ export function planBreakGlass(input: BreakGlassInput): BreakGlassPlan | null {
   if (!settings.enabled) return null;
   const minIdleSeconds = settings.minIdleSeconds;
   const sample = input.lastRound.length === 1 ? input.lastRound[0] : undefined;
-  if (report.nodes.length > 1 || input.lastRound.length > 1 || (sample !== undefined && isClusterMode(sample.infoText))) {
+  if (isClusterAudit(report, input.lastRound)) {
     return notActing('refused', BREAK_GLASS_CLUSTER_REFUSAL, minIdleSeconds);
   }
   const node = report.nodes[0];
@@ -63,12 +66,18 @@ export function planBreakGlass(input: BreakGlassInput): BreakGlassPlan | null {
   }
   const keepAtMost = Math.floor(maxClients * maxclientsWarn);
   const goal: ReclaimGoal = { connectedClients, maxClients, keepAtMost, needed: Math.max(0, connectedClients - keepAtMost) };
+  // Only when the warning level equals the critical one: at it, and not above. (Checked here, because the
+  // selection's floor would still allow one connection.)
+  if (goal.needed === 0) {
+    return notActing('not-needed', `Connections are at ${percent(utilization)} of maxclients, not above the warning level (${percent(maxclientsWarn)}) the break-glass reclaims down to.`, minIdleSeconds, sample.node, goal);
+  }
 
   const selection = selectReclaimable({
     ...reclaimInputOf(report, sample),
     minIdleSeconds,
     max: Math.min(settings.maxPerRun, goal.needed),
     alreadyReclaimed: input.alreadyReclaimed(sample.node),
+    addressOnlyFix: BREAK_GLASS_ADDRESS_ONLY_FIX,
   });
   const at = { mode: 'break-glass', node: sample.node, minIdleSeconds, goal } as const;
   if (selection.refused !== null) return { act: false, section: selectionSection(selection, at, 'refused') };
@@ -83,8 +92,8 @@ export function planBreakGlass(input: BreakGlassInput): BreakGlassPlan | null {
   return { act: true, node: sample.node, selection, goal };
 }
 
-function notActing(outcome: 'refused' | 'not-needed', reason: string, minIdleSeconds: number, node: string | null = null): BreakGlassPlan {
-  return { act: false, section: selectionSection(refusedSelection(reason), { mode: 'break-glass', node, minIdleSeconds }, outcome) };
+function notActing(outcome: 'refused' | 'not-needed', reason: string, minIdleSeconds: number, node: string | null = null, goal?: ReclaimGoal): BreakGlassPlan {
+  return { act: false, section: selectionSection(refusedSelection(reason), { mode: 'break-glass', node, minIdleSeconds, ...(goal ? { goal } : {}) }, outcome) };
 }
 
 function percent(share: number): string {

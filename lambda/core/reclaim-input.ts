@@ -3,6 +3,7 @@
 // `reclaim` and the Lambda's break-glass select from the same audit the report describes, never from a second
 // listing: the report and the selection cannot disagree on who a connection belongs to, and no extra CLIENT LIST
 // stalls the server (the audit's listing was planned within the stall budget).
+import { isClusterMode } from './cluster-nodes.js';
 import type { RawNodeSample } from './model.js';
 import { parseClientList } from './parse-client-list.js';
 import type { ReclaimInput } from './reclaim-selection.js';
@@ -22,4 +23,12 @@ export function reclaimInputOf(report: AuditReport, sample: RawNodeSample): Recl
     findings: report.findings,
     ...(report.workloads ? { resolvedSources: new Map<string, Workload>(Object.entries(report.workloads)) } : {}),
   };
+}
+
+/**
+ * Whether the audit was of a Redis Cluster: several nodes, or one node whose INFO says cluster mode. Both entry
+ * points refuse a cluster (slots move between nodes, and each node would need its own goal and selection).
+ */
+export function isClusterAudit(report: AuditReport, lastRound: readonly RawNodeSample[]): boolean {
+  return report.nodes.length > 1 || lastRound.length > 1 || lastRound.some((sample) => isClusterMode(sample.infoText));
 }

@@ -7,7 +7,8 @@ import type { ReclaimCandidate, ReclaimSelection, SkipReason } from './reclaim-s
  * - reclaimed: CLIENT KILL ID was sent (CLI --apply, or the break-glass acting); `killed` says how many the
  *   server confirmed.
  * - dry-run: the CLI without --apply: `selected` is what --apply would kill.
- * - not-needed: the break-glass is armed, but the target is below the critical level or no leak is identified.
+ * - not-needed: nothing to do: the break-glass's target is below the critical level, or every selected connection
+ *   was gone or used again by the kill (a leak that is not identified is a refusal: the server may still be full).
  * - refused: a safety rule, or the missing reclaim credential, said no (`reason`).
  */
 export type ReclaimOutcomeKind = 'reclaimed' | 'dry-run' | 'not-needed' | 'refused';

@@ -1,6 +1,7 @@
 // Issue 19, the pure first step of reclaiming leaked connections: which connections of one node may be
-// closed (CLIENT KILL ID), or a sentence saying why none may. Nothing here acts; the CLI and the Lambda's
-// break-glass path will feed it the audit's last sample of the node and kill what it selects.
+// closed (CLIENT KILL ID), or a sentence saying why none may. Nothing here acts; the CLI (cli/reclaim.ts) and the
+// Lambda's break-glass (break-glass.ts) feed it the audit's last sample of the node (reclaim-input.ts) and
+// lambda/redis/reclaim-kills.ts kills what it selects.
 //
 // A connection is selected only when all of these hold:
 //   - it belongs to the leaking workload (a leak finding's, or the one named by --workload / --source), decided
@@ -101,7 +102,14 @@ export interface ReclaimInput {
   readonly resolvedSources?: ReadonlyMap<string, Workload>;
   /** The audit's name cache, when the caller kept it; a fresh one normalises the same. */
   readonly names?: NameCache;
+  /**
+   * How the operator, at this entry point, makes a workload known only by its address reclaimable: the refusal's
+   * fix. Default the CLI's (--source vouches for the address); the break-glass has no operator at hand.
+   */
+  readonly addressOnlyFix?: string;
 }
+
+export const CLI_ADDRESS_ONLY_FIX = 'name the address with --source to reclaim its connections';
 
 export interface ReclaimCandidate {
   readonly id: number;
@@ -246,7 +254,7 @@ function targetOf(input: ReclaimInput, counted: readonly ClientRecord[], identif
       const identity = identify(c);
       return fromAddress(c) && named(identity) && ADDRESS_ONLY.has(identity.identifiedBy);
     });
-    if (weak !== undefined && sourceIp === undefined) return weakRefusal(workload);
+    if (weak !== undefined && sourceIp === undefined) return weakRefusal(workload, input.addressOnlyFix);
     return { matches: (id, c) => named(id) && fromAddress(c) };
   }
 
@@ -269,15 +277,12 @@ function targetOf(input: ReclaimInput, counted: readonly ClientRecord[], identif
   // one program, which is what --source says. One weak finding refuses the whole run rather than silently
   // reclaiming the others: --workload narrows the run to a well identified one.
   const weak = leaks.find((f) => f.subject.identifiedBy !== undefined && ADDRESS_ONLY.has(f.subject.identifiedBy));
-  if (weak !== undefined) return weakRefusal(weak.subject.workload ?? '');
+  if (weak !== undefined) return weakRefusal(weak.subject.workload ?? '', input.addressOnlyFix);
   const targets = leaks.map((f) => ({ label: f.subject.workload, identifiedBy: f.subject.identifiedBy }));
   // A label and how it was identified: a client named `10.0.0.5` is not the address 10.0.0.5.
   return { matches: (id) => targets.some((t) => t.label === id.label && (t.identifiedBy === undefined || t.identifiedBy === id.identifiedBy)) };
 }
 
-function weakRefusal(workload: string): { refused: string } {
-  return {
-    refused: `The workload ${workload} is known only by its address, which may be shared by several programs: `
-      + 'name the address with --source to reclaim its connections.',
-  };
+function weakRefusal(workload: string, fix = CLI_ADDRESS_ONLY_FIX): { refused: string } {
+  return { refused: `The workload ${workload} is known only by its address, which may be shared by several programs: ${fix}.` };
 }

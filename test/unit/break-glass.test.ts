@@ -301,6 +301,9 @@ describe('planBreakGlass: refusals', () => {
       .toEqual([expect.objectContaining({ workload: '10.3.0.7', identifiedBy: 'source-address' })]);
     const section = refused(report, [unnamed]);
     expect(section.reason).toMatch(/^The workload 10\.3\.0\.7 is known only by its address/);
+    // The Lambda has no --source: the fix is to name the workload.
+    expect(section.reason).toContain('name its clients (CLIENT SETNAME) or turn on RESOLVE_SOURCE_IPS');
+    expect(section.reason).not.toContain('--source');
     expect(section.goal).toEqual({ connectedClients: 45, maxClients: 47, keepAtMost: 37, needed: 8 });
   });
 
@@ -327,11 +330,11 @@ describe('planBreakGlass: the goal needs nothing (critical level equal to the wa
     expect(p?.act ? p.goal : p?.section.goal).toEqual({ connectedClients: 40, maxClients: 50, keepAtMost: 40, needed: 0 });
   });
 
-  // BUG (reported, source not changed here): selectReclaimable's floor (RECLAIM_DEFAULTS.maxFloor, boundMax) turns
-  // break-glass.ts's max = min(maxPerRun, needed) = 0 into 1, so the plan acts on one connection the goal does not
-  // need closed. `it.fails` until break-glass.ts stops at needed 0; then make this a plain `it`.
-  it.fails('closes nothing', () => {
+  // selectReclaimable's floor (RECLAIM_DEFAULTS.maxFloor) would turn max = min(maxPerRun, needed) = 0 into 1:
+  // the plan stops at needed 0 first.
+  it('closes nothing, and says it is not needed', () => {
     const p = plan(report, [s]);
     expect(p !== null && p.act ? ids(p.selection.selected) : []).toEqual([]);
+    expect(p).toMatchObject({ act: false, section: { outcome: 'not-needed', reason: 'Connections are at 80% of maxclients, not above the warning level (80%) the break-glass reclaims down to.' } });
   });
 });
