@@ -3,6 +3,7 @@
 // lambda/core/reclaim-selection.ts; only with --apply are the selected connections closed, by
 // lambda/redis/reclaim-kills.ts (CLIENT KILL ID, one id at a time, after looking the ids up again).
 // Standalone servers only: a cluster is refused. The result is the report's `reclaim` section.
+import { auditDeadlineAtMs } from '../lambda/core/deadline.js';
 import { isClusterAudit, reclaimInputOf } from '../lambda/core/reclaim-input.js';
 import { killedSection, selectionSection, type ReclaimKills, type ReclaimReport } from '../lambda/core/reclaim-report.js';
 import { refusedSelection, selectReclaimable, skipText, type ReclaimSelection } from '../lambda/core/reclaim-selection.js';
@@ -53,6 +54,8 @@ export async function reclaimAfterAudit(
   const kills = await killSelected({
     target, selected: selection.selected, minIdleSeconds: options.minIdleSeconds,
     timeouts: { connectTimeoutMs: options.connectTimeoutMs, commandTimeoutMs: options.commandTimeoutMs },
+    // As in the Lambda (break-glass-run.ts): the kill step gets the audit's time budget again, from its own start.
+    deadlineAtMs: auditDeadlineAtMs(Date.now(), options.deadlineSeconds),
   });
   if (kills.refused !== undefined) return section({ ...selection, refused: kills.refused }, 'refused');
   return { section: killedSection(selection, at, kills), node, killedIds: kills.killed };

@@ -19,7 +19,7 @@ export interface KillRequest {
   readonly selected: readonly ReclaimCandidate[];
   readonly minIdleSeconds: number;
   readonly timeouts: ConnectionTimeouts;
-  /** No kill is started after this (epoch ms). The Lambda sets it (break-glass-run.ts); the CLI relies on the command timeout. */
+  /** No kill is started after this (epoch ms): the audit's deadline again, counted from the kill step's start. */
   readonly deadlineAtMs?: number;
   readonly now?: () => number;
 }
