@@ -78,6 +78,7 @@ export function planBreakGlass(input: BreakGlassInput): BreakGlassPlan | null {
     max: Math.min(settings.maxPerRun, goal.needed),
     alreadyReclaimed: input.alreadyReclaimed(sample.node),
     addressOnlyFix: BREAK_GLASS_ADDRESS_ONLY_FIX,
+    addressOnlyLeaks: 'leave-alone',
   });
   const at = { mode: 'break-glass', node: sample.node, minIdleSeconds, goal } as const;
   if (selection.refused !== null) return { act: false, section: selectionSection(selection, at, 'refused') };

@@ -107,6 +107,12 @@ export interface ReclaimInput {
    * fix. Default the CLI's (--source vouches for the address); the break-glass has no operator at hand.
    */
   readonly addressOnlyFix?: string;
+  /**
+   * Whether one leak known only by its address refuses the whole run (default, the CLI: --workload narrows it), or
+   * only itself (the break-glass, which cannot be narrowed: an unnamed leak elsewhere must not keep it from
+   * reclaiming a named one). Either way such a workload's connections are never selected.
+   */
+  readonly addressOnlyLeaks?: 'refuse-run' | 'leave-alone';
 }
 
 export const CLI_ADDRESS_ONLY_FIX = 'name the address with --source to reclaim its connections';
@@ -276,9 +282,13 @@ function targetOf(input: ReclaimInput, counted: readonly ClientRecord[], identif
   // The audit may say "this address leaks"; closing its connections needs someone to vouch that the address is
   // one program, which is what --source says. One weak finding refuses the whole run rather than silently
   // reclaiming the others: --workload narrows the run to a well identified one.
-  const weak = leaks.find((f) => f.subject.identifiedBy !== undefined && ADDRESS_ONLY.has(f.subject.identifiedBy));
-  if (weak !== undefined) return weakRefusal(weak.subject.workload ?? '', input.addressOnlyFix);
-  const targets = leaks.map((f) => ({ label: f.subject.workload, identifiedBy: f.subject.identifiedBy }));
+  const isWeak = (f: Pick<Finding, 'subject'>) => f.subject.identifiedBy !== undefined && ADDRESS_ONLY.has(f.subject.identifiedBy);
+  const weak = leaks.find(isWeak);
+  const strong = leaks.filter((f) => !isWeak(f));
+  if (weak !== undefined && (input.addressOnlyLeaks !== 'leave-alone' || strong.length === 0)) {
+    return weakRefusal(weak.subject.workload ?? '', input.addressOnlyFix);
+  }
+  const targets = strong.map((f) => ({ label: f.subject.workload, identifiedBy: f.subject.identifiedBy }));
   // A label and how it was identified: a client named `10.0.0.5` is not the address 10.0.0.5.
   return { matches: (id) => targets.some((t) => t.label === id.label && (t.identifiedBy === undefined || t.identifiedBy === id.identifiedBy)) };
 }

@@ -307,6 +307,27 @@ describe('planBreakGlass: refusals', () => {
     expect(section.goal).toEqual({ connectedClients: 45, maxClients: 47, keepAtMost: 37, needed: 8 });
   });
 
+  it('leaves a leak known only by its address alone, and still reclaims a named leak beside it', () => {
+    // 25 unnamed connections from 10.3.0.9, used once and abandoned (older than any of checkout's), beside the
+    // named checkout leak (32).
+    const unnamed = Array.from({ length: 25 }, (_, i) => line(500 + i, `10.3.0.9:${45000 + i}`, '', 20000, 19999, '')).join('\n') + '\n';
+    const both = sample({ leaked: 32, maxclients: 72, connected: 70, garbage: unnamed });
+    const report = audit([both]);
+    const leaks = report.findings.filter((f) => f.kind === 'idle-connections').map((f) => f.subject);
+    expect(leaks).toEqual(expect.arrayContaining([
+      expect.objectContaining({ workload: '10.3.0.9', identifiedBy: 'source-address' }),
+      expect.objectContaining({ workload: 'checkout' }),
+    ]));
+
+    const p = plan(report, [both]);
+
+    if (p === null || !p.act) throw new Error(`expected a plan that acts, got ${JSON.stringify(p)}`);
+    // 70 of 72, down to floor(72 x 0.8) = 57: 13, the oldest of checkout's; none of 10.3.0.9's.
+    expect(p.goal).toEqual({ connectedClients: 70, maxClients: 72, keepAtMost: 57, needed: 13 });
+    expect(ids(p.selection.selected)).toEqual(oldest(32, 13));
+    expect(p.selection.selected.some((c) => c.addr.startsWith('10.3.0.9:'))).toBe(false);
+  });
+
   it('does not act without a leak finding, above the critical level or not', () => {
     const busy = sample({ leaked: 32, maxclients: 47, healthy: true });
     const report = audit([busy]);
