@@ -4,7 +4,8 @@
 //
 //   --smoke        small and fast
 //   --out PATH     where to write the results
-//   --only a,b     run only these sections: parse, memory, live, bundle (the cost estimate comes with bundle), package
+//   --only a,b     run only these sections: parse, memory, live, reclaim, bundle (the cost estimate comes with bundle),
+//                  package
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -14,9 +15,10 @@ import { bundleTables, costTables, estimateCost, measureInProcessAuditMs, runBun
 import { memoryTables, runMemoryBench } from './memory-bench.js';
 import { packageTables, runPackageBench } from './package-bench.js';
 import { parseTables, runParseBench } from './parse-bench.js';
+import { reclaimSummary, reclaimTables, runReclaimBench } from './reclaim-bench.js';
 import { writeReadmeFigures } from './readme-figures.js';
 
-const SECTIONS = ['parse', 'memory', 'live', 'bundle', 'package'] as const;
+const SECTIONS = ['parse', 'memory', 'live', 'reclaim', 'bundle', 'package'] as const;
 const DEFAULT_RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));
 type Section = (typeof SECTIONS)[number];
 
@@ -187,6 +189,13 @@ async function main(): Promise<void> {
       sections.liveServer = { skipped: 'bench/live-server.ts is not present' };
       console.log('\n== Live redis-server section skipped: bench/live-server.ts is not present');
     }
+  }
+
+  if (args.only.has('reclaim')) {
+    // What the kill step of reclaiming (issue 19) costs the audited server: killSelected beside a plain listing,
+    // one blanket CLIENT KILL and the idle control (bench/reclaim-bench.ts).
+    const reclaim = await section('reclaim', () => runReclaimBench({ smoke: args.smoke }), reclaimTables);
+    if (reclaim) summary.reclaim = reclaimSummary(reclaim);
   }
 
   if (args.only.has('bundle')) {
