@@ -4,7 +4,7 @@
 // end. Its timers (the countdown, a deferred repaint) live only while there is something to show, and stop()
 // clears them: a progress line never keeps the process alive.
 import type { AuditProgress } from '../lambda/audit-progress.js';
-import { safeCell } from './text-table.js';
+import { safeCell, thousands } from './text-table.js';
 
 /** A terminal: process.stderr, or a fake in tests. */
 export interface ProgressStream {
@@ -86,8 +86,8 @@ export class ProgressLine {
         const node = safeCell(listing?.node ?? state.node, 120);
         const head = `sample ${state.sample} of ${state.of} on ${node}`;
         if (listing === undefined) return head;
-        const expected = listing.expected === null ? '' : ` of ${count(Math.max(listing.expected, listing.listed))}`;
-        return `${head}: listing clients: ${count(listing.listed)}${expected}`;
+        const expected = listing.expected === null ? '' : ` of ${thousands(Math.max(listing.expected, listing.listed))}`;
+        return `${head}: listing clients: ${thousands(listing.listed)}${expected}`;
       }
     }
   }
@@ -155,8 +155,4 @@ export class ProgressLine {
     if (this.repaintTimer !== undefined) this.clock.clearTimeout(this.repaintTimer);
     this.repaintTimer = undefined;
   }
-}
-
-function count(n: number): string {
-  return n.toLocaleString('en-US');
 }

@@ -6,7 +6,7 @@ import type { Finding } from '../lambda/core/findings/index.js';
 import { originList } from '../lambda/core/findings/origin-text.js';
 import type { WorkloadGroup } from '../lambda/core/workload-groups.js';
 import type { IdentifiedBy } from '../lambda/core/workload-identity.js';
-import { palette, safeCell, table, type Column, type Palette } from './text-table.js';
+import { palette, safeCell, shortDuration, table, type Column, type Palette } from './text-table.js';
 
 const GROUP_ROWS = 10;
 const IDLE_ROWS = 10;
@@ -151,7 +151,7 @@ const STATE_COLUMNS: readonly Column[] = [{ header: 'pubsub', ...RIGHT }, { head
   { header: 'oldest', ...RIGHT }, { header: '<1m', ...RIGHT }, { header: '1m-1h', ...RIGHT }, { header: '1h-1d', ...RIGHT }, { header: '>1d', ...RIGHT }];
 
 function stateCells(g: ClientGroup): unknown[] {
-  return [g.pubsub, g.blocked, g.inTransaction, duration(g.oldestAgeSeconds),
+  return [g.pubsub, g.blocked, g.inTransaction, shortDuration(g.oldestAgeSeconds),
     g.ageBuckets['<1m'], g.ageBuckets['1m-1h'], g.ageBuckets['1h-1d'], g.ageBuckets['>1d']];
 }
 
@@ -192,11 +192,4 @@ function fmt(value: number | null): string {
 function portOf(ip: string, port: number | null): string {
   if (port === null) return ip;
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
-}
-
-function duration(seconds: number): string {
-  if (seconds < 60) return `${seconds}s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
-  if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h`;
-  return `${Math.floor(seconds / 86_400)}d`;
 }

@@ -10,6 +10,19 @@ export interface Column {
 // Control, format (bidirectional overrides such as U+202E, zero-width) and line/paragraph separators.
 const CONTROL = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
 
+/** `12s`, `5m`, `3h`, `2d`: an age or idle time in a terminal cell, in its largest whole unit. */
+export function shortDuration(seconds: number): string {
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h`;
+  return `${Math.floor(seconds / 86_400)}d`;
+}
+
+/** `65,000`. */
+export function thousands(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
 export function safeCell(value: unknown, max = 60): string {
   const text = String(value ?? '').replace(CONTROL, '?');
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
