@@ -7,13 +7,13 @@ import { ConfigError } from './core/errors.js';
 import type { AuditPolicy } from './core/model.js';
 import { DEFAULT_DISCOVERED_TARGETS, discoveryTagsSchema, MAX_DISCOVERED_TARGETS } from './discovery/discovery-rules.js';
 import { TARGET_LIST_ENV } from './target-list-object.js';
-import { MAX_TARGETS, TARGET_NAME, TARGET_NAME_FORM } from './core/target-rules.js';
+import { MAX_TARGETS, SECRET_ARN, TARGET_NAME, TARGET_NAME_FORM } from './core/target-rules.js';
 import { BREAK_GLASS_ENV, RECLAIM_RULES } from './core/reclaim-selection.js';
 import type { BreakGlassSettings } from './core/break-glass.js';
 import { LAMBDA_RUN_RULES, LAMBDA_SAMPLING, readPolicy, readSetting, TIMEOUT_RULES, type NumberRule } from './core/policy-rules.js';
 
 /** A Secrets Manager secret's ARN: the audit's credential and the break-glass's are checked alike. */
-const secretArn = z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, 'expected a Secrets Manager secret ARN').optional();
+const secretArn = z.string().regex(SECRET_ARN, 'expected a Secrets Manager secret ARN').optional();
 
 const targetSchema = z.strictObject({
   name: z.string().regex(TARGET_NAME, `expected ${TARGET_NAME_FORM}`),

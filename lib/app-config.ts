@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { discoveryTagsSchema, MAX_DISCOVERED_TARGETS, MAX_SHARDS } from '../lambda/discovery/discovery-rules.js';
 import { CLUSTER_ALLOW_FORM, isValidClusterAllow } from '../lambda/core/cluster-rules.js';
-import { MAX_TARGETS, TARGET_NAME, TARGET_NAME_FORM } from '../lambda/core/target-rules.js';
+import { MAX_TARGETS, SECRET_ARN, TARGET_NAME, TARGET_NAME_FORM } from '../lambda/core/target-rules.js';
 import { POLICY_SETTINGS, readGivenPolicy, readGivenSetting, readSetting, SCHEDULE_MINUTES_RULE, type NumberRule } from '../lambda/core/policy-rules.js';
 import { ConfigError } from '../lambda/core/errors.js';
 import { RECLAIM_RULES } from '../lambda/core/reclaim-selection.js';
@@ -60,7 +60,6 @@ const breakGlassSchema = z.strictObject({
   minIdleSeconds: givenSettingSchema(RECLAIM_RULES.minIdleSeconds, RECLAIM_RULES.minIdleSeconds.configKey),
 });
 
-const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
 const SECRET_ARN_FORM = 'expected a Secrets Manager secret ARN (complete, with its 6-character suffix)';
 
 const targetSchema = z.strictObject({
