@@ -51,14 +51,14 @@ export function validateDiscovery(spec: DiscoverySpec): void {
   }
 }
 
-/** The Lambda's DISCOVERY variable (lambda/config.ts); the reclaim secret only while the break-glass is enabled. */
-export function discoveryEnv(spec: DiscoverySpec, breakGlass = false): Record<string, unknown> {
+/** The Lambda's DISCOVERY variable (lambda/config.ts); the construct leaves reclaimSecret out unless the break-glass is enabled. */
+export function discoveryEnv(spec: DiscoverySpec): Record<string, unknown> {
   return {
     tags: spec.tags,
     kinds: spec.kinds ?? ['replication-group', 'serverless-cache'],
     maxTargets: spec.maxTargetsPerShard ?? DEFAULT_DISCOVERED_TARGETS,
     ...(spec.authSecret ? { authSecretArn: spec.authSecret.secretArn } : {}),
-    ...(breakGlass && spec.reclaimSecret ? { reclaimSecretArn: spec.reclaimSecret.secretArn } : {}),
+    ...(spec.reclaimSecret ? { reclaimSecretArn: spec.reclaimSecret.secretArn } : {}),
     ...(spec.iamUser ? { iamUser: spec.iamUser } : {}),
   };
 }

@@ -23,8 +23,6 @@ export interface AuditorGrants {
   readonly resolveSourceIps?: boolean;
   /** Allow listing the caches and reading their tags, and the credentials of the discovered caches. */
   readonly discovery?: DiscoverySpec;
-  /** The break-glass is armed: allow reading the reclaim secrets of the targets and of discovery (none otherwise). */
-  readonly breakGlass?: boolean;
 }
 
 export function grantAuditorPermissions(fn: lambda.Function, grants: AuditorGrants): void {
@@ -93,7 +91,8 @@ export function grantAuditorPermissions(fn: lambda.Function, grants: AuditorGran
   if (grants.discovery) grantDiscovery(fn, grants.discovery);
   grantSecretReads(fn, {
     auth: [...grants.targets.map((t) => t.authSecret), grants.discovery?.authSecret],
-    reclaim: grants.breakGlass === true ? [...grants.targets.map((t) => t.reclaimSecret), grants.discovery?.reclaimSecret] : [],
+    // Present only while the break-glass is armed (the construct leaves them out otherwise).
+    reclaim: [...grants.targets.map((t) => t.reclaimSecret), grants.discovery?.reclaimSecret],
   });
   const role = fn.role;
   if (role) {

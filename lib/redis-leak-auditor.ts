@@ -93,14 +93,15 @@ export class RedisLeakAuditor extends Construct implements ec2.IConnectable {
   constructor(scope: Construct, id: string, props: RedisLeakAuditorProps) {
     super(scope, id);
     const { scheduleMinutes } = validateAuditorProps(props);
-    const targets = props.targets ?? [];
-    const fanOut = props.fanOut ?? (targets.length > SINGLE_RUN_MAX_TARGETS ? 'per-target' : 'single-run');
-    const { discovery } = props;
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const resolveSourceIps = props.resolveSourceIps ?? true;
-    // The break-glass's credentials are read, granted and listed only while it is armed.
+    // The break-glass's credentials exist for the rest of the construct only while it is armed: decided here once,
+    // so they are listed, granted and routed to together or not at all.
     const breakGlass = props.breakGlass?.enabled === true;
     for (const warning of breakGlassWarnings(props)) Annotations.of(this).addWarningV2(RECLAIM_SECRET_UNUSED, warning);
+    const targets = (props.targets ?? []).map((t) => (breakGlass ? t : withoutReclaimSecret(t)));
+    const discovery = props.discovery && !breakGlass ? withoutReclaimSecret(props.discovery) : props.discovery;
+    const fanOut = props.fanOut ?? (targets.length > SINGLE_RUN_MAX_TARGETS ? 'per-target' : 'single-run');
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const resolveSourceIps = props.resolveSourceIps ?? true;
 
     if (!props.reportBucket) this.reports = new ReportBucket(this, 'Reports', { retentionDays: props.reportRetentionDays ?? 90, removalPolicy });
     this.bucket = props.reportBucket ?? (this.reports as ReportBucket).bucket;
@@ -135,7 +136,7 @@ export class RedisLeakAuditor extends Construct implements ec2.IConnectable {
       this.securityGroup.addEgressRule(ec2.Peer.ipv4(props.vpc.vpcCidrBlock), ec2.Port.tcp(port), `Redis caches found by discovery, port ${port}`);
     }
 
-    this.targetList = new AuditTargetList(this, 'TargetList', { bucket: this.bucket, targets: targets.map((t) => targetEnv(t, breakGlass)) });
+    this.targetList = new AuditTargetList(this, 'TargetList', { bucket: this.bucket, targets: targets.map(targetEnv) });
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -146,8 +147,8 @@ export class RedisLeakAuditor extends Construct implements ec2.IConnectable {
 
     const vpcSubnets = props.vpcSubnets ?? defaultSubnets(props.vpc);
     this.networkRoutes = neededServices({
-      secrets: targets.some((t) => t.authSecret !== undefined || (breakGlass && t.reclaimSecret !== undefined))
-        || discovery?.authSecret !== undefined || (breakGlass && discovery?.reclaimSecret !== undefined),
+      secrets: targets.some((t) => t.authSecret !== undefined || t.reclaimSecret !== undefined)
+        || discovery?.authSecret !== undefined || discovery?.reclaimSecret !== undefined,
       resolveSourceIps,
       discovery: discovery !== undefined,
     });
@@ -188,7 +189,7 @@ export class RedisLeakAuditor extends Construct implements ec2.IConnectable {
         PRESIGN_EXPIRES_SECONDS: '3600',
         POWERTOOLS_SERVICE_NAME: 'redis-leak-auditor',
         RESOLVE_SOURCE_IPS: String(resolveSourceIps),
-        ...(discovery ? { DISCOVERY: Stack.of(this).toJsonString(discoveryEnv(discovery, breakGlass)) } : {}),
+        ...(discovery ? { DISCOVERY: Stack.of(this).toJsonString(discoveryEnv(discovery)) } : {}),
         ...thresholdEnv(props.thresholds),
         ...breakGlassEnv(props.breakGlass),
       },
@@ -201,7 +202,6 @@ export class RedisLeakAuditor extends Construct implements ec2.IConnectable {
       targets: targets,
       resolveSourceIps,
       ...(discovery ? { discovery } : {}),
-      breakGlass,
     });
 
     this.schedules = auditSchedules(this, this.function, this.deadLetterQueue, scheduleMinutes, scheduledEvents(targets.map((t) => t.name), fanOut, discovery));
@@ -235,14 +235,20 @@ function scheduledEvents(names: readonly string[], fanOut: 'single-run' | 'per-t
   return [...configured, ...shardEvents(discovery)];
 }
 
-function targetEnv(target: AuditTargetSpec, breakGlass: boolean): Record<string, unknown> {
+/** The spec without its break-glass credential (the break-glass is not armed). */
+function withoutReclaimSecret<T extends { readonly reclaimSecret?: unknown }>(spec: T): Omit<T, 'reclaimSecret'> & { readonly reclaimSecret?: undefined } {
+  const { reclaimSecret: _unused, ...rest } = spec;
+  return rest;
+}
+
+function targetEnv(target: AuditTargetSpec): Record<string, unknown> {
   const tls = target.tls ?? true;
   return {
     name: target.name,
     url: `${tls ? 'rediss' : 'redis'}://${target.host}:${target.port ?? 6379}`,
     ...(tls ? { tls: true } : {}),
     ...(target.authSecret ? { authSecretArn: target.authSecret.secretArn } : {}),
-    ...(breakGlass && target.reclaimSecret ? { reclaimSecretArn: target.reclaimSecret.secretArn } : {}),
+    ...(target.reclaimSecret ? { reclaimSecretArn: target.reclaimSecret.secretArn } : {}),
     ...(target.iamUser ? { iamUser: target.iamUser } : {}),
     ...(target.cacheName && (target.iamUser || target.serverless) ? { cacheName: target.cacheName } : {}),
     ...(target.serverless ? { serverless: true } : {}),
