@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { renderHtmlReport } from '../lambda/core/html-report.js';
 import type { SampleSummary } from '../lambda/core/history.js';
 import type { AuditReport } from '../lambda/core/report.js';
-import { restoreState, withReclaimedIds } from '../lambda/core/state.js';
+import { restoreState } from '../lambda/core/state.js';
 import { runAudit } from '../lambda/run-audit.js';
 import { parseTargetUrl, redactUrl, redactUrlsIn } from '../lambda/redis/target-url.js';
 import { parseCli, type AuditOptions, type DemoOptions, type ReclaimOptions } from './args.js';
@@ -83,7 +83,7 @@ async function audit(options: AuditOptions | ReclaimOptions, io: CliIo): Promise
   // Reclaim before the state is saved: the ids it closed are kept there, never selected again.
   const reclaimed = options.command === 'reclaim' ? await reclaimAfterAudit(result, target, options, restored.state) : undefined;
   const report = reclaimed ? { ...result.report, reclaim: reclaimed.section } : result.report;
-  const state = reclaimed?.node ? withReclaimedIds(result.state, reclaimed.node, result.report.nodes[0]?.run_id ?? null, reclaimed.killedIds) : result.state;
+  const state = reclaimed?.state ?? result.state;
   if (options.stateFile && result.report.history.samplesThisRun > 0) {
     try {
       writeStateFile(options.stateFile, state);

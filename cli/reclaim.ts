@@ -5,9 +5,9 @@
 // Standalone servers only: a cluster is refused. The result is the report's `reclaim` section.
 import { auditDeadlineAtMs } from '../lambda/core/deadline.js';
 import { isClusterAudit, reclaimInputOf } from '../lambda/core/reclaim-input.js';
-import { killedSection, selectionSection, type ReclaimKills, type ReclaimReport } from '../lambda/core/reclaim-report.js';
+import { killedSection, selectionSection, type ReclaimReport } from '../lambda/core/reclaim-report.js';
 import { refusedSelection, selectReclaimable, skipText, type ReclaimSelection } from '../lambda/core/reclaim-selection.js';
-import { reclaimedIdsOf } from '../lambda/core/state.js';
+import { reclaimedIdsOf, withReclaimedIds } from '../lambda/core/state.js';
 import { killSelected } from '../lambda/redis/reclaim-kills.js';
 import type { RedisTarget } from '../lambda/redis/target-url.js';
 import type { RunAuditResult } from '../lambda/run-audit.js';
@@ -18,9 +18,8 @@ export const CLUSTER_REFUSAL = 'The target is a Redis Cluster: reclaiming acts o
 
 export interface CliReclaim {
   readonly section: ReclaimReport;
-  /** The node and ids closed, for the state file (never selected again). */
-  readonly node: string | null;
-  readonly killedIds: readonly number[];
+  /** The audit's state with the ids closed added, for the state file (never selected again). */
+  readonly state: AuditState;
 }
 
 export async function reclaimAfterAudit(
@@ -30,12 +29,13 @@ export async function reclaimAfterAudit(
   const sample = result.lastRound.length === 1 ? result.lastRound[0] : undefined;
   const node = sample?.node ?? null;
   const at = { mode: 'cli', node, minIdleSeconds: options.minIdleSeconds } as const;
-  const section = (selection: ReclaimSelection, outcome: ReclaimReport['outcome'], kills?: ReclaimKills): CliReclaim => ({
-    section: selectionSection(selection, at, outcome, selection.refused, kills), node, killedIds: kills?.killed ?? [],
+  const section = (selection: ReclaimSelection, outcome: ReclaimReport['outcome']): CliReclaim => ({
+    section: selectionSection(selection, at, outcome), state: result.state,
   });
   if (isClusterAudit(report, result.lastRound)) return section(refusedSelection(CLUSTER_REFUSAL), 'refused');
   if (sample === undefined) return section(refusedSelection(`The audit is ${report.status}: reclaiming acts only on a complete audit.`), 'refused');
 
+  const runId = report.nodes[0]?.run_id ?? null;
   const selection = selectReclaimable({
     ...reclaimInputOf(report, sample),
     target: {
@@ -44,7 +44,7 @@ export async function reclaimAfterAudit(
     },
     minIdleSeconds: options.minIdleSeconds,
     ...(options.max === undefined ? {} : { max: options.max }),
-    alreadyReclaimed: reclaimedIdsOf(previousState, sample.node, report.nodes[0]?.run_id ?? null),
+    alreadyReclaimed: reclaimedIdsOf(previousState, sample.node, runId),
   });
   if (selection.refused !== null) return section(selection, 'refused');
   if (!options.apply) return section(selection, 'dry-run');
@@ -58,5 +58,5 @@ export async function reclaimAfterAudit(
     deadlineAtMs: auditDeadlineAtMs(Date.now(), options.deadlineSeconds),
   });
   if (kills.refused !== undefined) return section({ ...selection, refused: kills.refused }, 'refused');
-  return { section: killedSection(selection, at, kills), node, killedIds: kills.killed };
+  return { section: killedSection(selection, at, kills), state: withReclaimedIds(result.state, sample.node, runId, kills.killed) };
 }
