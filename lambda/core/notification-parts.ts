@@ -5,7 +5,7 @@
 import type { Finding } from './findings/index.js';
 import { originList } from './findings/origin-text.js';
 import type { NotifyReason } from './notify-policy.js';
-import { boundText, leftOpenBecause, type ReclaimReport } from './reclaim-report.js';
+import { boundText, leftOpenBecause, plural, thousands, type ReclaimReport } from './reclaim-report.js';
 import type { AuditReport } from './report.js';
 import { plain } from './text-safety.js';
 import { IDENTIFIED_BY_TEXT } from './workload-identity.js';
@@ -31,9 +31,6 @@ export function notVisibleLine(report: AuditReport): string[] {
   if (first === undefined) return [];
   return [`Limitations: ${plain(first, 300)}${rest.length > 0 ? ` (and ${rest.length} more limitation${rest.length === 1 ? '' : 's'} in the report)` : ''}`];
 }
-
-const thousands = (n: number) => n.toLocaleString('en-US');
-const many = (n: number, word: string) => `${thousands(n)} ${word}${n === 1 ? '' : 's'}`;
 
 /**
  * The reclaim section when connections were closed and the headline says so (a run that could not audit says
@@ -61,7 +58,7 @@ export function headlineOf(report: AuditReport, reason: NotifyReason): string {
   if (couldNotAudit(report, reason)) return 'could not be audited';
   // What was killed is the news, whatever else the run found: `break-glass reclaimed 1,200 connections`.
   const reclaimed = reclaimHeadlined(report, reason);
-  if (reclaimed !== undefined) return `${reclaimed.mode === 'break-glass' ? 'break-glass reclaimed' : 'reclaimed'} ${many(reclaimed.killed, 'connection')}`;
+  if (reclaimed !== undefined) return `${reclaimed.mode === 'break-glass' ? 'break-glass reclaimed' : 'reclaimed'} ${plural(reclaimed.killed, 'connection')}`;
   const leaks = report.summary.suspectedLeaks;
   const actionable = report.findings.filter((f) => f.severity !== 'info').length;
   const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -109,10 +106,10 @@ export function introOf(reason: NotifyReason, target: string, reclaim?: ReclaimR
 
 /** `1 hour`, `30 minutes`, `90 seconds`: the reclaim's idle threshold in its own unit. */
 function idleThreshold(seconds: number): string {
-  if (seconds >= 86_400 && seconds % 86_400 === 0) return many(seconds / 86_400, 'day');
-  if (seconds >= 3600 && seconds % 3600 === 0) return many(seconds / 3600, 'hour');
-  if (seconds >= 60 && seconds % 60 === 0) return many(seconds / 60, 'minute');
-  return many(seconds, 'second');
+  if (seconds >= 86_400 && seconds % 86_400 === 0) return plural(seconds / 86_400, 'day');
+  if (seconds >= 3600 && seconds % 3600 === 0) return plural(seconds / 3600, 'hour');
+  if (seconds >= 60 && seconds % 60 === 0) return plural(seconds / 60, 'minute');
+  return plural(seconds, 'second');
 }
 
 /**

@@ -59,8 +59,10 @@ export interface ReclaimReport {
   readonly summary: string;
 }
 
-const count = (n: number) => n.toLocaleString('en-US');
-const plural = (n: number, one: string, many = `${one}s`) => `${count(n)} ${n === 1 ? one : many}`;
+/** `1,200`: the numbers of every reclaim text (notification-parts.ts reads these too). */
+export const thousands = (n: number) => n.toLocaleString('en-US');
+/** `1 idle connection`, `1,200 idle connections`. */
+export const plural = (n: number, one: string, many = `${one}s`) => `${thousands(n)} ${n === 1 ? one : many}`;
 
 /** Per workload and origin, most selected first: what the sentence and the tables name. */
 export function countByWorkload(selected: readonly ReclaimCandidate[]): ReclaimWorkloadCount[] {
@@ -77,14 +79,14 @@ export function countByWorkload(selected: readonly ReclaimCandidate[]): ReclaimW
 /** "orders-api opened at handlers/user.ts:15 (1,100) and billing (100)": whose connections, at most three named. */
 function whose(byWorkload: readonly ReclaimWorkloadCount[]): string {
   const named = byWorkload.slice(0, 3).map((w) => `${w.workload}${w.origin === undefined ? '' : ` opened at ${w.origin}`}`
-    + (byWorkload.length > 1 ? ` (${count(w.selected)})` : ''));
+    + (byWorkload.length > 1 ? ` (${thousands(w.selected)})` : ''));
   const more = byWorkload.length > 3 ? ` and ${plural(byWorkload.length - 3, 'other workload')}` : '';
   return named.length <= 1 ? `${named[0] ?? 'the leaking workload'}${more}` : `${named.slice(0, -1).join(', ')} and ${named[named.length - 1]}${more}`;
 }
 
 /** "to keep at most 8,000 of maxclients 10,000 in use": the break-glass's goal, when it has one. */
 function goalText(goal: ReclaimGoal | undefined): string {
-  return goal === undefined ? '' : `, to keep at most ${count(goal.keepAtMost)} of maxclients ${count(goal.maxClients)} in use`;
+  return goal === undefined ? '' : `, to keep at most ${thousands(goal.keepAtMost)} of maxclients ${thousands(goal.maxClients)} in use`;
 }
 
 /** The one sentence every output prints for a reclaim (terminal, HTML, e-mail, Slack). */
@@ -93,7 +95,7 @@ export function reclaimSentence(r: Omit<ReclaimReport, 'summary'>): string {
   switch (r.outcome) {
     case 'reclaimed': {
       const partly = r.killed < r.selected.length
-        ? ` (${count(r.killed)} of ${count(r.selected.length)} selected${r.spared > 0 ? `; ${count(r.spared)} were gone or used again when checked` : ''})`
+        ? ` (${thousands(r.killed)} of ${thousands(r.selected.length)} selected${r.spared > 0 ? `; ${thousands(r.spared)} were gone or used again when checked` : ''})`
         : '';
       const stopped = r.stoppedBy === undefined ? '' : ` Stopped early: ${r.stoppedBy}.`;
       return `Reclaimed ${plural(r.killed, 'idle connection')} of ${whose(r.byWorkload)}${goalText(r.goal)}${partly}; `
