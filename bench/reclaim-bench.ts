@@ -17,7 +17,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalRedis } from '../cli/demo/local-redis-server.js';
 import { loopbackSourcesAvailable } from '../cli/demo/loopback.js';
-import { RespClient, type RespValue } from '../cli/demo/resp-client.js';
+import { RespClient } from '../cli/demo/resp-client.js';
 import { parseClientList } from '../lambda/core/parse-client-list.js';
 import { RECLAIM_DEFAULTS, type ReclaimCandidate } from '../lambda/core/reclaim-selection.js';
 import { killSelected, type KillResult } from '../lambda/redis/reclaim-kills.js';
@@ -29,7 +29,10 @@ import { pinBench, type Pinning } from './cpu-pinning.js';
 import { AUDITOR_TIMEOUTS } from './live-methods.js';
 import { cell, spread, type Spread } from './live-tables.js';
 import { type ProbeWindow, type Prober, startProber } from './prober-process.js';
-import { configNumber, logEveryCommand, resetSlowlog, serverVersion, SLOWLOG_MAX_LEN } from './server-meters.js';
+import { commandStats, configNumber, logEveryCommand, readSlowlog, resetSlowlog, serverVersion } from './server-meters.js';
+
+/** The commands whose server time the section adds up (INFO commandstats names). */
+const METERED = ['client|kill', 'client|list'] as const;
 
 export interface ReclaimConfig {
   /** Held connections asked for; capped by the open-files limit (the size then says how many were held). */
@@ -179,37 +182,6 @@ async function listHeld(control: RespClient): Promise<Listed> {
   return { held, toKillAddress };
 }
 
-interface Stats { readonly killCalls: number; readonly killUs: number; readonly listCalls: number; readonly listUs: number }
-
-/** calls and usec of `client|kill` and `client|list` so far (INFO commandstats, zero before the first). */
-async function killAndListStats(control: RespClient): Promise<Stats> {
-  const text = String(await control.command('INFO', 'commandstats'));
-  const of = (name: string) => {
-    const match = new RegExp(`^cmdstat_client\\|${name}:calls=(\\d+),usec=(\\d+)`, 'm').exec(text);
-    return { calls: Number(match?.[1] ?? 0), usec: Number(match?.[2] ?? 0) };
-  };
-  const kill = of('kill');
-  const list = of('list');
-  return { killCalls: kill.calls, killUs: kill.usec, listCalls: list.calls, listUs: list.usec };
-}
-
-/** The slow log's CLIENT KILL and CLIENT LIST entries since the last reset (SLOWLOG GET -1), µs each. */
-async function killAndListSlowlog(control: RespClient): Promise<{ killUs: number[]; listUs: number[]; overflowed: boolean }> {
-  const entries = await control.command('SLOWLOG', 'GET', '-1');
-  if (!Array.isArray(entries)) throw new Error('SLOWLOG GET answered no list');
-  const killUs: number[] = [];
-  const listUs: number[] = [];
-  for (const entry of entries as RespValue[]) {
-    if (!Array.isArray(entry)) continue;
-    const [, , micros, args] = entry;
-    if (typeof micros !== 'number' || !Array.isArray(args)) continue;
-    const command = args.slice(0, 2).map(String).join(' ').toLowerCase();
-    if (command === 'client kill') killUs.push(micros);
-    else if (command === 'client list') listUs.push(micros);
-  }
-  return { killUs, listUs, overflowed: entries.length >= SLOWLOG_MAX_LEN };
-}
-
 function rotated(r: number): ReclaimMethod[] {
   return RECLAIM_METHODS.map((_, i) => RECLAIM_METHODS[(i + r) % RECLAIM_METHODS.length] as ReclaimMethod);
 }
@@ -340,24 +312,25 @@ async function measureMethod(method: ReclaimMethod, repetition: number, position
   }
 
   await resetSlowlog(control);
-  const statsBefore = await killAndListStats(control);
+  const statsBefore = await commandStats(control, METERED);
   const { result, probe } = await context.prober.during(`${method} #${repetition}`, async () => {
     const started = performance.now();
     const outcome = await run();
     return { ...outcome, wallMs: performance.now() - started };
   });
-  const statsAfter = await killAndListStats(control);
-  const slowlog = await killAndListSlowlog(control);
+  const statsAfter = await commandStats(control, METERED);
+  const { us: slowlog, overflowed } = await readSlowlog(control, ['client kill', 'client list']);
+  const spent = (name: (typeof METERED)[number], of: 'calls' | 'usec') => statsAfter[name][of] - statsBefore[name][of];
   const after = await listHeld(control);
   return {
     method, repetition, position,
     wallMs: round(result.wallMs, 3),
     heldBefore: before.held.length, heldAfter: after.held.length, killsConfirmed: before.held.length - after.held.length,
     killsReported: result.reported,
-    killCalls: statsAfter.killCalls - statsBefore.killCalls, killUs: statsAfter.killUs - statsBefore.killUs,
-    listCalls: statsAfter.listCalls - statsBefore.listCalls, listUs: statsAfter.listUs - statsBefore.listUs,
-    longestCommandUs: Math.max(0, ...slowlog.killUs, ...slowlog.listUs), longestKillUs: Math.max(0, ...slowlog.killUs),
-    slowlogOverflowed: slowlog.overflowed,
+    killCalls: spent('client|kill', 'calls'), killUs: spent('client|kill', 'usec'),
+    listCalls: spent('client|list', 'calls'), listUs: spent('client|list', 'usec'),
+    longestCommandUs: Math.max(0, ...slowlog['client kill'], ...slowlog['client list']), longestKillUs: Math.max(0, ...slowlog['client kill']),
+    slowlogOverflowed: overflowed,
     probe,
     ...(result.notes ? { killNotes: result.notes } : {}),
   };

@@ -48,10 +48,20 @@ export async function configNumber(control: RespClient, name: string): Promise<n
   return Array.isArray(reply) ? Number(reply[1]) : Number.NaN;
 }
 
+/** calls and usec of each named command (`client|list`, `client|kill`) so far, from one INFO commandstats (zero before the first). */
+export async function commandStats<N extends string>(control: RespClient, names: readonly N[]): Promise<Record<N, CommandStats>> {
+  const text = await info(control, 'commandstats');
+  const stats = {} as Record<N, CommandStats>;
+  for (const name of names) {
+    const match = new RegExp(`^cmdstat_${name.replace('|', '\\|')}:calls=(\\d+),usec=(\\d+)`, 'm').exec(text);
+    stats[name] = { calls: Number(match?.[1] ?? 0), usec: Number(match?.[2] ?? 0) };
+  }
+  return stats;
+}
+
 /** calls and usec of `client|list` so far (zero before the first one). */
 export async function clientListStats(control: RespClient): Promise<CommandStats> {
-  const match = /^cmdstat_client\|list:calls=(\d+),usec=(\d+)/m.exec(await info(control, 'commandstats'));
-  return { calls: Number(match?.[1] ?? 0), usec: Number(match?.[2] ?? 0) };
+  return (await commandStats(control, ['client|list']))['client|list'];
 }
 
 /** Every command logged from now on (threshold 0 µs), up to SLOWLOG_MAX_LEN entries. */
@@ -64,15 +74,25 @@ export async function resetSlowlog(control: RespClient): Promise<void> {
   await control.command('SLOWLOG', 'RESET');
 }
 
-/** The CLIENT LIST entries of the slow log since the last reset (`SLOWLOG GET -1`: all of them, Redis 7+). */
-export async function readClientListSlowlog(control: RespClient): Promise<SlowlogRead> {
+/**
+ * The slow log's entries of the named commands (`client list`, `client kill`: name and subcommand) since the last
+ * reset (`SLOWLOG GET -1`: all of them, Redis 7+), the server µs of each, oldest first.
+ */
+export async function readSlowlog<N extends string>(control: RespClient, commands: readonly N[]): Promise<{ readonly us: Record<N, number[]>; readonly entries: number; readonly overflowed: boolean }> {
   const entries = await control.command('SLOWLOG', 'GET', '-1');
   if (!Array.isArray(entries)) throw new Error('SLOWLOG GET answered no list');
-  const clientListUs = entries.flatMap((entry: RespValue) => {
-    if (!Array.isArray(entry)) return [];
+  const us = Object.fromEntries(commands.map((c) => [c, [] as number[]])) as Record<N, number[]>;
+  for (const entry of [...(entries as RespValue[])].reverse()) {
+    if (!Array.isArray(entry)) continue;
     const [, , micros, args] = entry;
     const command = Array.isArray(args) ? args.slice(0, 2).map(String).join(' ').toLowerCase() : '';
-    return command === 'client list' && typeof micros === 'number' ? [micros] : [];
-  }).reverse();
-  return { clientListUs, entries: entries.length, overflowed: entries.length >= SLOWLOG_MAX_LEN };
+    if (typeof micros === 'number' && (commands as readonly string[]).includes(command)) us[command as N].push(micros);
+  }
+  return { us, entries: entries.length, overflowed: entries.length >= SLOWLOG_MAX_LEN };
+}
+
+/** The CLIENT LIST entries of the slow log since the last reset. */
+export async function readClientListSlowlog(control: RespClient): Promise<SlowlogRead> {
+  const { us, entries, overflowed } = await readSlowlog(control, ['client list']);
+  return { clientListUs: us['client list'], entries, overflowed };
 }
